@@ -1,0 +1,287 @@
+// A small x86-64 assembler: just the instructions moat's own machine code needs (the ptrace
+// stub and its system-call gadgets, later the KVM ring-0 entry code). It exists so that no C is
+// compiled and every byte of machine code that moat runs has a readable source and listing.
+//
+// It must never emit an instruction it cannot encode exactly: unknown forms throw at assembly
+// time (build time, never on the Sentry's hot path). Labels are resolved in a second pass; all
+// branches use rel32 so that sizes never change between passes.
+
+export type Reg64 =
+  | 'rax'
+  | 'rcx'
+  | 'rdx'
+  | 'rbx'
+  | 'rsp'
+  | 'rbp'
+  | 'rsi'
+  | 'rdi'
+  | 'r8'
+  | 'r9'
+  | 'r10'
+  | 'r11'
+  | 'r12'
+  | 'r13'
+  | 'r14'
+  | 'r15';
+
+const REG_NUM: Readonly<Record<Reg64, number>> = {
+  rax: 0,
+  rcx: 1,
+  rdx: 2,
+  rbx: 3,
+  rsp: 4,
+  rbp: 5,
+  rsi: 6,
+  rdi: 7,
+  r8: 8,
+  r9: 9,
+  r10: 10,
+  r11: 11,
+  r12: 12,
+  r13: 13,
+  r14: 14,
+  r15: 15,
+};
+
+/** Condition codes for `jcc`. */
+export type Cond = 'e' | 'ne' | 'l' | 'ge' | 'le' | 'g' | 'b' | 'ae' | 's' | 'ns';
+const COND: Readonly<Record<Cond, number>> = {
+  b: 0x2,
+  ae: 0x3,
+  e: 0x4,
+  ne: 0x5,
+  s: 0x8,
+  ns: 0x9,
+  l: 0xc,
+  ge: 0xd,
+  le: 0xe,
+  g: 0xf,
+};
+
+/** One line of the listing: offset, bytes, and the source text. */
+export interface ListingLine {
+  offset: number;
+  bytes: number[];
+  text: string;
+}
+
+interface Fixup {
+  at: number; // offset of the rel32 field
+  end: number; // offset of the next instruction
+  label: string;
+}
+
+/** An assembler for one contiguous block of position-independent code. */
+export class Assembler {
+  private readonly out: number[] = [];
+  private readonly labels = new Map<string, number>();
+  private readonly fixups: Fixup[] = [];
+  private readonly lines: ListingLine[] = [];
+
+  get offset(): number {
+    return this.out.length;
+  }
+
+  private emit(text: string, bytes: number[]): this {
+    this.lines.push({ offset: this.out.length, bytes, text });
+    for (const b of bytes) this.out.push(b & 0xff);
+    return this;
+  }
+
+  label(name: string): this {
+    if (this.labels.has(name)) throw new Error(`asm: label ${name} defined twice`);
+    this.labels.set(name, this.out.length);
+    this.lines.push({ offset: this.out.length, bytes: [], text: `${name}:` });
+    return this;
+  }
+
+  /** mov r64, imm (imm32 zero-extended form when it fits, else movabs). */
+  movImm(dst: Reg64, imm: number | bigint): this {
+    const v = BigInt(imm);
+    const r = REG_NUM[dst];
+    if (v >= 0n && v <= 0xffffffffn) {
+      const prefix = r >= 8 ? [0x41] : [];
+      return this.emit(`mov ${dst}, ${v}`, [...prefix, 0xb8 + (r & 7), ...le(v, 4)]);
+    }
+    if (v >= -0x80000000n && v < 0) {
+      return this.emit(`mov ${dst}, ${v}`, [rex(true, 0, r), 0xc7, modrm(3, 0, r), ...le(v, 4)]);
+    }
+    return this.emit(`movabs ${dst}, ${v}`, [rex(true, 0, r), 0xb8 + (r & 7), ...le(v, 8)]);
+  }
+
+  /** mov dst, src (64-bit registers). */
+  mov(dst: Reg64, src: Reg64): this {
+    const d = REG_NUM[dst];
+    const s = REG_NUM[src];
+    return this.emit(`mov ${dst}, ${src}`, [rex(true, s, d), 0x89, modrm(3, s, d)]);
+  }
+
+  /** mov dst, [base + disp] (64-bit load). */
+  load(dst: Reg64, base: Reg64, disp: number): this {
+    const d = REG_NUM[dst];
+    const b = REG_NUM[base];
+    return this.emit(`mov ${dst}, [${base}+${disp}]`, [
+      rex(true, d, b),
+      0x8b,
+      ...memOperand(d, b, disp),
+    ]);
+  }
+
+  /** mov [base + disp], src (64-bit store). */
+  store(base: Reg64, disp: number, src: Reg64): this {
+    const s = REG_NUM[src];
+    const b = REG_NUM[base];
+    return this.emit(`mov [${base}+${disp}], ${src}`, [
+      rex(true, s, b),
+      0x89,
+      ...memOperand(s, b, disp),
+    ]);
+  }
+
+  /** xor r32, r32 (zeroes the 64-bit register). */
+  zero(r: Reg64): this {
+    const n = REG_NUM[r];
+    const bytes = [0x31, modrm(3, n, n)];
+    if (n >= 8) bytes.unshift(0x45);
+    return this.emit(`xor ${r}d, ${r}d`, bytes);
+  }
+
+  test(a: Reg64, b: Reg64): this {
+    const x = REG_NUM[a];
+    const y = REG_NUM[b];
+    return this.emit(`test ${a}, ${b}`, [rex(true, y, x), 0x85, modrm(3, y, x)]);
+  }
+
+  cmpImm(r: Reg64, imm: number): this {
+    const n = REG_NUM[r];
+    return this.emit(`cmp ${r}, ${imm}`, [
+      rex(true, 0, n),
+      0x81,
+      modrm(3, 7, n),
+      ...le(BigInt(imm), 4),
+    ]);
+  }
+
+  addImm(r: Reg64, imm: number): this {
+    const n = REG_NUM[r];
+    return this.emit(`add ${r}, ${imm}`, [
+      rex(true, 0, n),
+      0x81,
+      modrm(3, 0, n),
+      ...le(BigInt(imm), 4),
+    ]);
+  }
+
+  push(r: Reg64): this {
+    const n = REG_NUM[r];
+    return this.emit(`push ${r}`, n >= 8 ? [0x41, 0x50 + (n & 7)] : [0x50 + n]);
+  }
+
+  pop(r: Reg64): this {
+    const n = REG_NUM[r];
+    return this.emit(`pop ${r}`, n >= 8 ? [0x41, 0x58 + (n & 7)] : [0x58 + n]);
+  }
+
+  /** call r64 (indirect). */
+  callReg(r: Reg64): this {
+    const n = REG_NUM[r];
+    const bytes = [0xff, modrm(3, 2, n)];
+    if (n >= 8) bytes.unshift(0x41);
+    return this.emit(`call ${r}`, bytes);
+  }
+
+  syscall(): this {
+    return this.emit('syscall', [0x0f, 0x05]);
+  }
+
+  int3(): this {
+    return this.emit('int3', [0xcc]);
+  }
+
+  ret(): this {
+    return this.emit('ret', [0xc3]);
+  }
+
+  hlt(): this {
+    return this.emit('hlt', [0xf4]);
+  }
+
+  nop(): this {
+    return this.emit('nop', [0x90]);
+  }
+
+  ud2(): this {
+    return this.emit('ud2', [0x0f, 0x0b]);
+  }
+
+  jmp(label: string): this {
+    this.emit(`jmp ${label}`, [0xe9, 0, 0, 0, 0]);
+    this.fixups.push({ at: this.out.length - 4, end: this.out.length, label });
+    return this;
+  }
+
+  jcc(cond: Cond, label: string): this {
+    this.emit(`j${cond} ${label}`, [0x0f, 0x80 + COND[cond], 0, 0, 0, 0]);
+    this.fixups.push({ at: this.out.length - 4, end: this.out.length, label });
+    return this;
+  }
+
+  /** Resolves labels and returns the machine code. */
+  assemble(): Uint8Array {
+    const code = Uint8Array.from(this.out);
+    for (const f of this.fixups) {
+      const target = this.labels.get(f.label);
+      if (target === undefined) throw new Error(`asm: undefined label ${f.label}`);
+      const rel = target - f.end;
+      new DataView(code.buffer).setInt32(f.at, rel, true);
+      const line = this.lines.find((l) => l.offset <= f.at && f.at < l.offset + l.bytes.length);
+      if (line) {
+        const k = f.at - line.offset;
+        for (let i = 0; i < 4; i++) line.bytes[k + i] = code[f.at + i] ?? 0;
+      }
+    }
+    return code;
+  }
+
+  /** Offset of a label, after assemble(). */
+  labelOffset(name: string): number {
+    const v = this.labels.get(name);
+    if (v === undefined) throw new Error(`asm: undefined label ${name}`);
+    return v;
+  }
+
+  /** A human-readable listing: offset, hex bytes, instruction. */
+  listing(): string {
+    return this.lines
+      .map((l) => {
+        const hex = l.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
+        return `${l.offset.toString(16).padStart(4, '0')}  ${hex.padEnd(30)} ${l.text}`;
+      })
+      .join('\n');
+  }
+}
+
+function rex(w: boolean, reg: number, rm: number): number {
+  return 0x40 | (w ? 8 : 0) | (((reg >> 3) & 1) << 2) | ((rm >> 3) & 1);
+}
+
+function modrm(mod: number, reg: number, rm: number): number {
+  return ((mod & 3) << 6) | ((reg & 7) << 3) | (rm & 7);
+}
+
+function memOperand(reg: number, base: number, disp: number): number[] {
+  const bytes = [modrm(2, reg, base)];
+  if ((base & 7) === 4) bytes.push(0x24); // SIB: base only (rsp/r12)
+  bytes.push(...le(BigInt(disp), 4));
+  return bytes;
+}
+
+function le(v: bigint, n: number): number[] {
+  const out: number[] = [];
+  let x = BigInt.asUintN(n * 8, v);
+  for (let i = 0; i < n; i++) {
+    out.push(Number(x & 0xffn));
+    x >>= 8n;
+  }
+  return out;
+}
