@@ -1,0 +1,47 @@
+// The shape of the syscall table: number → { name, handler, support, note }. Handlers decode
+// their arguments, copy through AppMemory, call the kernel or the vfs, and return a value or a
+// negative errno (Linux's convention). A handler never throws: a throw is a Sentry bug and
+// stops the sandbox with a diagnostic.
+
+import type { AppMemory } from '../mm/app_memory.js';
+import type { FdTable } from '../vfs/fd_table.js';
+import type { FsContext } from '../vfs/fs_context.js';
+
+/** The six raw argument registers (rdi, rsi, rdx, r10, r8, r9) as unsigned 64-bit values. */
+export type SyscallArgs = readonly [bigint, bigint, bigint, bigint, bigint, bigint];
+
+/** What a handler sees of the calling task. */
+export interface SyscallContext {
+  readonly mem: AppMemory;
+  readonly files: FdTable;
+  readonly fs: FsContext;
+  readonly creds: Credentials;
+}
+
+export interface Credentials {
+  uid: number;
+  gid: number;
+  euid: number;
+  egid: number;
+  suid: number;
+  sgid: number;
+  groups: number[];
+}
+
+/** A result: a non-negative value, or a negative errno. */
+export type SyscallResult = number | bigint;
+
+export type SyscallHandler<C extends SyscallContext = SyscallContext> = (
+  ctx: C,
+  args: SyscallArgs,
+) => SyscallResult;
+
+export type Support = 'full' | 'partial';
+
+export interface SyscallEntry<C extends SyscallContext = SyscallContext> {
+  name: string;
+  handler: SyscallHandler<C>;
+  support: Support;
+  /** What differs from Linux, when something does. */
+  note?: string;
+}
