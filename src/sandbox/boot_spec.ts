@@ -1,0 +1,41 @@
+// The contract between the launcher (CLI) and the Sentry process: what the Sentry boots.
+// The launcher writes it as JSON to <state dir>/<id>/boot.json and starts the Sentry as
+//   unshare --mount --uts --ipc --net --pid --fork --kill-child --propagation private -- \
+//     node dist/src/sentry/main.js <path of boot.json>
+// with fds 0-2 = the container's stdio (the caller's), fd 3 = the Sentry's end of the Gofer
+// socketpair, fd 4 = the write end of a "ready" pipe. It must never carry secrets of the host
+// beyond what config.json already says.
+//
+// Ready protocol: the Sentry writes one JSON line to fd 4 — {"ok":true} once the init process
+// is loaded (not running), or {"ok":false,"error":"<message>"} — then closes fd 4.
+// Control protocol: the Sentry listens on `controlSocket` (a Unix stream socket it creates
+// before confining itself). Each connection carries newline-delimited JSON requests, one
+// response line each:
+//   {"op":"start"}                     → {"ok":true} | {"ok":false,"error":"..."}
+//   {"op":"kill","signal":<n>,"all":b} → {"ok":true} | {"ok":false,"error":"..."}
+//   {"op":"ps"}                        → {"ok":true,"pids":[<virtual pids>]}
+// The Sentry exits when the container's init process exits, with its exit status (or
+// 128+signal when a signal ended it).
+
+export interface BootSpec {
+  id: string;
+  /** argv of the init process; args[0] is resolved against PATH in env, as runc does. */
+  args: string[];
+  env: string[];
+  cwd: string;
+  hostname: string;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  /** Path of the control socket (on the host, in the state dir). */
+  controlSocket: string;
+  /** File descriptor numbers, as inherited by the Sentry. */
+  goferFd: number;
+  readyFd: number;
+  /** Optional log file (debug messages, unimplemented-syscall reports). */
+  logPath?: string;
+  logFormat?: 'text' | 'json';
+  debug?: boolean;
+  /** RLIMIT_NOFILE and friends from config.json, by Linux name. */
+  rlimits?: Array<{ type: string; soft: number; hard: number }>;
+}
