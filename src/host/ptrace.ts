@@ -1,0 +1,99 @@
+// ptrace(2), wait4(2) and the few process calls the ptrace platform needs. Only
+// src/platform/ptrace uses this file. Requests are raw numbers from <sys/ptrace.h>; every
+// call returns a value or a negative errno and never throws.
+
+import { check, libc } from './libc.js';
+
+export const PTRACE_PEEKUSER = 3;
+export const PTRACE_CONT = 7;
+export const PTRACE_KILL = 8;
+export const PTRACE_GETREGS = 12;
+export const PTRACE_SETREGS = 13;
+export const PTRACE_GETFPREGS = 14;
+export const PTRACE_SETFPREGS = 15;
+export const PTRACE_SYSEMU = 31;
+export const PTRACE_SETOPTIONS = 0x4200;
+export const PTRACE_GETEVENTMSG = 0x4201;
+export const PTRACE_GETSIGINFO = 0x4202;
+export const PTRACE_GET_RSEQ_CONFIGURATION = 0x420f;
+
+export const PTRACE_O_TRACESYSGOOD = 1;
+export const PTRACE_O_TRACEFORK = 2;
+export const PTRACE_O_TRACECLONE = 8;
+export const PTRACE_O_EXITKILL = 0x100000;
+
+export const PTRACE_EVENT_FORK = 1;
+export const PTRACE_EVENT_CLONE = 3;
+
+export const WALL = 0x40000000;
+export const WNOHANG = 1;
+
+// SAFETY: ptrace with a data pointer: the caller passes a typed array large enough for the
+// request (GETREGS/SETREGS: 27 u64; GETFPREGS: 512 bytes; GETSIGINFO: 128 bytes).
+const ptraceBuf_ = libc.func('long ptrace(long, int, uint64_t, void*)');
+// SAFETY: ptrace requests whose data is a value, not a pointer (CONT, SYSEMU, SETOPTIONS).
+const ptraceVal_ = libc.func('long ptrace(long, int, uint64_t, uint64_t)');
+// SAFETY: wait4 writes one int status into the 1-element Int32Array we pass; rusage is NULL.
+const wait4_ = libc.func('int wait4(int, void*, int, void*)');
+// SAFETY: kill/tgkill take numbers only.
+const kill_ = libc.func('int kill(int, int)');
+// SAFETY: sched_setaffinity reads a cpu mask of `len` bytes from a buffer we own.
+const setaffinity_ = libc.func('int sched_setaffinity(int, size_t, void*)');
+const getaffinity_ = libc.func('int sched_getaffinity(int, size_t, void*)');
+
+export function ptraceBuf(req: number, pid: number, addr: bigint, data: ArrayBufferView): number {
+  return check(ptraceBuf_(req, pid, addr, data) as number);
+}
+
+export function ptraceVal(req: number, pid: number, addr: bigint, data: bigint): number {
+  return check(ptraceVal_(req, pid, addr, data) as number);
+}
+
+/** wait4(pid, &status, flags); returns the pid and fills status[0], or -errno. */
+export function wait4(pid: number, status: Int32Array, flags: number): number {
+  return check(wait4_(pid, status, flags, null) as number);
+}
+
+export function kill(pid: number, sig: number): number {
+  return check(kill_(pid, sig) as number);
+}
+
+/** Pins the calling thread to one CPU. */
+export function pinToCpu(cpu: number): number {
+  const mask = new BigUint64Array(16);
+  mask[cpu >> 6] = 1n << BigInt(cpu & 63);
+  return check(setaffinity_(0, mask.byteLength, mask) as number);
+}
+
+/** The CPUs the calling thread may run on. */
+export function allowedCpus(): number[] {
+  const mask = new BigUint64Array(16);
+  if (check(getaffinity_(0, mask.byteLength, mask) as number) < 0) return [0];
+  const out: number[] = [];
+  for (let i = 0; i < 1024; i++) if (((mask[i >> 6] ?? 0n) >> BigInt(i & 63)) & 1n) out.push(i);
+  return out;
+}
+
+export interface WaitStatus {
+  exited: boolean;
+  code: number;
+  signaled: boolean;
+  signal: number;
+  stopped: boolean;
+  stopSignal: number;
+  /** PTRACE_EVENT_* from status >> 16. */
+  event: number;
+}
+
+export function decodeWaitStatus(s: number): WaitStatus {
+  const low = s & 0x7f;
+  return {
+    exited: low === 0,
+    code: (s >> 8) & 0xff,
+    signaled: low !== 0 && low !== 0x7f,
+    signal: low,
+    stopped: (s & 0xff) === 0x7f,
+    stopSignal: (s >> 8) & 0xff,
+    event: (s >> 16) & 0xff,
+  };
+}

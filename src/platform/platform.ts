@@ -1,0 +1,66 @@
+// The interface between the Sentry's kernel and the machinery that runs application code.
+// The kernel sees only this: address spaces that map ranges of the memory file, and a way to
+// run a task's registers until the next trap. A platform must never execute a system call of
+// the application on the host: every one comes back to the kernel as a 'syscall' trap.
+
+/** x86-64 `struct user_regs_struct` indices (27 u64, the ptrace GETREGS layout). */
+export const Reg = {
+  r15: 0,
+  r14: 1,
+  r13: 2,
+  r12: 3,
+  rbp: 4,
+  rbx: 5,
+  r11: 6,
+  r10: 7,
+  r9: 8,
+  r8: 9,
+  rax: 10,
+  rcx: 11,
+  rdx: 12,
+  rsi: 13,
+  rdi: 14,
+  orig_rax: 15,
+  rip: 16,
+  cs: 17,
+  eflags: 18,
+  rsp: 19,
+  ss: 20,
+  fs_base: 21,
+  gs_base: 22,
+  ds: 23,
+  es: 24,
+  fs: 25,
+  gs: 26,
+} as const;
+
+export const REG_COUNT = 27;
+
+export type Registers = BigUint64Array;
+
+export type Trap =
+  | { kind: 'syscall' }
+  /** A synchronous fault or signal the application caused (SIGSEGV, SIGILL, SIGTRAP…). */
+  | { kind: 'signal'; signo: number; addr: bigint; code: number }
+  /** The host stub is gone (killed from outside): the task cannot continue. */
+  | { kind: 'dead'; reason: string };
+
+export interface AddressSpace {
+  /** Maps [addr, addr+len) to the memory file at `offset` with `prot`; 0 or -errno. */
+  map(addr: bigint, len: number, offset: number, prot: number): number;
+  unmap(addr: bigint, len: number): number;
+  protect(addr: bigint, len: number, prot: number): number;
+  /** Runs the application with `regs` until the next trap; `regs` is updated in place. */
+  switchTo(regs: Registers): Trap;
+  /** The registers a fresh thread starts from (segment selectors, flags). */
+  initialRegisters(): Registers;
+  /** Kills the host side; the address space is unusable afterwards. */
+  release(): void;
+}
+
+export interface Platform {
+  readonly name: string;
+  /** The highest address (exclusive) the application may map. */
+  readonly maxUserAddress: bigint;
+  newAddressSpace(): AddressSpace | number;
+}

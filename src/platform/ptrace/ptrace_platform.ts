@@ -1,0 +1,329 @@
+// The ptrace platform: application code runs in host "stub" processes that the Sentry traces
+// with PTRACE_SYSEMU, so that every system call stops before the host kernel runs it and the
+// Sentry emulates it instead. Stubs are forks of a stub master that the Sentry creates at boot,
+// before it confines itself; the master keeps nothing but the stub code page and the memory
+// file's descriptor, and each stub's address space is built by injecting
+// mmap(memfd, MAP_SHARED|MAP_FIXED) into it through the `syscall; int3` gadget.
+//
+// It must never let an application system call reach the host (only PTRACE_SYSEMU resumes
+// application code) and never resume a stub with a signal the application chose.
+//
+// Owns: the stub master, the stub page, the CPU the Sentry and its stubs share (a same-CPU
+// ptrace round trip costs a sixth of a cross-CPU one on our machines).
+
+import type { HostFd } from '../../host/fd.js';
+import { mapCodeAt, nativeFunction, viewOf } from '../../host/memory.js';
+import {
+  PTRACE_CONT,
+  PTRACE_GETEVENTMSG,
+  PTRACE_GETREGS,
+  PTRACE_GETSIGINFO,
+  PTRACE_GET_RSEQ_CONFIGURATION,
+  PTRACE_O_EXITKILL,
+  PTRACE_O_TRACEFORK,
+  PTRACE_O_TRACESYSGOOD,
+  PTRACE_SETOPTIONS,
+  PTRACE_SETREGS,
+  WALL,
+  allowedCpus,
+  decodeWaitStatus,
+  kill,
+  pinToCpu,
+  ptraceBuf,
+  ptraceVal,
+  wait4,
+} from '../../host/ptrace.js';
+import { Errno } from '../../abi/linux/errno.js';
+import {
+  REG_COUNT,
+  Reg,
+  type AddressSpace,
+  type Platform,
+  type Registers,
+  type Trap,
+} from '../platform.js';
+import { assembleStub, type StubCode } from './stub_code.js';
+
+const STUB_SIZE = 0x1000;
+const STUB_CANDIDATES = [0x7fe000000000n, 0x7fd000000000n, 0x7fc000000000n, 0x7fb000000000n];
+/** The top of the address range a stub may hold (the canonical user-space limit, page-aligned). */
+const USER_TOP = 0x7ffffffff000n;
+
+const SYS_mmap = 9;
+const SYS_mprotect = 10;
+const SYS_munmap = 11;
+const SYS_clone = 56;
+const SYS_rseq = 334;
+const SYS_close_range = 436;
+const SIGCHLD = 17;
+const SIGKILL = 9;
+const SIGTRAP = 5;
+const SIGSTOP = 19;
+const MAP_SHARED_FIXED = 0x01 | 0x10;
+
+export class PtracePlatform implements Platform {
+  readonly name = 'ptrace';
+  readonly maxUserAddress: bigint;
+  private readonly stub: StubCode;
+  private readonly stubAddr: bigint;
+  private readonly switchFn: (pid: number, regs: Registers, status: Int32Array) => unknown;
+  private readonly master: Stub;
+  private readonly status = new Int32Array(1);
+
+  private constructor(
+    stub: StubCode,
+    stubAddr: bigint,
+    masterPid: number,
+    readonly memfd: HostFd,
+  ) {
+    this.stub = stub;
+    this.stubAddr = stubAddr;
+    this.maxUserAddress = stubAddr;
+    const fn = nativeFunction(
+      stubAddr + BigInt(stub.switchEntry),
+      'long moat_switch(int, void*, void*)',
+    );
+    this.switchFn = fn;
+    this.master = new Stub(this, masterPid);
+  }
+
+  /**
+   * Creates the platform: assembles and places the stub page, pins the calling thread to one
+   * CPU, forks the stub master and strips it. Must run before the Sentry confines itself.
+   */
+  static create(memfd: HostFd): PtracePlatform | string {
+    const stub = assembleStub();
+    let addr = -1n;
+    for (const cand of STUB_CANDIDATES) {
+      if (mapCodeAt(cand, STUB_SIZE) === cand) {
+        addr = cand;
+        break;
+      }
+    }
+    if (addr < 0n) return 'ptrace platform: no free address for the stub page';
+    new Uint8Array(viewOf(addr, STUB_SIZE)).set(stub.code, 0);
+    const cpus = allowedCpus();
+    const cpu = cpus[cpus.length - 1] ?? 0;
+    pinToCpu(cpu);
+    const forkFn = nativeFunction(addr + BigInt(stub.forkEntry), 'long moat_fork()');
+    const pid = Number(forkFn() as bigint | number);
+    if (pid <= 0) return `ptrace platform: fork of the stub master failed: ${-pid}`;
+    const p = new PtracePlatform(stub, addr, pid, memfd);
+    const err = p.initMaster();
+    if (err) {
+      kill(pid, SIGKILL);
+      wait4(pid, p.status, WALL);
+      return err;
+    }
+    return p;
+  }
+
+  get gadgetAddr(): bigint {
+    return this.stubAddr + BigInt(this.stub.gadget);
+  }
+
+  /** The stub page's listing, for debugging and docs. */
+  get listing(): string {
+    return this.stub.listing;
+  }
+
+  private initMaster(): string | undefined {
+    const m = this.master;
+    const st = m.waitStop();
+    if (st !== SIGSTOP) return `ptrace platform: stub master did not stop (${st})`;
+    if (
+      ptraceVal(PTRACE_SETOPTIONS, m.pid, 0n, BigInt(PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK)) < 0
+    ) {
+      return 'ptrace platform: PTRACE_SETOPTIONS on the stub master failed';
+    }
+    m.captureTemplate();
+    // glibc registered an rseq area in the forked thread's TLS; the kernel writes to it on
+    // every return to user mode, so it must go before the memory holding it does.
+    const rseq = new BigUint64Array(3);
+    if (ptraceBuf(PTRACE_GET_RSEQ_CONFIGURATION, m.pid, 24n, rseq) > 0 && rseq[0] !== 0n) {
+      const cfg = rseq[1] ?? 0n;
+      const r = m.inject(SYS_rseq, [rseq[0] ?? 0n, cfg & 0xffffffffn, 1n, cfg >> 32n]);
+      if (r < 0n) return `ptrace platform: rseq unregister failed: ${r}`;
+    }
+    // Keep nothing but the stub page (and the vsyscall page, which cannot be unmapped).
+    const lo = m.inject(SYS_munmap, [0x1000n, this.stubAddr - 0x1000n]);
+    const hiStart = this.stubAddr + BigInt(STUB_SIZE);
+    const hi = m.inject(SYS_munmap, [hiStart, USER_TOP - hiStart]);
+    if (lo < 0n || hi < 0n) return `ptrace platform: stub master unmap failed: ${lo} ${hi}`;
+    // Keep only the memory file's descriptor.
+    const fd = BigInt(this.memfd.fd);
+    if (fd > 0n) m.inject(SYS_close_range, [0n, fd - 1n, 0n]);
+    m.inject(SYS_close_range, [fd + 1n, 0xffffffffn, 0n]);
+    return undefined;
+  }
+
+  newAddressSpace(): AddressSpace | number {
+    const r = this.master.inject(SYS_clone, [BigInt(SIGCHLD), 0n, 0n, 0n, 0n]);
+    // The master stops first with PTRACE_EVENT_FORK (handled inside inject), then at int3.
+    if (r < 0n) return Number(r);
+    const pid = Number(r);
+    const child = new Stub(this, pid);
+    const st = child.waitStop();
+    if (st !== SIGSTOP) return -Errno.EAGAIN;
+    if (
+      ptraceVal(PTRACE_SETOPTIONS, pid, 0n, BigInt(PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD)) < 0
+    ) {
+      child.kill();
+      return -Errno.EAGAIN;
+    }
+    child.captureTemplate();
+    return new PtraceAddressSpace(this, child);
+  }
+
+  /** @internal */
+  runSwitch(pid: number, regs: Registers, status: Int32Array): number {
+    return Number(this.switchFn(pid, regs, status) as bigint | number);
+  }
+
+  /** Ends the stub master (and, through PTRACE_O_EXITKILL, nothing else: stubs have their own). */
+  release(): void {
+    this.master.kill();
+  }
+}
+
+/** One traced host process. */
+class Stub {
+  private template: Registers = new BigUint64Array(REG_COUNT);
+  private readonly scratch = new BigUint64Array(REG_COUNT);
+  readonly status = new Int32Array(1);
+  dead = false;
+
+  constructor(
+    private readonly platform: PtracePlatform,
+    readonly pid: number,
+  ) {}
+
+  /** Waits for the next stop; returns the stop signal, or -1 if the process is gone. */
+  waitStop(): number {
+    for (;;) {
+      const r = wait4(this.pid, this.status, WALL);
+      if (r === -Errno.EINTR) continue;
+      if (r < 0) return -1;
+      const s = decodeWaitStatus(this.status[0] ?? 0);
+      if (s.stopped) return s.stopSignal;
+      this.dead = true;
+      return -1;
+    }
+  }
+
+  captureTemplate(): void {
+    ptraceBuf(PTRACE_GETREGS, this.pid, 0n, this.template);
+  }
+
+  initialRegisters(): Registers {
+    return this.template.slice();
+  }
+
+  /** Runs one host system call in this stopped stub; returns its result (or -errno of ours). */
+  inject(nr: number, args: bigint[]): bigint {
+    const r = this.scratch;
+    r.set(this.template);
+    r[Reg.rax] = BigInt(nr);
+    r[Reg.orig_rax] = BigInt(nr);
+    r[Reg.rdi] = args[0] ?? 0n;
+    r[Reg.rsi] = args[1] ?? 0n;
+    r[Reg.rdx] = args[2] ?? 0n;
+    r[Reg.r10] = args[3] ?? 0n;
+    r[Reg.r8] = args[4] ?? 0n;
+    r[Reg.r9] = args[5] ?? 0n;
+    r[Reg.rip] = this.platform.gadgetAddr;
+    if (ptraceBuf(PTRACE_SETREGS, this.pid, 0n, r) < 0) return -BigInt(Errno.ESRCH);
+    if (ptraceVal(PTRACE_CONT, this.pid, 0n, 0n) < 0) return -BigInt(Errno.ESRCH);
+    let forked = -1n;
+    for (;;) {
+      const sig = this.waitStop();
+      if (sig < 0) return -BigInt(Errno.ESRCH);
+      const event = ((this.status[0] ?? 0) >> 16) & 0xff;
+      if (sig === SIGTRAP && event !== 0) {
+        // PTRACE_EVENT_FORK: remember the child's pid and carry on to the int3.
+        const msg = new BigUint64Array(1);
+        ptraceBuf(PTRACE_GETEVENTMSG, this.pid, 0n, msg);
+        forked = msg[0] ?? -1n;
+        ptraceVal(PTRACE_CONT, this.pid, 0n, 0n);
+        continue;
+      }
+      if (sig !== SIGTRAP) return -BigInt(Errno.EFAULT);
+      break;
+    }
+    if (ptraceBuf(PTRACE_GETREGS, this.pid, 0n, r) < 0) return -BigInt(Errno.ESRCH);
+    const ret = BigInt.asIntN(64, r[Reg.rax] ?? 0n);
+    if (nr === SYS_clone && ret > 0n && forked > 0n) return forked;
+    return ret;
+  }
+
+  kill(): void {
+    if (this.dead) return;
+    kill(this.pid, SIGKILL);
+    while (wait4(this.pid, this.status, WALL) === -Errno.EINTR) {
+      /* retry */
+    }
+    this.dead = true;
+  }
+}
+
+/** An application address space: one stub process (one thread per address space for now). */
+class PtraceAddressSpace implements AddressSpace {
+  private readonly siginfo = new Uint8Array(128);
+
+  constructor(
+    private readonly platform: PtracePlatform,
+    private readonly stub: Stub,
+  ) {}
+
+  map(addr: bigint, len: number, offset: number, prot: number): number {
+    const fd = BigInt(this.platform.memfd.fd);
+    const r = this.stub.inject(SYS_mmap, [
+      addr,
+      BigInt(len),
+      BigInt(prot),
+      BigInt(MAP_SHARED_FIXED),
+      fd,
+      BigInt(offset),
+    ]);
+    if (r < 0n) return Number(r);
+    return r === addr ? 0 : -Errno.ENOMEM;
+  }
+
+  unmap(addr: bigint, len: number): number {
+    return Number(this.stub.inject(SYS_munmap, [addr, BigInt(len)]));
+  }
+
+  protect(addr: bigint, len: number, prot: number): number {
+    return Number(this.stub.inject(SYS_mprotect, [addr, BigInt(len), BigInt(prot)]));
+  }
+
+  initialRegisters(): Registers {
+    return this.stub.initialRegisters();
+  }
+
+  switchTo(regs: Registers): Trap {
+    if (this.stub.dead) return { kind: 'dead', reason: 'stub gone' };
+    const status = this.stub.status;
+    const r = this.platform.runSwitch(this.stub.pid, regs, status);
+    const s = decodeWaitStatus(status[0] ?? 0);
+    if (!s.stopped) {
+      this.stub.dead = true;
+      return {
+        kind: 'dead',
+        reason: s.exited ? `stub exited ${s.code}` : `stub killed by signal ${s.signal}`,
+      };
+    }
+    if (r < 0) return { kind: 'dead', reason: `switch failed: ${r}` };
+    if (s.stopSignal === (SIGTRAP | 0x80)) return { kind: 'syscall' };
+    // A signal stop: a fault of the application, or a signal sent to the stub from outside.
+    ptraceBuf(PTRACE_GETSIGINFO, this.stub.pid, 0n, this.siginfo);
+    const dv = new DataView(this.siginfo.buffer);
+    const code = dv.getInt32(8, true);
+    const addr = dv.getBigUint64(16, true);
+    return { kind: 'signal', signo: s.stopSignal, addr, code };
+  }
+
+  release(): void {
+    this.stub.kill();
+  }
+}
