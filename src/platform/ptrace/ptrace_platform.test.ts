@@ -42,7 +42,7 @@ test('ptrace platform traps every system call of application code', () => {
   mem.set([0x61, 0x62, 0x63, 0x0a], 0x1000);
 
   const plat = PtracePlatform.create(memfd);
-  assert.ok(typeof plat !== 'string', String(plat));
+  assert.ok(typeof plat !== 'string', typeof plat === 'string' ? plat : '');
   const as = plat.newAddressSpace();
   assert.ok(typeof as !== 'number');
   assert.equal(as.map(0x400000n, 0x1000, 0, PROT_READ | PROT_EXEC), 0);
@@ -52,7 +52,7 @@ test('ptrace platform traps every system call of application code', () => {
   regs[Reg.rsp] = 0n;
   const seen: number[] = [];
   for (let i = 0; i < 10; i++) {
-    const trap = as.switchTo(regs);
+    const trap: Trap = as.switchTo(regs);
     assert.equal(trap.kind, 'syscall');
     const nr = Number(regs[Reg.orig_rax]);
     seen.push(nr);

@@ -106,7 +106,7 @@ export class PtracePlatform implements Platform {
     const cpu = cpus[cpus.length - 1] ?? 0;
     pinToCpu(cpu);
     const forkFn = nativeFunction(addr + BigInt(stub.forkEntry), 'long moat_fork()');
-    const pid = Number(forkFn() as bigint | number);
+    const pid = Number(forkFn());
     if (pid <= 0) return `ptrace platform: fork of the stub master failed: ${-pid}`;
     const p = new PtracePlatform(stub, addr, pid, memfd);
     const err = p.initMaster();
@@ -177,7 +177,7 @@ export class PtracePlatform implements Platform {
 
   /** @internal */
   runSwitch(pid: number, regs: Registers, status: Int32Array): number {
-    return Number(this.switchFn(pid, regs, status) as bigint | number);
+    return Number(this.switchFn(pid, regs, status));
   }
 
   /** Ends the stub master (and, through PTRACE_O_EXITKILL, nothing else: stubs have their own). */
