@@ -1,0 +1,174 @@
+// Files backed by host file descriptors the Sentry holds: the container's stdio that the
+// caller hands over. Reads and writes go straight to the host fd (blocking the Sentry when the
+// host fd blocks, for now); fstat reports the host's file type and size under Sentry-owned
+// st_dev/st_ino and the ids given at creation. Never exposes a host fd number to the
+// application; never throws.
+//
+// Differences from Linux: these files are streams even when the host fd is a regular file
+// (lseek/pread answer ESPIPE); TCGETS/TIOCGWINSZ answer ENOTTY even when the host fd is a
+// terminal (no terminal emulation yet).
+
+import { Errno } from '../../../abi/linux/errno.js';
+import {
+  ANON_INODE_FS_MAGIC,
+  O_ACCMODE,
+  O_APPEND,
+  O_LARGEFILE,
+  O_NONBLOCK,
+  S_IFIFO,
+  S_IFMT,
+  makeDev,
+  type Stat,
+  type StatFs,
+} from '../../../abi/linux/file.js';
+import type { HostFd } from '../../../host/fd.js';
+import { hostFstat, hostGetfl, hostRead, hostWrite } from '../../../host/io.js';
+import { allocAnonDev } from '../../vfs/dev_numbers.js';
+import type { FdTable } from '../../vfs/fd_table.js';
+import { FileDescription } from '../../vfs/file_description.js';
+import type { FileImpl, Filesystem, Inode } from '../../vfs/inode.js';
+
+class HostFilesystem implements Filesystem {
+  readonly name = 'hostfd';
+  readonly dev = allocAnonDev();
+  readonly root: Inode;
+  nextIno = 1n;
+  constructor() {
+    this.root = new HostInode(this, null, S_IFIFO, 0, 0);
+  }
+  statfs(): StatFs {
+    return {
+      type: ANON_INODE_FS_MAGIC,
+      bsize: 4096,
+      blocks: 0n,
+      bfree: 0n,
+      bavail: 0n,
+      files: 0n,
+      ffree: 0n,
+      fsid: 0n,
+      namelen: 255,
+      frsize: 4096,
+      flags: 0,
+    };
+  }
+}
+
+let hostFs: HostFilesystem | null = null;
+function theHostFs(): HostFilesystem {
+  hostFs ??= new HostFilesystem();
+  return hostFs;
+}
+
+class HostInode implements Inode {
+  readonly ino: bigint;
+  constructor(
+    readonly fs: HostFilesystem,
+    readonly host: HostFd | null,
+    readonly type: number,
+    readonly uid: number,
+    readonly gid: number,
+  ) {
+    this.ino = fs.nextIno++;
+  }
+
+  stat(): Stat | number {
+    const base: Stat = {
+      dev: this.fs.dev,
+      ino: this.ino,
+      nlink: 1,
+      mode: this.type | 0o600,
+      uid: this.uid,
+      gid: this.gid,
+      rdev: 0,
+      size: 0,
+      blksize: 4096,
+      blocks: 0,
+      atimeSec: 0,
+      atimeNsec: 0,
+      mtimeSec: 0,
+      mtimeNsec: 0,
+      ctimeSec: 0,
+      ctimeNsec: 0,
+    };
+    if (this.host === null || this.host.closed) return base;
+    const h = hostFstat(this.host.fd);
+    if (typeof h === 'number') return h;
+    const rdev = makeDev(
+      Number((h.rdev >> 8n) & 0xfffn),
+      Number((h.rdev & 0xffn) | ((h.rdev >> 12n) & 0xfff00n)),
+    );
+    return {
+      ...base,
+      mode: h.mode,
+      rdev,
+      size: h.size,
+      blksize: h.blksize,
+      blocks: h.blocks,
+      atimeSec: h.atimeSec,
+      atimeNsec: h.atimeNsec,
+      mtimeSec: h.mtimeSec,
+      mtimeNsec: h.mtimeNsec,
+      ctimeSec: h.ctimeSec,
+      ctimeNsec: h.ctimeNsec,
+    };
+  }
+
+  open(): FileImpl | number {
+    const host = this.host;
+    if (host === null) return -Errno.ENXIO;
+    return {
+      seekable: false,
+      read: (dst) => (host.closed ? -Errno.EBADF : hostRead(host.fd, dst)),
+      write: (src) => (host.closed ? -Errno.EBADF : hostWrite(host.fd, src)),
+      ioctl: () => -Errno.ENOTTY,
+      release: () => {
+        host.close();
+      },
+    };
+  }
+}
+
+export interface HostFileOptions {
+  /** st_uid/st_gid the application sees (default 0). */
+  uid?: number;
+  gid?: number;
+}
+
+/**
+ * An open file description over `host` (whose ownership passes to it: the host fd is closed
+ * when the last application fd referring to it closes). Its access mode is the host fd's.
+ */
+export function newHostFile(host: HostFd, opts: HostFileOptions = {}): FileDescription | number {
+  const fl = hostGetfl(host.fd);
+  if (fl < 0) return fl;
+  const st = hostFstat(host.fd);
+  if (typeof st === 'number') return st;
+  const inode = new HostInode(theHostFs(), host, st.mode & S_IFMT, opts.uid ?? 0, opts.gid ?? 0);
+  const impl = inode.open();
+  if (typeof impl === 'number') return impl;
+  return new FileDescription(
+    inode,
+    null,
+    impl,
+    (fl & (O_ACCMODE | O_APPEND | O_NONBLOCK)) | O_LARGEFILE,
+  );
+}
+
+/**
+ * Installs the container's stdio as fds 0, 1 and 2 of `files` (the init process's table).
+ * Returns 0, or the first -errno (after which nothing of `stdio` is owned by the table).
+ */
+export function installStdio(
+  files: FdTable,
+  stdio: readonly [HostFd, HostFd, HostFd],
+  opts: HostFileOptions = {},
+): number {
+  const made: FileDescription[] = [];
+  for (const h of stdio) {
+    const f = newHostFile(h, opts);
+    if (typeof f === 'number') return f;
+    made.push(f);
+  }
+  made.forEach((f, fd) => files.installAt(fd, f));
+  return 0;
+}

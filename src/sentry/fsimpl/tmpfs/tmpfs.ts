@@ -1,0 +1,322 @@
+// tmpfs: an in-memory file system of regular files, directories, symbolic links and device
+// nodes whose open files come from a caller-given factory (the dev set uses these). Used for
+// /tmp and /dev, and as the vfs unit tests' file system. State lives in the inode objects and
+// is owned by the file system instance; nothing touches the host. Never throws.
+
+import { Errno } from '../../../abi/linux/errno.js';
+import {
+  DT_DIR,
+  O_ACCMODE,
+  O_RDONLY,
+  O_TRUNC,
+  S_IFCHR,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+  TMPFS_MAGIC,
+  dtFromMode,
+  type Stat,
+  type StatFs,
+} from '../../../abi/linux/file.js';
+import type { Credentials } from '../../syscalls/types.js';
+import { allocAnonDev } from '../../vfs/dev_numbers.js';
+import type { DirEntry, FileImpl, Filesystem, Inode } from '../../vfs/inode.js';
+
+/** The largest tmpfs file we hold (1 GiB): writes beyond answer EFBIG. */
+const MAX_FILE_SIZE = 1 << 30;
+
+function now(): { sec: number; nsec: number } {
+  const ms = Date.now();
+  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
+}
+
+export class TmpfsFilesystem implements Filesystem {
+  readonly name: string;
+  readonly dev: number;
+  readonly root: TmpfsDir;
+  private nextIno = 1n;
+
+  constructor(opts: { name?: string; mode?: number; uid?: number; gid?: number } = {}) {
+    this.name = opts.name ?? 'tmpfs';
+    this.dev = allocAnonDev();
+    this.root = new TmpfsDir(
+      this,
+      S_IFDIR | (opts.mode ?? 0o1777),
+      opts.uid ?? 0,
+      opts.gid ?? 0,
+      null,
+    );
+  }
+
+  allocIno(): bigint {
+    return this.nextIno++;
+  }
+
+  statfs(): StatFs {
+    return {
+      type: TMPFS_MAGIC,
+      bsize: 4096,
+      blocks: 0n,
+      bfree: 0n,
+      bavail: 0n,
+      files: 0n,
+      ffree: 0n,
+      fsid: 0n,
+      namelen: 255,
+      frsize: 4096,
+      flags: 0,
+    };
+  }
+}
+
+export abstract class TmpfsInode implements Inode {
+  readonly ino: bigint;
+  mode: number;
+  uid: number;
+  gid: number;
+  nlink = 1;
+  rdev = 0;
+  atime = now();
+  mtime = now();
+  ctime = now();
+
+  constructor(
+    readonly fs: TmpfsFilesystem,
+    mode: number,
+    uid: number,
+    gid: number,
+  ) {
+    this.ino = fs.allocIno();
+    this.mode = mode;
+    this.uid = uid;
+    this.gid = gid;
+  }
+
+  get type(): number {
+    return this.mode & S_IFMT;
+  }
+
+  size(): number {
+    return 0;
+  }
+
+  stat(): Stat {
+    const size = this.size();
+    return {
+      dev: this.fs.dev,
+      ino: this.ino,
+      nlink: this.nlink,
+      mode: this.mode,
+      uid: this.uid,
+      gid: this.gid,
+      rdev: this.rdev,
+      size,
+      blksize: 4096,
+      blocks: Math.ceil(size / 512),
+      atimeSec: this.atime.sec,
+      atimeNsec: this.atime.nsec,
+      mtimeSec: this.mtime.sec,
+      mtimeNsec: this.mtime.nsec,
+      ctimeSec: this.ctime.sec,
+      ctimeNsec: this.ctime.nsec,
+    };
+  }
+
+  touch(): void {
+    this.mtime = now();
+    this.ctime = this.mtime;
+  }
+
+  abstract open(flags: number, creds: Credentials): FileImpl | number;
+}
+
+export class TmpfsFile extends TmpfsInode {
+  data = new Uint8Array(0);
+  private len = 0;
+
+  override size(): number {
+    return this.len;
+  }
+
+  truncate(size: number): number {
+    if (size < 0) return -Errno.EINVAL;
+    if (size > MAX_FILE_SIZE) return -Errno.EFBIG;
+    this.reserve(size);
+    if (size < this.len) this.data.fill(0, size, this.len);
+    this.len = size;
+    this.touch();
+    return 0;
+  }
+
+  private reserve(size: number): void {
+    if (size <= this.data.length) return;
+    const next = new Uint8Array(Math.max(size, this.data.length * 2, 64));
+    next.set(this.data.subarray(0, this.len));
+    this.data = next;
+  }
+
+  readAt(dst: Uint8Array, offset: number): number {
+    if (offset >= this.len) return 0;
+    const n = Math.min(dst.length, this.len - offset);
+    dst.set(this.data.subarray(offset, offset + n));
+    return n;
+  }
+
+  writeAt(src: Uint8Array, offset: number): number {
+    if (src.length === 0) return 0;
+    if (offset >= MAX_FILE_SIZE) return -Errno.EFBIG;
+    const n = Math.min(src.length, MAX_FILE_SIZE - offset);
+    this.reserve(offset + n);
+    this.data.set(src.subarray(0, n), offset);
+    if (offset + n > this.len) this.len = offset + n;
+    this.touch();
+    return n;
+  }
+
+  open(flags: number): FileImpl | number {
+    if ((flags & O_TRUNC) !== 0 && (flags & O_ACCMODE) !== O_RDONLY) {
+      const r = this.truncate(0);
+      if (r < 0) return r;
+    }
+    return {
+      seekable: true,
+      read: (dst, off) => this.readAt(dst, off),
+      write: (src, off) => this.writeAt(src, off),
+      release: () => undefined,
+    };
+  }
+}
+
+export class TmpfsSymlink extends TmpfsInode {
+  constructor(
+    fs: TmpfsFilesystem,
+    readonly target: string,
+    uid: number,
+    gid: number,
+  ) {
+    super(fs, S_IFLNK | 0o777, uid, gid);
+  }
+
+  override size(): number {
+    return Buffer.byteLength(this.target, 'utf8');
+  }
+
+  readlink(): string {
+    return this.target;
+  }
+
+  open(): number {
+    return -Errno.ELOOP;
+  }
+}
+
+/** Makes the open file of a device node. */
+export type DeviceOpener = (flags: number) => FileImpl | number;
+
+export class TmpfsDevice extends TmpfsInode {
+  constructor(
+    fs: TmpfsFilesystem,
+    mode: number,
+    rdev: number,
+    private readonly opener: DeviceOpener,
+  ) {
+    super(fs, mode, 0, 0);
+    this.rdev = rdev;
+  }
+
+  open(flags: number): FileImpl | number {
+    return this.opener(flags);
+  }
+}
+
+export class TmpfsDir extends TmpfsInode {
+  readonly children = new Map<string, TmpfsInode>();
+
+  constructor(
+    fs: TmpfsFilesystem,
+    mode: number,
+    uid: number,
+    gid: number,
+    public parent: TmpfsDir | null,
+  ) {
+    super(fs, mode, uid, gid);
+    this.nlink = 2;
+  }
+
+  lookup(name: string): Inode | number {
+    return this.children.get(name) ?? -Errno.ENOENT;
+  }
+
+  private add(name: string, child: TmpfsInode): TmpfsInode | number {
+    if (this.children.has(name)) return -Errno.EEXIST;
+    this.children.set(name, child);
+    this.touch();
+    return child;
+  }
+
+  create(name: string, mode: number, creds: Credentials): Inode | number {
+    return this.add(
+      name,
+      new TmpfsFile(this.fs, S_IFREG | (mode & 0o7777), creds.euid, creds.egid),
+    );
+  }
+
+  mkdir(name: string, mode: number, creds: Credentials): Inode | number {
+    if (this.children.has(name)) return -Errno.EEXIST;
+    const d = new TmpfsDir(this.fs, S_IFDIR | (mode & 0o7777), creds.euid, creds.egid, this);
+    this.nlink++;
+    return this.add(name, d);
+  }
+
+  symlink(name: string, target: string, creds: Credentials): Inode | number {
+    return this.add(name, new TmpfsSymlink(this.fs, target, creds.euid, creds.egid));
+  }
+
+  /** Adds a character device node whose opens call `opener`. */
+  mknodChar(name: string, mode: number, rdev: number, opener: DeviceOpener): Inode | number {
+    return this.add(name, new TmpfsDevice(this.fs, S_IFCHR | (mode & 0o7777), rdev, opener));
+  }
+
+  /** Removes `name` (a non-directory, or an empty directory). */
+  unlink(name: string): number {
+    const c = this.children.get(name);
+    if (c === undefined) return -Errno.ENOENT;
+    if (c instanceof TmpfsDir) {
+      if (c.children.size > 0) return -Errno.ENOTEMPTY;
+      this.nlink--;
+      c.parent = null;
+    }
+    c.nlink--;
+    this.children.delete(name);
+    this.touch();
+    return 0;
+  }
+
+  override size(): number {
+    return 4096;
+  }
+
+  open(): FileImpl {
+    return {
+      seekable: true,
+      read: () => -Errno.EISDIR,
+      write: () => -Errno.EISDIR,
+      readdir: (pos) => this.entries(pos),
+      release: () => undefined,
+    };
+  }
+
+  /** Position 0 is ".", 1 is "..", then the children in creation order. */
+  private entries(pos: number): DirEntry[] {
+    const out: DirEntry[] = [];
+    if (pos <= 0) out.push({ ino: this.ino, type: DT_DIR, name: '.', next: 1 });
+    if (pos <= 1) out.push({ ino: (this.parent ?? this).ino, type: DT_DIR, name: '..', next: 2 });
+    let i = 2;
+    for (const [name, c] of this.children) {
+      if (i >= pos) out.push({ ino: c.ino, type: dtFromMode(c.mode), name, next: i + 1 });
+      i++;
+    }
+    return out;
+  }
+}

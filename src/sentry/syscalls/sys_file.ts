@@ -1,0 +1,17 @@
+// The file system calls' table: every handler of the sys_file_*.ts files, by x86-64 number,
+// for the dispatch table to merge. Data only; never throws.
+
+import { dirSyscalls } from './sys_file_dir.js';
+import { fdSyscalls } from './sys_file_fd.js';
+import { openSyscalls } from './sys_file_open.js';
+import { rwSyscalls } from './sys_file_rw.js';
+import { statSyscalls } from './sys_file_stat.js';
+import type { SyscallEntry } from './types.js';
+
+export const fileSyscalls: ReadonlyMap<number, SyscallEntry> = new Map([
+  ...rwSyscalls,
+  ...openSyscalls,
+  ...fdSyscalls,
+  ...statSyscalls,
+  ...dirSyscalls,
+]);

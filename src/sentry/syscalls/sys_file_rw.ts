@@ -1,0 +1,148 @@
+// The data-moving file system calls: read, write, pread64, pwrite64, readv, writev, lseek.
+// Each decodes its arguments, finds the open file and moves bytes through the chunked loops
+// of sys_file_common.ts. Never throws.
+
+import { Errno } from '../../abi/linux/errno.js';
+import { MAX_RW_COUNT, UIO_MAXIOV } from '../../abi/linux/file.js';
+import type { FileDescription } from '../vfs/file_description.js';
+import {
+  argCount,
+  argInt,
+  argOffset,
+  ioResult,
+  readToApp,
+  writeFromApp,
+} from './sys_file_common.js';
+import type { SyscallArgs, SyscallContext, SyscallEntry } from './types.js';
+
+/** Implements Linux syscall read(2). */
+function sysRead(ctx: SyscallContext, a: SyscallArgs): number {
+  const f = ctx.files.getFile(argInt(a[0]));
+  if (typeof f === 'number') return f;
+  const count = argCount(a[2]);
+  if (count < 0) return count;
+  return readToApp(ctx, f, a[1], count, null);
+}
+
+/** Implements Linux syscall write(2). */
+function sysWrite(ctx: SyscallContext, a: SyscallArgs): number {
+  const f = ctx.files.getFile(argInt(a[0]));
+  if (typeof f === 'number') return f;
+  const count = argCount(a[2]);
+  if (count < 0) return count;
+  return writeFromApp(ctx, f, a[1], count, null);
+}
+
+/** Implements Linux syscall pread64(2). */
+function sysPread64(ctx: SyscallContext, a: SyscallArgs): number {
+  const f = ctx.files.getFile(argInt(a[0]));
+  if (typeof f === 'number') return f;
+  const count = argCount(a[2]);
+  if (count < 0) return count;
+  const pos = argOffset(a[3]);
+  if (pos < 0) return -Errno.EINVAL;
+  return readToApp(ctx, f, a[1], count, pos);
+}
+
+/** Implements Linux syscall pwrite64(2). */
+function sysPwrite64(ctx: SyscallContext, a: SyscallArgs): number {
+  const f = ctx.files.getFile(argInt(a[0]));
+  if (typeof f === 'number') return f;
+  const count = argCount(a[2]);
+  if (count < 0) return count;
+  const pos = argOffset(a[3]);
+  if (pos < 0) return -Errno.EINVAL;
+  return writeFromApp(ctx, f, a[1], count, pos);
+}
+
+interface Iovec {
+  base: bigint;
+  len: number;
+}
+
+/** Copies in and checks an iovec array; the total is clamped to MAX_RW_COUNT like Linux. */
+function copyInIovecs(ctx: SyscallContext, addr: bigint, cnt: number): Iovec[] | number {
+  if (cnt < 0 || cnt > UIO_MAXIOV) return -Errno.EINVAL;
+  if (cnt === 0) return [];
+  const raw = ctx.mem.copyIn(addr, cnt * 16);
+  if (typeof raw === 'number') return raw;
+  const v = new DataView(raw.buffer, raw.byteOffset, raw.length);
+  const out: Iovec[] = [];
+  let total = 0;
+  for (let i = 0; i < cnt; i++) {
+    const base = v.getBigUint64(i * 16, true);
+    const len64 = v.getBigInt64(i * 16 + 8, true);
+    if (len64 < 0n) return -Errno.EINVAL;
+    let len = len64 > BigInt(MAX_RW_COUNT) ? MAX_RW_COUNT : Number(len64);
+    if (total + len > MAX_RW_COUNT) len = MAX_RW_COUNT - total;
+    total += len;
+    out.push({ base, len });
+  }
+  return out;
+}
+
+function vectored(
+  ctx: SyscallContext,
+  f: FileDescription,
+  iovs: Iovec[],
+  pos: number | null,
+  write: boolean,
+): number {
+  let done = 0;
+  for (const iov of iovs) {
+    if (iov.len === 0) continue;
+    const at = pos === null ? null : pos + done;
+    const n = write
+      ? writeFromApp(ctx, f, iov.base, iov.len, at)
+      : readToApp(ctx, f, iov.base, iov.len, at);
+    if (n < 0) return ioResult(done, n);
+    done += n;
+    if (n < iov.len) break;
+  }
+  if (done === 0 && iovs.every((v) => v.len === 0)) {
+    if (write ? !f.writable : !f.readable) return -Errno.EBADF;
+  }
+  return done;
+}
+
+/** Implements Linux syscall readv(2). */
+function sysReadv(ctx: SyscallContext, a: SyscallArgs): number {
+  const f = ctx.files.getFile(argInt(a[0]));
+  if (typeof f === 'number') return f;
+  const iovs = copyInIovecs(ctx, a[1], argInt(a[2]));
+  if (typeof iovs === 'number') return iovs;
+  return vectored(ctx, f, iovs, null, false);
+}
+
+/** Implements Linux syscall writev(2). */
+function sysWritev(ctx: SyscallContext, a: SyscallArgs): number {
+  const f = ctx.files.getFile(argInt(a[0]));
+  if (typeof f === 'number') return f;
+  const iovs = copyInIovecs(ctx, a[1], argInt(a[2]));
+  if (typeof iovs === 'number') return iovs;
+  return vectored(ctx, f, iovs, null, true);
+}
+
+/**
+ * Implements Linux syscall lseek(2).
+ * Difference from Linux: offsets beyond 2^53 - 1 answer EINVAL (Linux allows up to 2^63 - 1).
+ */
+function sysLseek(ctx: SyscallContext, a: SyscallArgs): number {
+  const f = ctx.files.getFile(argInt(a[0]));
+  if (typeof f === 'number') return f;
+  const off = BigInt.asIntN(64, a[1]);
+  if (off > BigInt(Number.MAX_SAFE_INTEGER) || off < BigInt(Number.MIN_SAFE_INTEGER)) {
+    return -Errno.EINVAL;
+  }
+  return f.seek(Number(off), argInt(a[2]));
+}
+
+export const rwSyscalls: ReadonlyArray<[number, SyscallEntry]> = [
+  [0, { name: 'read', handler: sysRead, support: 'full' }],
+  [1, { name: 'write', handler: sysWrite, support: 'full' }],
+  [8, { name: 'lseek', handler: sysLseek, support: 'full' }],
+  [17, { name: 'pread64', handler: sysPread64, support: 'full' }],
+  [18, { name: 'pwrite64', handler: sysPwrite64, support: 'full' }],
+  [19, { name: 'readv', handler: sysReadv, support: 'full' }],
+  [20, { name: 'writev', handler: sysWritev, support: 'full' }],
+];

@@ -1,0 +1,64 @@
+// The small interfaces between the vfs and the file systems: a `Filesystem` (one mounted
+// instance), its `Inode`s (what a name resolves to) and the `FileImpl` an inode opens into.
+// Concrete file systems (fsimpl/) implement these; the vfs only calls them. Every method
+// returns a value or a negative errno and never throws. Optional methods are capabilities:
+// an inode without `create` is in a file system that cannot create (the vfs answers EROFS).
+
+import type { Stat, StatFs } from '../../abi/linux/file.js';
+import type { Credentials } from '../syscalls/types.js';
+
+export interface Filesystem {
+  /** The file system type as /proc/mounts names it: "tmpfs", "9p", "devtmpfs". */
+  readonly name: string;
+  /** st_dev of every inode of this instance. */
+  readonly dev: number;
+  readonly root: Inode;
+  statfs(): StatFs | number;
+}
+
+/** One entry of a directory listing; `next` is the position after it. */
+export interface DirEntry {
+  ino: bigint;
+  type: number;
+  name: string;
+  next: number;
+}
+
+export interface Inode {
+  readonly fs: Filesystem;
+  /** S_IF* type bits; fixed for the inode's life. */
+  readonly type: number;
+  stat(): Stat | number;
+  /** Directories: the child named `name` (never "." or "..", which the vfs resolves). */
+  lookup?(name: string): Inode | number;
+  /** Symbolic links: the target. */
+  readlink?(): string | number;
+  /** Opens the inode; `flags` are the open(2) flags less O_CREAT/O_EXCL/O_NOCTTY/O_CLOEXEC. */
+  open(flags: number, creds: Credentials): FileImpl | number;
+  /** Directories: creates a regular file `name` (which does not exist) with `mode`. */
+  create?(name: string, mode: number, creds: Credentials): Inode | number;
+  mkdir?(name: string, mode: number, creds: Credentials): Inode | number;
+  symlink?(name: string, target: string, creds: Credentials): Inode | number;
+  /** Regular files: sets the size (O_TRUNC, truncate(2)). */
+  truncate?(size: number): number;
+}
+
+/** The operations of an open file, positioned by the caller (the FileDescription). */
+export interface FileImpl {
+  /** False for streams (pipes, ttys, character devices): pread/pwrite/lseek answer ESPIPE. */
+  readonly seekable: boolean;
+  /** Reads at `offset` into `dst`; the number of bytes read (0 at end of file) or -errno. */
+  read(dst: Uint8Array, offset: number): number;
+  /** Writes `src` at `offset`; the number of bytes written or -errno. */
+  write(src: Uint8Array, offset: number): number;
+  /** Directories: entries from position `pos` on (a batch, possibly all; [] at the end). */
+  readdir?(pos: number): DirEntry[] | number;
+  /** Overrides the inode's attributes (host-backed files). */
+  stat?(): Stat | number;
+  /** Device-specific ioctl; `arg` is the raw argument. -ENOTTY when unknown. */
+  ioctl?(cmd: number, arg: bigint): number;
+  /** Bytes readable without blocking (FIONREAD), when the file knows. */
+  readable?(): number;
+  /** Called once, when the last reference to the open file description goes away. */
+  release(): void;
+}

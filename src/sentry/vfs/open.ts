@@ -1,0 +1,156 @@
+// open(2) in the vfs: resolves the path, creates under O_CREAT where the file system can,
+// applies O_EXCL, O_NOFOLLOW, O_DIRECTORY, O_PATH, O_TRUNC and the access checks, and makes
+// the FileDescription. Also the loader's entry point `openPath`. Never throws.
+//
+// Differences from Linux: O_CREAT through a dangling symlink answers ENOENT instead of
+// creating the link's target; O_TMPFILE answers EOPNOTSUPP.
+
+import { Errno } from '../../abi/linux/errno.js';
+import {
+  AT_FDCWD,
+  O_ACCMODE,
+  O_CLOEXEC,
+  O_CREAT,
+  O_DIRECTORY,
+  O_EXCL,
+  O_LARGEFILE,
+  O_NOCTTY,
+  O_NOFOLLOW,
+  O_PATH,
+  O_RDONLY,
+  O_RDWR,
+  O_TMPFILE,
+  O_TRUNC,
+  O_WRONLY,
+  S_IFMT,
+  S_IFREG,
+} from '../../abi/linux/file.js';
+import { FileDescription } from './file_description.js';
+import type { Inode } from './inode.js';
+import { Dentry, type VfsPath } from './mount.js';
+import { MAY_EXEC, MAY_READ, MAY_WRITE, checkPermission } from './permissions.js';
+import {
+  isDir,
+  isSymlink,
+  lookupChild,
+  startFor,
+  walkParent,
+  walkPath,
+  type LinkBudget,
+  type ResolveContext,
+} from './resolve.js';
+
+/** Flags that only steer open itself and are not kept in the description. */
+const OPEN_ONLY = O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC;
+
+interface Target {
+  path: VfsPath;
+  created: boolean;
+}
+
+function createOrFind(
+  ctx: ResolveContext,
+  start: VfsPath,
+  path: string,
+  flags: number,
+  mode: number,
+): Target | number {
+  const budget: LinkBudget = { links: 0 };
+  const pn = walkParent(ctx, start, path, budget);
+  if (typeof pn === 'number') return pn;
+  const { parent, name, trailingSlash } = pn;
+  if (name === '.' || name === '..') return -Errno.EISDIR;
+  const found = lookupChild(ctx, parent, name);
+  if (typeof found !== 'number') {
+    if ((flags & O_EXCL) !== 0) return -Errno.EEXIST;
+    if (!isSymlink(found.dentry.inode)) return { path: found, created: false };
+    if ((flags & O_NOFOLLOW) !== 0) return -Errno.ELOOP;
+    const p = walkPath(ctx, parent, name + (trailingSlash ? '/' : ''), true, budget);
+    return typeof p === 'number' ? p : { path: p, created: false };
+  }
+  if (found !== -Errno.ENOENT) return found;
+  if (trailingSlash) return -Errno.EISDIR;
+  const dir = parent.dentry.inode;
+  const st = dir.stat();
+  if (typeof st === 'number') return st;
+  const perm = checkPermission(ctx.creds, st, MAY_WRITE | MAY_EXEC);
+  if (perm < 0) return perm;
+  if (parent.mount.readOnly || dir.create === undefined) return -Errno.EROFS;
+  const inode = dir.create(name, (mode & ~ctx.fs.umask & 0o7777) | S_IFREG, ctx.creds);
+  if (typeof inode === 'number') return inode;
+  return {
+    path: { mount: parent.mount, dentry: new Dentry(inode, name, parent.dentry) },
+    created: true,
+  };
+}
+
+/** The access checks of open on an existing inode. */
+function mayOpen(ctx: ResolveContext, p: VfsPath, flags: number): number {
+  const inode: Inode = p.dentry.inode;
+  const acc = flags & O_ACCMODE;
+  const wantWrite = acc === O_WRONLY || acc === O_RDWR;
+  if (isDir(inode) && (wantWrite || (flags & O_CREAT) !== 0)) return -Errno.EISDIR;
+  if (acc === O_ACCMODE) return -Errno.EINVAL;
+  let mask = 0;
+  if (acc === O_RDONLY || acc === O_RDWR) mask |= MAY_READ;
+  if (wantWrite || (flags & O_TRUNC) !== 0) mask |= MAY_WRITE;
+  const st = inode.stat();
+  if (typeof st === 'number') return st;
+  const perm = checkPermission(ctx.creds, st, mask);
+  if (perm < 0) return perm;
+  const isReg = (inode.type & S_IFMT) === S_IFREG;
+  if ((mask & MAY_WRITE) !== 0 && (isReg || isDir(inode)) && p.mount.readOnly) return -Errno.EROFS;
+  return 0;
+}
+
+/** openat(2): a new FileDescription (not yet in any fd table) or -errno. */
+export function openAt(
+  ctx: ResolveContext,
+  dirfd: number,
+  path: string,
+  flags: number,
+  mode: number,
+): FileDescription | number {
+  if ((flags & O_TMPFILE) === O_TMPFILE) return -Errno.EOPNOTSUPP;
+  if (path.length === 0) return -Errno.ENOENT;
+  const start = startFor(ctx, dirfd, path);
+  if (typeof start === 'number') return start;
+  let target: Target | number;
+  if ((flags & O_CREAT) !== 0 && (flags & O_PATH) === 0) {
+    target = createOrFind(ctx, start, path, flags, mode);
+  } else {
+    const p = walkPath(ctx, start, path, (flags & O_NOFOLLOW) === 0);
+    target = typeof p === 'number' ? p : { path: p, created: false };
+  }
+  if (typeof target === 'number') return target;
+  const p = target.path;
+  const inode = p.dentry.inode;
+  if ((flags & O_PATH) !== 0) {
+    if ((flags & O_DIRECTORY) !== 0 && !isDir(inode)) return -Errno.ENOTDIR;
+    return new FileDescription(inode, p, null, O_PATH | O_LARGEFILE);
+  }
+  if (isSymlink(inode)) return -Errno.ELOOP;
+  if ((flags & O_DIRECTORY) !== 0 && !isDir(inode)) return -Errno.ENOTDIR;
+  if (!target.created) {
+    const ok = mayOpen(ctx, p, flags);
+    if (ok < 0) return ok;
+  }
+  const openFlags =
+    flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_CLOEXEC) & ~(target.created ? O_TRUNC : 0);
+  const impl = inode.open(openFlags, ctx.creds);
+  if (typeof impl === 'number') return impl;
+  return new FileDescription(inode, p, impl, (flags & ~OPEN_ONLY) | O_LARGEFILE);
+}
+
+/**
+ * Opens `path` (relative to the task's cwd; symlinks followed) with open(2) `flags`: what the
+ * loader uses to read executables and the dynamic loader's libraries. Remember to decRef()
+ * the description when done with it.
+ */
+export function openPath(
+  ctx: ResolveContext,
+  path: string,
+  flags: number,
+): FileDescription | number {
+  return openAt(ctx, AT_FDCWD, path, flags, 0);
+}
