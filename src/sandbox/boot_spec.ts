@@ -38,4 +38,15 @@ export interface BootSpec {
   debug?: boolean;
   /** RLIMIT_NOFILE and friends from config.json, by Linux name. */
   rlimits?: Array<{ type: string; soft: number; hard: number }>;
+  /** Added by the launcher (optional): the root is read-only (root.readonly in config.json). */
+  readonlyRoot?: boolean;
+  /** Added by the launcher (optional): process.user.umask, when config.json sets it. */
+  umask?: number;
+  /** Added by the launcher (optional): process.noNewPrivileges. */
+  noNewPrivileges?: boolean;
+  /** Added by the launcher (optional): config.json's mounts, in order, as validated. */
+  mounts?: Array<{ destination: string; type?: string; source?: string; options?: string[] }>;
+  /** Added by the launcher (optional): linux.maskedPaths and linux.readonlyPaths. */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
 }

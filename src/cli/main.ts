@@ -1,0 +1,126 @@
+// The moat command line: global flags (runc's), then one command, each in its own
+// cmd_*.ts. The one place that turns errors into `moat: <message>` on stderr (and --log) and
+// into exit statuses, through exit_codes.ts. Returns the status; never calls process.exit.
+
+import { boolFlag, parseArgs, stringFlag } from './args.js';
+import type { FlagSpec } from './args.js';
+import { cmdCreate } from './cmd_create.js';
+import { cmdDelete } from './cmd_delete.js';
+import { cmdDo } from './cmd_do.js';
+import { cmdKill } from './cmd_kill.js';
+import { cmdList } from './cmd_list.js';
+import { cmdRun } from './cmd_run.js';
+import { cmdSpec } from './cmd_spec.js';
+import { cmdStart } from './cmd_start.js';
+import { cmdState } from './cmd_state.js';
+import { type CliContext, DEFAULT_ROOT, type GlobalOptions, makeContext } from './context.js';
+import { CliError } from './errors.js';
+import { exitStatusFor } from './exit_codes.js';
+import { Logger } from './log.js';
+
+export const VERSION = '0.1.0';
+const OCI_SPEC_VERSION = '1.2.0';
+
+type Command = (ctx: CliContext, argv: string[]) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, { run: Command; help: string }>> = {
+  create: { run: cmdCreate, help: 'create a container' },
+  start: { run: cmdStart, help: 'run the user process of a created container' },
+  run: { run: cmdRun, help: 'create and run a container' },
+  state: { run: cmdState, help: 'output the state of a container' },
+  kill: { run: cmdKill, help: 'send a signal (default SIGTERM) to the init process' },
+  delete: { run: cmdDelete, help: 'delete a container and everything it holds' },
+  list: { run: cmdList, help: 'list the containers under --root' },
+  spec: { run: cmdSpec, help: 'write a default config.json' },
+  do: { run: cmdDo, help: 'run a host command in a sandbox: moat do -- CMD [ARGS...]' },
+};
+
+export const GLOBAL_FLAGS: readonly FlagSpec[] = [
+  { name: 'root', kind: 'string' },
+  { name: 'log', kind: 'string' },
+  { name: 'log-format', kind: 'string' },
+  { name: 'debug', kind: 'bool' },
+  { name: 'systemd-cgroup', kind: 'bool' },
+  { name: 'rootless', kind: 'string' },
+  { name: 'criu', kind: 'string' },
+  { name: 'help', short: 'h', kind: 'bool' },
+  { name: 'version', short: 'v', kind: 'bool' },
+];
+
+export function usage(): string {
+  const cmds = Object.entries(COMMANDS)
+    .map(([name, c]) => `   ${name.padEnd(8)}${c.help}\n`)
+    .join('');
+  return (
+    'moat - a secure OCI container runtime (user-space kernel, runc-compatible command line)\n\n' +
+    'USAGE:\n   moat [global options] command [command options] [arguments...]\n\n' +
+    `COMMANDS:\n${cmds}\n` +
+    'GLOBAL OPTIONS:\n' +
+    '   --root value        state directory (default: "/run/moat")\n' +
+    '   --log value         log file (default: stderr)\n' +
+    '   --log-format value  text (default) or json\n' +
+    '   --debug             enable debug logging\n' +
+    '   --systemd-cgroup    accepted for compatibility, ignored\n'
+  );
+}
+
+function globalsFrom(argv: string[]): { globals: GlobalOptions; rest: string[]; help: boolean } {
+  const p = parseArgs(argv, GLOBAL_FLAGS, { stopAtPositional: true });
+  const format = stringFlag(p, 'log-format') ?? 'text';
+  if (format !== 'text' && format !== 'json') {
+    throw new CliError('CLI_USAGE', `--log-format: invalid value "${format}" (text or json)`);
+  }
+  const globals: GlobalOptions = {
+    root: stringFlag(p, 'root') ?? DEFAULT_ROOT,
+    logFormat: format,
+    debug: boolFlag(p, 'debug'),
+  };
+  const log = stringFlag(p, 'log');
+  if (log !== undefined && log !== '') globals.log = log;
+  if (boolFlag(p, 'version')) {
+    return { globals, rest: ['--version'], help: false };
+  }
+  return { globals, rest: p.positionals, help: boolFlag(p, 'help') };
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let log = new Logger({ format: 'text', debug: false });
+  try {
+    const { globals, rest, help } = globalsFrom(argv);
+    const logOpts: ConstructorParameters<typeof Logger>[0] = {
+      format: globals.logFormat,
+      debug: globals.debug,
+    };
+    if (globals.log !== undefined) logOpts.file = globals.log;
+    log = new Logger(logOpts);
+    const ctx = makeContext(globals, log);
+    if (argv.includes('--systemd-cgroup') || argv.some((a) => a.startsWith('--systemd-cgroup='))) {
+      log.debug('--systemd-cgroup: ignored (moat does not manage cgroups yet)');
+    }
+    const [name, ...args] = rest;
+    if (name === '--version') {
+      ctx.out(`moat version ${VERSION}\nspec: ${OCI_SPEC_VERSION}\n`);
+      return 0;
+    }
+    if (help || name === undefined || name === 'help') {
+      ctx.out(usage());
+      return name === undefined && !help ? 1 : 0;
+    }
+    const cmd = COMMANDS[name];
+    if (cmd === undefined) {
+      throw new CliError('CLI_USAGE', `unknown command "${name}" (see moat --help)`);
+    }
+    log.debug(`command: ${name} ${args.join(' ')}`);
+    return await cmd.run(ctx, args);
+  } catch (e) {
+    log.error(messageOf(e));
+    if (!(e instanceof Error && 'code' in e) && e instanceof Error && e.stack !== undefined) {
+      log.debug(e.stack);
+    }
+    return exitStatusFor(e);
+  }
+}

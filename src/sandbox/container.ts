@@ -1,0 +1,283 @@
+// The container lifecycle on top of the state store and the launcher: create, start, kill,
+// delete, and the status a record stands for (runtime-spec runtime.md "Lifecycle").
+// Each operation holds the container's lock for its whole read-modify-write, so concurrent
+// commands on one container are serialized. A container is `stopped` as soon as its sandbox
+// process is gone, whatever the record says. Never prints; never signals a process that is
+// not recorded as ours (pid and start time both match).
+
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { checkId } from '../oci/container_id.js';
+import { OciError } from '../oci/errors.js';
+import type { Spec } from '../oci/spec_types.js';
+import type { StateStore } from '../oci/state_store.js';
+import type { ContainerRecord, ContainerStatus, ProcessRef } from '../oci/state_types.js';
+import { bootFromSpec } from './boot_build.js';
+import { controlRequest } from './control_client.js';
+import { SandboxError } from './errors.js';
+import { type LaunchedSandbox, launchSandbox } from './launcher.js';
+import { isAlive, signalRef, waitGone } from './proc_stat.js';
+
+const SOCKETS_DIR = '.sockets';
+const SUN_PATH_MAX = 107;
+
+export interface CreateParams {
+  id: string;
+  /** Absolute bundle directory (reported in the state). */
+  bundleDir: string;
+  /** Absolute root file system directory. */
+  rootfs: string;
+  spec: Spec;
+  pidFile?: string;
+  logPath?: string;
+  logFormat?: 'text' | 'json';
+  debug?: boolean;
+  goferStderr?: number | 'inherit' | 'ignore';
+  repo?: string;
+  readyTimeoutMs?: number;
+}
+
+export interface CreatedContainer {
+  record: ContainerRecord;
+  launched: LaunchedSandbox;
+}
+
+function why(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The control socket: in the state dir unless that path is too long for sun_path. */
+export function controlSocketPath(store: StateStore, id: string): string {
+  const p = path.join(store.dir(id), 'control.sock');
+  if (Buffer.byteLength(p) <= SUN_PATH_MAX) return p;
+  const h = createHash('sha256').update(id).digest('hex').slice(0, 32);
+  return path.join(store.root, SOCKETS_DIR, `${h}.sock`);
+}
+
+/** Writes a pid file atomically, as runc does for --pid-file. */
+export function writePidFile(file: string, pid: number): void {
+  const abs = path.resolve(file);
+  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.tmp`);
+  try {
+    fs.writeFileSync(tmp, String(pid), { mode: 0o644 });
+    fs.renameSync(tmp, abs);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw new SandboxError('SANDBOX_START_FAILED', `write pid file "${abs}": ${why(e)}`, {
+      cause: e,
+    });
+  }
+}
+
+export function containerStatus(rec: ContainerRecord): ContainerStatus {
+  return isAlive(rec.sandbox.sandbox) ? rec.status : 'stopped';
+}
+
+function sandboxRefs(rec: ContainerRecord): ProcessRef[] {
+  const refs = [rec.sandbox.sandbox, rec.sandbox.gofer];
+  if (rec.sandbox.sentry !== undefined) refs.unshift(rec.sandbox.sentry);
+  return refs;
+}
+
+/** Kills every recorded process of the sandbox (SIGKILL, identity-checked) and waits. */
+export async function stopSandbox(rec: ContainerRecord, timeoutMs = 10_000): Promise<void> {
+  const refs = sandboxRefs(rec);
+  for (const r of refs) signalRef(r, 'SIGKILL');
+  if (!(await waitGone(refs, timeoutMs))) {
+    const left = refs.filter(isAlive).map((r) => r.pid);
+    throw new SandboxError(
+      'SANDBOX_STOP_FAILED',
+      `stop container "${rec.id}": processes ${left.join(', ')} did not exit`,
+    );
+  }
+}
+
+function removeAll(store: StateStore, id: string, socket: string): void {
+  fs.rmSync(socket, { force: true });
+  store.remove(id);
+  if (path.dirname(socket) !== store.dir(id)) {
+    try {
+      fs.rmdirSync(path.dirname(socket));
+    } catch {
+      // Other containers' sockets are still there.
+    }
+  }
+}
+
+/**
+ * Creates a container: reserves <root>/<id>, starts the sandbox with the init process loaded
+ * but not running, writes state.json (status created) and the pid file. On failure nothing
+ * is left: processes killed, state dir removed.
+ */
+export async function createContainer(
+  store: StateStore,
+  p: CreateParams,
+): Promise<CreatedContainer> {
+  const id = checkId(p.id);
+  const stateDir = store.reserve(id);
+  const socket = controlSocketPath(store, id);
+  let lock;
+  try {
+    lock = await store.lock(id);
+  } catch (e) {
+    removeAll(store, id, socket);
+    throw e;
+  }
+  try {
+    if (path.dirname(socket) !== stateDir) fs.mkdirSync(path.dirname(socket), { recursive: true });
+    const bootOpts: Parameters<typeof bootFromSpec>[1] = { id, controlSocket: socket };
+    if (p.logPath !== undefined) bootOpts.logPath = p.logPath;
+    if (p.logFormat !== undefined) bootOpts.logFormat = p.logFormat;
+    if (p.debug !== undefined) bootOpts.debug = p.debug;
+    const launchParams: Parameters<typeof launchSandbox>[0] = {
+      stateDir,
+      rootfs: p.rootfs,
+      readonlyRoot: p.spec.root.readonly,
+      boot: bootFromSpec(p.spec, bootOpts),
+    };
+    if (p.goferStderr !== undefined) launchParams.goferStderr = p.goferStderr;
+    if (p.repo !== undefined) launchParams.repo = p.repo;
+    if (p.readyTimeoutMs !== undefined) launchParams.readyTimeoutMs = p.readyTimeoutMs;
+    const launched = await launchSandbox(launchParams);
+    const record: ContainerRecord = {
+      ociVersion: p.spec.ociVersion,
+      id,
+      status: 'created',
+      pid: launched.record.sentry?.pid ?? launched.record.sandbox.pid,
+      bundle: p.bundleDir,
+      rootfs: p.rootfs,
+      created: new Date().toISOString(),
+      owner: os.userInfo().username,
+      annotations: { ...p.spec.annotations },
+      sandbox: launched.record,
+    };
+    try {
+      store.write(record);
+      if (p.pidFile !== undefined) writePidFile(p.pidFile, record.pid);
+    } catch (e) {
+      await stopSandbox(record).catch(() => undefined);
+      throw e;
+    }
+    return { record, launched };
+  } catch (e) {
+    removeAll(store, id, socket);
+    throw wrap(`create container "${id}"`, e);
+  } finally {
+    lock.release();
+  }
+}
+
+/** Prefixes an error's message with what was being done, keeping its class and code. */
+function wrap(what: string, e: unknown): Error {
+  if (e instanceof SandboxError)
+    return new SandboxError(e.code, `${what}: ${e.message}`, { cause: e });
+  if (e instanceof OciError) return new OciError(e.code, `${what}: ${e.message}`, { cause: e });
+  return new SandboxError('SANDBOX_START_FAILED', `${what}: ${why(e)}`, { cause: e });
+}
+
+/** Reads a container's record and current status under its lock. */
+export async function readContainer(
+  store: StateStore,
+  id: string,
+): Promise<{ record: ContainerRecord; status: ContainerStatus }> {
+  const lock = await store.lock(checkId(id));
+  try {
+    const record = store.read(id);
+    return { record, status: containerStatus(record) };
+  } finally {
+    lock.release();
+  }
+}
+
+/** Runs the created container's init process (runtime-spec "start"). */
+export async function startContainer(store: StateStore, id: string): Promise<ContainerRecord> {
+  const lock = await store.lock(checkId(id));
+  try {
+    const rec = store.read(id);
+    const status = containerStatus(rec);
+    if (status !== 'created') {
+      throw new SandboxError(
+        'CONTAINER_BAD_STATE',
+        `start container "${id}": cannot start a container that is ${status}`,
+      );
+    }
+    try {
+      await controlRequest(rec.sandbox.controlSocket, { op: 'start' });
+    } catch (e) {
+      throw wrap(`start container "${id}"`, e);
+    }
+    rec.status = 'running';
+    store.write(rec);
+    return rec;
+  } finally {
+    lock.release();
+  }
+}
+
+/** Sends a signal to the container's init process (or every process with `all`). */
+export async function killContainer(
+  store: StateStore,
+  id: string,
+  signal: number,
+  all: boolean,
+): Promise<void> {
+  const lock = await store.lock(checkId(id));
+  try {
+    const rec = store.read(id);
+    if (containerStatus(rec) === 'stopped') {
+      throw new SandboxError('CONTAINER_NOT_RUNNING', `kill container "${id}": it is not running`);
+    }
+    try {
+      await controlRequest(rec.sandbox.controlSocket, { op: 'kill', signal, all });
+    } catch (e) {
+      throw wrap(`kill container "${id}"`, e);
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * Deletes a container: a stopped or created one always, a running one only with `force`.
+ * Kills what is left of the sandbox, waits for it, removes the socket and the state dir.
+ */
+export async function deleteContainer(store: StateStore, id: string, force: boolean) {
+  const lock = await store.lock(checkId(id));
+  try {
+    const rec = store.read(id);
+    const status = containerStatus(rec);
+    if (status === 'running' && !force) {
+      throw new SandboxError(
+        'CONTAINER_BAD_STATE',
+        `delete container "${id}": it is running (stop it first, or use --force)`,
+      );
+    }
+    try {
+      await stopSandbox(rec);
+    } catch (e) {
+      throw wrap(`delete container "${id}"`, e);
+    }
+    removeAll(store, id, rec.sandbox.controlSocket);
+  } finally {
+    lock.release();
+  }
+}
+
+/** Ids and records of every container in the store, skipping ones deleted meanwhile. */
+export function listContainers(
+  store: StateStore,
+): Array<{ record: ContainerRecord; status: ContainerStatus }> {
+  const out: Array<{ record: ContainerRecord; status: ContainerStatus }> = [];
+  for (const id of store.list()) {
+    try {
+      const record = store.read(id);
+      out.push({ record, status: containerStatus(record) });
+    } catch (e) {
+      if (e instanceof OciError && e.code === 'CONTAINER_NOT_FOUND') continue;
+      throw e;
+    }
+  }
+  return out;
+}
