@@ -1,0 +1,320 @@
+// The gofer file system: the container's root (and bind mounts) served by the Gofer over
+// 9P2000.L, through the synchronous GoferClient interface (p9/client_api.ts) only. Each inode
+// holds the fid it was walked to, with its attributes cached at walk time; directories cache
+// their children, including names that do not exist (the dynamic loader probes many). Opening
+// clones the fid and sends Tlopen; when the Gofer donates a host fd, reads and writes go to it
+// directly (host pread/pwrite), else through Tread/Twrite. Inode numbers are qid.path; st_dev
+// is this instance's own. The Sentry is the only client of this tree, so caches are trusted
+// until the Sentry itself changes the file.
+//
+// It never throws, never follows a name outside what the Gofer walks, and never hands a host
+// fd number to the application. Cached inodes and their fids live as long as the instance.
+
+import { Errno } from '../../../abi/linux/errno.js';
+import {
+  O_ACCMODE,
+  O_DIRECTORY,
+  O_TRUNC,
+  O_WRONLY,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFMT,
+  V9FS_MAGIC,
+  makeDev,
+  type Stat,
+  type StatFs,
+} from '../../../abi/linux/file.js';
+import type { HostFd } from '../../../host/fd.js';
+import { hostPread, hostPwrite } from '../../../host/io.js';
+import type { GoferClient, P9Attr } from '../../../p9/client_api.js';
+import type { Credentials } from '../../syscalls/types.js';
+import { allocAnonDev } from '../../vfs/dev_numbers.js';
+import type { DirEntry, FileImpl, Filesystem, Inode } from '../../vfs/inode.js';
+
+/** The most bytes one Tread/Twrite asks for (the client splits by msize as well). */
+const IO_MAX = 1 << 20;
+/** The byte count of one Treaddir. */
+const READDIR_COUNT = 64 * 1024;
+
+export interface GoferFsOptions {
+  /** Creation answers EROFS (a read-only root). */
+  readOnly?: boolean;
+}
+
+export class GoferFilesystem implements Filesystem {
+  readonly name = '9p';
+  readonly dev = allocAnonDev();
+  readonly readOnly: boolean;
+  readonly root: GoferInode;
+
+  private constructor(
+    readonly client: GoferClient,
+    rootAttr: P9Attr,
+    opts: GoferFsOptions,
+  ) {
+    this.readOnly = opts.readOnly ?? false;
+    this.root = new GoferInode(this, client.rootFid, rootAttr);
+  }
+
+  /** A file system over `client`'s attached root; -errno if the root cannot be stat'ed. */
+  static create(client: GoferClient, opts: GoferFsOptions = {}): GoferFilesystem | number {
+    const attr = client.getattr(client.rootFid);
+    if (typeof attr === 'number') return attr;
+    return new GoferFilesystem(client, attr, opts);
+  }
+
+  statfs(): StatFs | number {
+    const s = this.client.statfs(this.client.rootFid);
+    if (typeof s === 'number') return s;
+    return {
+      type: s.type !== 0 ? s.type : V9FS_MAGIC,
+      bsize: s.bsize,
+      blocks: s.blocks,
+      bfree: s.bfree,
+      bavail: s.bavail,
+      files: s.files,
+      ffree: s.ffree,
+      fsid: s.fsid,
+      namelen: s.namelen,
+      frsize: s.bsize,
+      flags: 0,
+    };
+  }
+}
+
+function attrToStat(dev: number, a: P9Attr): Stat {
+  const rdevMajor = Number((a.rdev >> 8n) & 0xfffn);
+  const rdevMinor = Number((a.rdev & 0xffn) | ((a.rdev >> 12n) & 0xfff00n));
+  return {
+    dev,
+    ino: a.qid.path,
+    nlink: Number(a.nlink),
+    mode: a.mode,
+    uid: a.uid,
+    gid: a.gid,
+    rdev: makeDev(rdevMajor, rdevMinor),
+    size: Number(a.size),
+    blksize: Number(a.blksize),
+    blocks: Number(a.blocks),
+    atimeSec: Number(a.atimeSec),
+    atimeNsec: Number(a.atimeNsec),
+    mtimeSec: Number(a.mtimeSec),
+    mtimeNsec: Number(a.mtimeNsec),
+    ctimeSec: Number(a.ctimeSec),
+    ctimeNsec: Number(a.ctimeNsec),
+  };
+}
+
+export class GoferInode implements Inode {
+  /** Directories: children by name; a number is a cached negative answer (-ENOENT). */
+  private readonly children = new Map<string, GoferInode | number>();
+  private target: string | null = null;
+
+  constructor(
+    readonly fs: GoferFilesystem,
+    readonly fid: number,
+    private attr: P9Attr,
+  ) {}
+
+  get type(): number {
+    return this.attr.mode & S_IFMT;
+  }
+
+  private get client(): GoferClient {
+    return this.fs.client;
+  }
+
+  stat(): Stat {
+    return attrToStat(this.fs.dev, this.attr);
+  }
+
+  /** Re-reads the attributes from the Gofer (after the Sentry changed the file). */
+  refresh(): number {
+    const a = this.client.getattr(this.fid);
+    if (typeof a === 'number') return a;
+    this.attr = a;
+    return 0;
+  }
+
+  /** Grows the cached size after a write that reached `end`. */
+  noteWrite(end: number): void {
+    if (BigInt(end) > this.attr.size) this.attr = { ...this.attr, size: BigInt(end) };
+  }
+
+  lookup(name: string): Inode | number {
+    if (this.type !== S_IFDIR) return -Errno.ENOTDIR;
+    const cached = this.children.get(name);
+    if (cached !== undefined) return cached;
+    const w = this.client.walk(this.fid, [name]);
+    if (typeof w === 'number') {
+      if (w === -Errno.ENOENT) this.children.set(name, w);
+      return w;
+    }
+    const a = this.client.getattr(w.fid);
+    if (typeof a === 'number') {
+      this.client.clunk(w.fid);
+      return a;
+    }
+    const child = new GoferInode(this.fs, w.fid, a);
+    this.children.set(name, child);
+    return child;
+  }
+
+  readlink(): string | number {
+    if (this.type !== S_IFLNK) return -Errno.EINVAL;
+    if (this.target !== null) return this.target;
+    const t = this.client.readlink(this.fid);
+    if (typeof t === 'number') return t;
+    this.target = t;
+    return t;
+  }
+
+  open(flags: number): FileImpl | number {
+    const isDir = this.type === S_IFDIR;
+    const clone = this.client.walk(this.fid, []);
+    if (typeof clone === 'number') return clone;
+    const p9flags = (flags & (O_ACCMODE | O_TRUNC)) | (isDir ? O_DIRECTORY : 0);
+    const o = this.client.lopen(clone.fid, p9flags);
+    if (typeof o === 'number') {
+      this.client.clunk(clone.fid);
+      return o;
+    }
+    if ((flags & O_TRUNC) !== 0 && (flags & O_ACCMODE) !== 0)
+      this.attr = { ...this.attr, size: 0n };
+    if (isDir) {
+      o.fd?.close();
+      return new GoferDirFile(this.client, clone.fid);
+    }
+    return new GoferRegularFile(this, this.client, clone.fid, o.fd ?? null);
+  }
+
+  private afterCreate(name: string): Inode | number {
+    this.children.delete(name);
+    this.refresh();
+    return this.lookup(name);
+  }
+
+  create(name: string, mode: number, creds: Credentials): Inode | number {
+    if (this.fs.readOnly) return -Errno.EROFS;
+    const clone = this.client.walk(this.fid, []);
+    if (typeof clone === 'number') return clone;
+    const o = this.client.lcreate(clone.fid, name, O_WRONLY, mode & 0o7777, creds.egid);
+    if (typeof o !== 'number') o.fd?.close();
+    this.client.clunk(clone.fid);
+    if (typeof o === 'number') return o;
+    return this.afterCreate(name);
+  }
+
+  mkdir(name: string, mode: number, creds: Credentials): Inode | number {
+    if (this.fs.readOnly) return -Errno.EROFS;
+    const q = this.client.mkdir(this.fid, name, mode & 0o7777, creds.egid);
+    if (typeof q === 'number') return q;
+    return this.afterCreate(name);
+  }
+
+  symlink(name: string, target: string, creds: Credentials): Inode | number {
+    if (this.fs.readOnly) return -Errno.EROFS;
+    const q = this.client.symlink(this.fid, name, target, creds.egid);
+    if (typeof q === 'number') return q;
+    return this.afterCreate(name);
+  }
+}
+
+/** An open regular file (or device, socket, fifo node served by the Gofer). */
+class GoferRegularFile implements FileImpl {
+  readonly seekable = true;
+  constructor(
+    private readonly inode: GoferInode,
+    private readonly client: GoferClient,
+    private readonly fid: number,
+    private readonly host: HostFd | null,
+  ) {}
+
+  read(dst: Uint8Array, offset: number): number {
+    const host = this.host;
+    if (host !== null) return hostPread(host.fd, dst, offset);
+    let done = 0;
+    while (done < dst.length) {
+      const want = Math.min(dst.length - done, IO_MAX);
+      const r = this.client.read(this.fid, BigInt(offset + done), want);
+      if (typeof r === 'number') return done > 0 ? done : r;
+      if (r.length === 0) break;
+      dst.set(r.subarray(0, want), done);
+      done += Math.min(r.length, want);
+      if (r.length < want) break;
+    }
+    return done;
+  }
+
+  write(src: Uint8Array, offset: number): number {
+    let n: number;
+    const host = this.host;
+    if (host !== null) n = hostPwrite(host.fd, src, offset);
+    else {
+      n = 0;
+      while (n < src.length) {
+        const chunk = src.subarray(n, n + IO_MAX);
+        const w = this.client.write(this.fid, BigInt(offset + n), chunk);
+        if (w < 0) {
+          if (n === 0) return w;
+          break;
+        }
+        n += w;
+        if (w < chunk.length) break;
+      }
+    }
+    if (n > 0) this.inode.noteWrite(offset + n);
+    return n;
+  }
+
+  release(): void {
+    this.host?.close();
+    this.client.clunk(this.fid);
+  }
+}
+
+/** An open directory: reads the whole listing at position 0 and serves positions from it. */
+class GoferDirFile implements FileImpl {
+  readonly seekable = true;
+  private entries: DirEntry[] | null = null;
+
+  constructor(
+    private readonly client: GoferClient,
+    private readonly fid: number,
+  ) {}
+
+  read(): number {
+    return -Errno.EISDIR;
+  }
+
+  write(): number {
+    return -Errno.EISDIR;
+  }
+
+  private fill(): DirEntry[] | number {
+    const out: DirEntry[] = [];
+    let off = 0n;
+    for (;;) {
+      const batch = this.client.readdir(this.fid, off, READDIR_COUNT);
+      if (typeof batch === 'number') return batch;
+      if (batch.length === 0) return out;
+      for (const d of batch) {
+        out.push({ ino: d.qid.path, type: d.type, name: d.name, next: out.length + 1 });
+        off = d.offset;
+      }
+    }
+  }
+
+  readdir(pos: number): DirEntry[] | number {
+    if (pos === 0 || this.entries === null) {
+      const e = this.fill();
+      if (typeof e === 'number') return e;
+      this.entries = e;
+    }
+    return this.entries.slice(pos);
+  }
+
+  release(): void {
+    this.client.clunk(this.fid);
+  }
+}
