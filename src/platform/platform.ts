@@ -46,6 +46,8 @@ export type Trap =
   | { kind: 'dead'; reason: string };
 
 export interface AddressSpace {
+  /** The host process the control plane signals to interrupt a running switchTo (0: none). */
+  readonly hostPid: number;
   /** Maps [addr, addr+len) to the memory file at `offset` with `prot`; 0 or -errno. */
   map(addr: bigint, len: number, offset: number, prot: number): number;
   unmap(addr: bigint, len: number): number;

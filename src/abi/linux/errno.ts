@@ -37,6 +37,7 @@ export const Errno = {
   EDOM: 33,
   ERANGE: 34,
   EDEADLOCK: 35,
+  EDEADLK: 35,
   ENAMETOOLONG: 36,
   ENOLCK: 37,
   ENOSYS: 38,

@@ -275,6 +275,10 @@ class PtraceAddressSpace implements AddressSpace {
     private readonly stub: Stub,
   ) {}
 
+  get hostPid(): number {
+    return this.stub.pid;
+  }
+
   map(addr: bigint, len: number, offset: number, prot: number): number {
     const fd = BigInt(this.platform.memfd.fd);
     const r = this.stub.inject(SYS_mmap, [

@@ -1,0 +1,326 @@
+// Boots a sandbox from a BootSpec (src/sandbox/boot_spec.ts), in order:
+//  1. the log, the control worker (listening before confinement), the memory file, the
+//     ptrace platform (its stub master is forked while the host is still visible);
+//  2. confinement: pivot_root into an empty read-only tmpfs, drop every capability;
+//  3. the container's view: the Gofer's root over 9P, /dev, stdio as fds 0-2;
+//  4. the init process: PATH lookup, ELF load, registers;
+//  5. "ready" to the launcher; wait for start; run; exit with the init process's status.
+// Only this module chooses the concrete platform and file systems.
+//
+// It must never run application code before confinement is complete, and never leave the
+// launcher without an answer on the ready fd.
+
+import * as fs from 'node:fs';
+import { randomFillSync } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { Errno, errnoName } from '../abi/linux/errno.js';
+import { AT_FDCWD, O_RDONLY, S_IFMT, S_IFREG } from '../abi/linux/file.js';
+import { dropAllCapabilities, setNoNewPrivs } from '../host/confine.js';
+import { HostFd } from '../host/fd.js';
+import {
+  MNT_DETACH,
+  MS_RDONLY,
+  MS_REMOUNT,
+  MS_BIND,
+  mount,
+  pivotRoot,
+  umount2,
+  chdir,
+} from '../host/mount.js';
+import { P9Client } from '../p9/client.js';
+import { PtracePlatform } from '../platform/ptrace/ptrace_platform.js';
+import { Reg } from '../platform/platform.js';
+import type { BootSpec } from '../sandbox/boot_spec.js';
+import { CTL, newControlState, takePendingSignals } from './control/control_state.js';
+import { newDevFilesystem } from './fsimpl/dev/dev.js';
+import { GoferFilesystem } from './fsimpl/gofer/gofer_fs.js';
+import { installStdio } from './fsimpl/host/host_file.js';
+import { Kernel } from './kernel/kernel.js';
+import { Task, type ExitState, type Rlimit } from './kernel/task.js';
+import { runTask } from './kernel/task_run.js';
+import { loadProgram, type ExecFile } from './loader/load.js';
+import { makeLogger } from './logger.js';
+import { MemoryFile } from './mm/memory_file.js';
+import { MemoryManager } from './mm/memory_manager.js';
+import { sendSignal } from './syscalls/sys_signal.js';
+import { buildSyscallTable } from './syscalls/table.js';
+import type { Credentials } from './syscalls/types.js';
+import { FdTable } from './vfs/fd_table.js';
+import { FsContext } from './vfs/fs_context.js';
+import { mountAt, mountRoot, newRootMount } from './vfs/mount.js';
+import { openPath } from './vfs/open.js';
+import { resolveAt } from './vfs/resolve.js';
+
+const AT_HWCAP = 16n;
+const AT_HWCAP2 = 26n;
+const RLIMIT_NAMES: Record<string, number> = {
+  RLIMIT_CPU: 0,
+  RLIMIT_FSIZE: 1,
+  RLIMIT_DATA: 2,
+  RLIMIT_STACK: 3,
+  RLIMIT_CORE: 4,
+  RLIMIT_RSS: 5,
+  RLIMIT_NPROC: 6,
+  RLIMIT_NOFILE: 7,
+  RLIMIT_MEMLOCK: 8,
+  RLIMIT_AS: 9,
+  RLIMIT_LOCKS: 10,
+  RLIMIT_SIGPENDING: 11,
+  RLIMIT_MSGQUEUE: 12,
+  RLIMIT_NICE: 13,
+  RLIMIT_RTPRIO: 14,
+  RLIMIT_RTTIME: 15,
+};
+
+export class BootError extends Error {}
+
+function readHostHwcaps(): [bigint, bigint] {
+  try {
+    const b = fs.readFileSync('/proc/self/auxv');
+    const v = new BigUint64Array(b.buffer, b.byteOffset, Math.floor(b.length / 8));
+    let hw = 0n;
+    let hw2 = 0n;
+    for (let i = 0; i + 1 < v.length; i += 2) {
+      if (v[i] === AT_HWCAP) hw = v[i + 1] ?? 0n;
+      if (v[i] === AT_HWCAP2) hw2 = v[i + 1] ?? 0n;
+    }
+    return [hw, hw2];
+  } catch {
+    return [0n, 0n];
+  }
+}
+
+async function startControl(socketPath: string, shared: Int32Array): Promise<Worker> {
+  const worker = new Worker(new URL('./control/control_worker.js', import.meta.url), {
+    workerData: { socketPath, shared: shared.buffer },
+  });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', (m: { kind: string; message?: string }) => {
+      if (m.kind === 'listening') resolve();
+      else reject(new BootError(`control socket: ${m.message ?? 'failed'}`));
+    });
+    worker.once('error', reject);
+  });
+  worker.unref();
+  return worker;
+}
+
+/** pivot_root into an empty, read-only tmpfs; the old root is detached. */
+function confineFilesystem(): void {
+  const dir = '/tmp';
+  const steps: Array<[string, () => number]> = [
+    ['mount tmpfs', () => mount('moat-sentry', dir, 'tmpfs', 0, 'size=16k,mode=0755')],
+    ['mkdir', () => (fs.mkdirSync(`${dir}/old`), 0)],
+    ['pivot_root', () => pivotRoot(dir, `${dir}/old`)],
+    ['chdir', () => chdir('/')],
+    ['umount old root', () => umount2('/old', MNT_DETACH)],
+    ['rmdir', () => (fs.rmdirSync('/old'), 0)],
+    ['remount read-only', () => mount(null, '/', null, MS_REMOUNT | MS_BIND | MS_RDONLY, null)],
+  ];
+  for (const [what, f] of steps) {
+    const r = f();
+    if (r < 0) throw new BootError(`confine: ${what}: ${errnoName(-r)}`);
+  }
+}
+
+function lookPath(
+  ctx: { fs: FsContext; files: FdTable; creds: Credentials },
+  arg0: string,
+  env: string[],
+): string {
+  const candidates: string[] = [];
+  if (arg0.includes('/')) candidates.push(arg0);
+  else {
+    const pathVar =
+      env.find((e) => e.startsWith('PATH='))?.slice(5) ??
+      '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+    for (const d of pathVar.split(':')) candidates.push(`${d === '' ? '.' : d}/${arg0}`);
+  }
+  for (const c of candidates) {
+    const p = resolveAt(ctx, AT_FDCWD, c, 0);
+    if (typeof p === 'number') continue;
+    const st = p.dentry.inode.stat();
+    if (typeof st === 'number') continue;
+    if ((st.mode & S_IFMT) === S_IFREG && (st.mode & 0o111) !== 0) return c;
+  }
+  if (arg0.includes('/')) throw new BootError(`exec: "${arg0}": no such file or directory`);
+  throw new BootError(`exec: "${arg0}": executable file not found in $PATH`);
+}
+
+function exitCodeOf(e: ExitState): number {
+  if (e.kind === 'exited') return e.code;
+  if (e.kind === 'killed') return 128 + e.signo;
+  return 0;
+}
+
+/** Boots and runs the sandbox; returns the process exit status. */
+export async function boot(spec: BootSpec): Promise<number> {
+  const ready = spec.readyFd;
+  const say = (o: object): void => {
+    try {
+      fs.writeSync(ready, `${JSON.stringify(o)}\n`);
+      fs.closeSync(ready);
+    } catch {
+      /* the launcher went away */
+    }
+  };
+  let logFd: number | undefined;
+  if (spec.logPath !== undefined) {
+    try {
+      logFd = fs.openSync(spec.logPath, 'a');
+    } catch {
+      logFd = undefined;
+    }
+  }
+  const log = makeLogger(logFd, spec.logFormat ?? 'text', spec.debug ?? false, spec.id);
+  let plat: PtracePlatform | undefined;
+  try {
+    // 1. Control plane, memory, platform.
+    const ctl = newControlState();
+    await startControl(spec.controlSocket, ctl);
+    const mf = MemoryFile.create();
+    if (typeof mf === 'string') throw new BootError(mf);
+    const p = PtracePlatform.create(mf.fd);
+    if (typeof p === 'string') throw new BootError(p);
+    plat = p;
+    const [hwcap, hwcap2] = readHostHwcaps();
+
+    // 2. Confinement.
+    confineFilesystem();
+    const capErr = dropAllCapabilities();
+    if (capErr < 0) throw new BootError(`confine: drop capabilities: ${errnoName(-capErr)}`);
+    setNoNewPrivs();
+
+    // 3. The container's view.
+    const client = P9Client.connect(new HostFd(spec.goferFd));
+    if (typeof client === 'number') throw new BootError(`gofer: attach: ${errnoName(-client)}`);
+    const rootFs = GoferFilesystem.create(client, { readOnly: true });
+    if (typeof rootFs === 'number') throw new BootError(`gofer: root: ${errnoName(-rootFs)}`);
+    const rootMount = newRootMount(rootFs, true);
+    const root = mountRoot(rootMount);
+    const creds: Credentials = {
+      uid: spec.uid,
+      gid: spec.gid,
+      euid: spec.uid,
+      egid: spec.gid,
+      suid: spec.uid,
+      sgid: spec.gid,
+      groups: [...spec.additionalGids],
+    };
+    const rlimits = new Map<number, Rlimit>([[3, { cur: 8n << 20n, max: 0xffffffffffffffffn }]]);
+    for (const r of spec.rlimits ?? []) {
+      const n = RLIMIT_NAMES[r.type];
+      if (n !== undefined) rlimits.set(n, { cur: BigInt(r.soft), max: BigInt(r.hard) });
+    }
+    const nofile = rlimits.get(7);
+    const files = new FdTable(
+      nofile ? Number(nofile.cur > 1048576n ? 1048576n : nofile.cur) : 1024,
+    );
+    const fsctx = new FsContext(root);
+    const vctx = { fs: fsctx, files, creds };
+    const devAt = resolveAt(vctx, AT_FDCWD, '/dev', 0);
+    if (typeof devAt !== 'number') mountAt(devAt, newDevFilesystem(), false);
+    const cwd = resolveAt(vctx, AT_FDCWD, spec.cwd, 0);
+    if (typeof cwd === 'number') throw new BootError(`cwd "${spec.cwd}": ${errnoName(-cwd)}`);
+    fsctx.cwd = cwd;
+    const stdio = installStdio(files, [new HostFd(0), new HostFd(1), new HostFd(2)]);
+    if (stdio < 0) throw new BootError(`stdio: ${errnoName(-stdio)}`);
+
+    // 4. The init process.
+    const kernel = new Kernel(p, mf, log, spec.hostname, hwcap, hwcap2);
+    const as = p.newAddressSpace();
+    if (typeof as === 'number')
+      throw new BootError(`platform: new address space: ${errnoName(-as)}`);
+    const mm = new MemoryManager(mf, as, p.maxUserAddress);
+    const arg0 = spec.args[0];
+    if (arg0 === undefined) throw new BootError('process.args is empty');
+    const path = lookPath(vctx, arg0, spec.env);
+    const open = (pth: string): ExecFile | number => openPath(vctx, pth, O_RDONLY);
+    const random = new Uint8Array(16);
+    randomFillSync(random);
+    const loaded = loadProgram(mm, open, {
+      path,
+      argv: spec.args,
+      envp: spec.env,
+      uid: spec.uid,
+      euid: spec.uid,
+      gid: spec.gid,
+      egid: spec.gid,
+      hwcap,
+      hwcap2,
+      random,
+    });
+    if (typeof loaded === 'number') {
+      throw new BootError(
+        `exec "${path}": ${loaded === -Errno.ENOEXEC ? 'exec format error' : errnoName(-loaded)}`,
+      );
+    }
+    const regs = as.initialRegisters();
+    for (const r of [
+      Reg.rax,
+      Reg.rbx,
+      Reg.rcx,
+      Reg.rdx,
+      Reg.rsi,
+      Reg.rdi,
+      Reg.rbp,
+      Reg.r8,
+      Reg.r9,
+      Reg.r10,
+      Reg.r11,
+      Reg.r12,
+      Reg.r13,
+      Reg.r14,
+      Reg.r15,
+      Reg.fs_base,
+      Reg.gs_base,
+    ]) {
+      regs[r] = 0n;
+    }
+    regs[Reg.rip] = loaded.entry;
+    regs[Reg.rsp] = loaded.sp;
+    const task = new Task(
+      kernel,
+      kernel.allocPid(),
+      regs,
+      mm,
+      files,
+      fsctx,
+      creds,
+      path.split('/').pop() ?? 'init',
+      rlimits,
+    );
+
+    // 5. Ready; wait for start; run.
+    say({ ok: true });
+    while (Atomics.load(ctl, CTL.started) === 0) {
+      if (takePendingSignals(ctl).length > 0) {
+        return 128 + 9;
+      }
+      Atomics.wait(ctl, CTL.started, 0, 1000);
+    }
+    const table = buildSyscallTable();
+    Atomics.store(ctl, CTL.stubPid, as.hostPid);
+    const applyPending = (t: Task): void => {
+      for (const sig of takePendingSignals(ctl)) sendSignal(t, sig);
+    };
+    applyPending(task);
+    const exit = task.exited ? task.exit : runTask(task, table, { onKick: applyPending });
+    Atomics.store(ctl, CTL.exited, 1);
+    Atomics.store(ctl, CTL.stubPid, 0);
+    as.release();
+    return exitCodeOf(exit);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (e instanceof BootError) say({ ok: false, error: msg });
+    else say({ ok: false, error: `sentry: ${msg}` });
+    log.warn(msg);
+    if (!(e instanceof BootError))
+      process.stderr.write(
+        `moat sentry: internal error: ${e instanceof Error ? (e.stack ?? msg) : msg}\n`,
+      );
+    return 125;
+  } finally {
+    plat?.release();
+  }
+}

@@ -1,0 +1,93 @@
+// The Sentry's control plane: a worker thread that serves the control socket (newline-
+// delimited JSON, see src/sandbox/boot_spec.ts) for the CLI's start, kill and ps. It never
+// touches the kernel's objects: it only writes the shared control state and wakes or kicks
+// the main thread (Atomics.notify before start; a SIGUSR1 to the running stub after).
+
+import * as net from 'node:net';
+import { parentPort, workerData } from 'node:worker_threads';
+import { CTL, addPendingSignal } from './control_state.js';
+
+interface WorkerInput {
+  socketPath: string;
+  shared: SharedArrayBuffer;
+}
+
+const input = workerData as WorkerInput;
+const state = new Int32Array(input.shared);
+const KICK = 'SIGUSR1';
+
+type Reply = { ok: true; [k: string]: unknown } | { ok: false; error: string };
+
+function handle(req: unknown): Reply {
+  if (typeof req !== 'object' || req === null)
+    return { ok: false, error: 'request is not an object' };
+  const r = req as Record<string, unknown>;
+  switch (r['op']) {
+    case 'start': {
+      if (Atomics.compareExchange(state, CTL.started, 0, 1) !== 0) {
+        return { ok: false, error: 'container already started' };
+      }
+      Atomics.notify(state, CTL.started);
+      return { ok: true };
+    }
+    case 'kill': {
+      const sig = r['signal'];
+      if (typeof sig !== 'number' || !Number.isInteger(sig) || sig < 1 || sig > 64) {
+        return { ok: false, error: 'kill: signal must be an integer from 1 to 64' };
+      }
+      if (Atomics.load(state, CTL.exited) === 1)
+        return { ok: false, error: 'container is not running' };
+      addPendingSignal(state, sig);
+      // Wake the main thread wherever it waits: before start, in a sleep, or in the app.
+      Atomics.notify(state, CTL.started);
+      Atomics.notify(state, CTL.sleep);
+      const pid = Atomics.load(state, CTL.stubPid);
+      if (pid > 0) {
+        try {
+          process.kill(pid, KICK);
+        } catch {
+          /* the stub is gone: the main thread sees it */
+        }
+      }
+      return { ok: true };
+    }
+    case 'ps': {
+      const running = Atomics.load(state, CTL.exited) === 0;
+      return { ok: true, pids: running ? [1] : [] };
+    }
+    default:
+      return { ok: false, error: `unknown op ${JSON.stringify(r['op'])}` };
+  }
+}
+
+const server = net.createServer((conn) => {
+  let buf = '';
+  conn.setEncoding('utf8');
+  conn.on('data', (chunk: string) => {
+    buf += chunk;
+    if (buf.length > 65536) {
+      conn.destroy();
+      return;
+    }
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      let reply: Reply;
+      try {
+        reply = handle(JSON.parse(line) as unknown);
+      } catch {
+        reply = { ok: false, error: 'malformed request' };
+      }
+      conn.write(`${JSON.stringify(reply)}\n`);
+    }
+  });
+  conn.on('error', () => conn.destroy());
+});
+
+server.on('error', (e: Error) => {
+  parentPort?.postMessage({ kind: 'error', message: e.message });
+});
+server.listen(input.socketPath, () => {
+  parentPort?.postMessage({ kind: 'listening' });
+});

@@ -1,0 +1,62 @@
+// The sandbox's kernel state: the platform and memory file, the PID namespace's allocator,
+// the identity the sandbox shows (uname, hostname), virtual time's origin, and the log of
+// unimplemented system calls (each reported once, by name). One Kernel per Sentry process.
+//
+// It must never reveal host identity: the release string is the Sentry's own, the hostname
+// comes from the container's config, and PIDs are virtual.
+
+import { syscallName } from '../../abi/linux/syscall_names.js';
+import type { Platform } from '../../platform/platform.js';
+import type { MemoryFile } from '../mm/memory_file.js';
+
+/** The kernel release string the sandbox reports: the Sentry's own, never the host's. */
+export const MOAT_RELEASE = '6.1.0-moat';
+export const MOAT_VERSION = '#1 SMP PREEMPT_DYNAMIC moat';
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  debug(msg: string): void;
+}
+
+export class Kernel {
+  hostname: string;
+  domainname = '(none)';
+  private nextPid = 1;
+  private readonly reported = new Set<number>();
+  /** Wall-clock origin: realtime = bootRealtimeNs + (monotonic now - bootMonoNs). */
+  readonly bootRealtimeNs: bigint;
+  readonly bootMonoNs: bigint;
+
+  constructor(
+    readonly platform: Platform,
+    readonly memoryFile: MemoryFile,
+    readonly log: Logger,
+    hostname: string,
+    readonly hwcap: bigint,
+    readonly hwcap2: bigint,
+  ) {
+    this.hostname = hostname;
+    this.bootMonoNs = process.hrtime.bigint();
+    this.bootRealtimeNs = BigInt(Date.now()) * 1_000_000n;
+  }
+
+  allocPid(): number {
+    return this.nextPid++;
+  }
+
+  monotonicNs(): bigint {
+    return process.hrtime.bigint() - this.bootMonoNs;
+  }
+
+  realtimeNs(): bigint {
+    return this.bootRealtimeNs + this.monotonicNs();
+  }
+
+  /** Logs an unimplemented system call once per sandbox, by name. */
+  reportUnimplemented(nr: number): void {
+    if (this.reported.has(nr)) return;
+    this.reported.add(nr);
+    this.log.warn(`unimplemented system call ${syscallName(nr)} (${nr}): returning ENOSYS`);
+  }
+}

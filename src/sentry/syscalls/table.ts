@@ -1,0 +1,32 @@
+// The x86-64 system call table: every implemented number, by family. A number missing here
+// answers ENOSYS and is reported once by name. docs/syscalls.md is generated from this table.
+
+import type { Task } from '../kernel/task.js';
+import { fileSyscalls } from './sys_file.js';
+import { identitySyscalls } from './sys_identity.js';
+import { memorySyscalls } from './sys_memory.js';
+import { miscSyscalls } from './sys_misc.js';
+import { processSyscalls } from './sys_process.js';
+import { signalSyscalls } from './sys_signal.js';
+import { timeSyscalls } from './sys_time.js';
+import type { SyscallEntry } from './types.js';
+
+export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
+  const table = new Map<number, SyscallEntry<Task>>();
+  const families: Array<ReadonlyMap<number, SyscallEntry<Task>>> = [
+    fileSyscalls,
+    identitySyscalls,
+    memorySyscalls,
+    miscSyscalls,
+    processSyscalls,
+    signalSyscalls,
+    timeSyscalls,
+  ];
+  for (const f of families) {
+    for (const [nr, e] of f) {
+      if (table.has(nr)) throw new Error(`syscall table: ${nr} (${e.name}) defined twice`);
+      table.set(nr, e);
+    }
+  }
+  return table;
+}
