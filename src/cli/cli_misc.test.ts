@@ -78,10 +78,10 @@ describe('main', () => {
     const root = path.join(os.tmpdir(), `moat-main-test-${process.pid}`);
     const saved = process.stderr.write.bind(process.stderr);
     const err: string[] = [];
-    process.stderr.write = ((chunk: string) => {
+    process.stderr.write = (chunk: string) => {
       err.push(String(chunk));
       return true;
-    }) as typeof process.stderr.write;
+    };
     try {
       assert.equal(await main(['--root', root, 'frobnicate']), 1);
       assert.equal(await main(['--root', root, '--log-format', 'xml', 'list']), 1);

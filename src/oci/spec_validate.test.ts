@@ -158,7 +158,7 @@ function mutate(v: unknown, r: () => number, depth: number): unknown {
   const pick = (): unknown => ODD_VALUES[Math.floor(r() * ODD_VALUES.length)];
   if (r() < 0.1 || depth > 6) return pick();
   if (Array.isArray(v)) {
-    const a = v.map((x) => (r() < 0.3 ? mutate(x, r, depth + 1) : x));
+    const a = (v as unknown[]).map((x) => (r() < 0.3 ? mutate(x, r, depth + 1) : x));
     if (r() < 0.1) a.push(pick());
     if (r() < 0.1) a.splice(Math.floor(r() * a.length), 1);
     return a;
