@@ -8,6 +8,7 @@
 
 import { parseArgs } from 'node:util';
 import { HostFd } from '../host/fd.js';
+import { getStatusFlags, O_NONBLOCK, setStatusFlags } from '../host/fs.js';
 import { serve } from '../p9/server.js';
 import { confine } from './confine.js';
 import { LocalFs } from './local_fs.js';
@@ -40,6 +41,9 @@ function main(argv: string[]): number {
     return 2;
   }
   const sock = new HostFd(fdNo);
+  // The loop is synchronous: the socket must block (a caller may hand over a non-blocking one).
+  const fl = getStatusFlags(sock);
+  if (fl >= 0 && (fl & O_NONBLOCK) !== 0) setStatusFlags(sock, fl & ~O_NONBLOCK);
   const rootFd = confine(opts.root, opts.readonly === true);
   const fs = new LocalFs(rootFd, opts.readonly === true);
   const log = opts.debug === true ? (l: string) => process.stderr.write(`${l}\n`) : undefined;

@@ -105,6 +105,8 @@ function sendReply(chan: FrameChannel, tag: number, reply: HandlerReply, msize: 
       frame = encode({ type: 'Rlerror', tag, ecode: Errno.EIO }, msize);
   }
   if (frame instanceof CodecError) return -Errno.EIO;
-  const r = chan.write(frame, fds);
+  let r = chan.write(frame, fds);
+  // Donation is an optimisation: on a socket that cannot carry fds (TCP), reply without them.
+  if (fds.length > 0 && (r === -Errno.EINVAL || r === -Errno.EOPNOTSUPP)) r = chan.write(frame);
   return r < 0 ? r : 0;
 }

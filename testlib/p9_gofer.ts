@@ -1,0 +1,119 @@
+// Test helpers for the 9P suites: start our Gofer as a real child process (under
+// `unshare --mount --propagation private`, as the launcher does) or Debian's diod on one end of
+// a socketpair, and connect a P9Client on the other; build a served tree with an "outside"
+// directory beside it for escape tests. Lives outside test/ so the runner does not run it.
+// Every process started here is killed by pid in stop(); temp dirs are removed by the caller's
+// cleanup().
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { socketpair } from '../src/host/socket.js';
+import { P9Client } from '../src/p9/client.js';
+
+export const GOFER_MAIN = path.resolve(
+  path.dirname(new URL(import.meta.url).pathname),
+  '../src/gofer/main.js',
+);
+export const DIOD = '/usr/sbin/diod';
+
+export interface Peer {
+  client: P9Client;
+  child: ChildProcess;
+  stderr: () => string;
+  /** Closes the client, waits for the child (killed by pid after 5 s); its exit code. */
+  stop(): Promise<number | null>;
+}
+
+function waitExit(child: ChildProcess, ms: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+    const t = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+    }, ms);
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      resolve(code);
+    });
+  });
+}
+
+/** Spawns `argv` with fd 3 = one end of a fresh socketpair; returns the other end's client. */
+function startPeer(argv: string[], aname: string): Peer {
+  const pair = socketpair();
+  if (typeof pair === 'number') throw new Error(`socketpair: errno ${-pair}`);
+  const [mine, theirs] = pair;
+  const [cmd, ...args] = argv;
+  if (cmd === undefined) throw new Error('empty argv');
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe', theirs.fd] });
+  theirs.close();
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const client = P9Client.connect(mine, { aname, msize: 65536 });
+  if (typeof client === 'number') {
+    if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+    throw new Error(`connect to ${cmd}: errno ${-client}: ${err}`);
+  }
+  return {
+    client,
+    child,
+    stderr: () => err,
+    stop: () => {
+      client.close();
+      return waitExit(child, 5000);
+    },
+  };
+}
+
+/** Our Gofer serving `root`. */
+export function startGofer(root: string, readonly = false): Peer {
+  const argv = [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    process.execPath,
+    GOFER_MAIN,
+    '--root',
+    root,
+    '--fd',
+    '3',
+  ];
+  if (readonly) argv.push('--readonly');
+  return startPeer(argv, '');
+}
+
+/** Debian's diod serving `dir` on the socket (diod -r/-w: a connected client on an fd). */
+export function startDiod(dir: string): Peer {
+  return startPeer([DIOD, '-f', '-n', '-r', '3', '-w', '3', '-e', dir, '-L', 'stderr'], dir);
+}
+
+export interface Tree {
+  /** Parent temp dir: holds `root` (served) and `outside` (must stay unreachable). */
+  base: string;
+  root: string;
+  outside: string;
+  cleanup(): void;
+}
+
+/** root/: hello.txt, dir/inner.txt, empty/, links to "/", "../../..", "/etc/passwd", outside;
+ * outside/: secret.txt. */
+export function makeTree(): Tree {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'moat-p9-'));
+  const root = path.join(base, 'root');
+  const outside = path.join(base, 'outside');
+  fs.mkdirSync(path.join(root, 'dir'), { recursive: true });
+  fs.mkdirSync(path.join(root, 'empty'));
+  fs.mkdirSync(outside);
+  fs.writeFileSync(path.join(root, 'hello.txt'), 'hello, gofer\n');
+  fs.writeFileSync(path.join(root, 'dir', 'inner.txt'), 'inner\n');
+  fs.writeFileSync(path.join(outside, 'secret.txt'), 'secret\n');
+  fs.symlinkSync('/', path.join(root, 'to_root'));
+  fs.symlinkSync('../../..', path.join(root, 'dir', 'up'));
+  fs.symlinkSync('/etc/passwd', path.join(root, 'abs_link'));
+  fs.symlinkSync(path.join(outside, 'secret.txt'), path.join(root, 'to_secret'));
+  fs.symlinkSync('../outside', path.join(root, 'to_outside'));
+  return { base, root, outside, cleanup: () => fs.rmSync(base, { recursive: true, force: true }) };
+}
