@@ -1,0 +1,185 @@
+// Integration: write-class operations through our Gofer (writable, then --readonly). Checks the
+// host directory afterwards: what was asked happened inside the served tree, nothing outside it
+// changed, and a read-only Gofer refused every write with EROFS.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Errno } from '../src/abi/linux/errno.js';
+import {
+  P9_ATTR_MODE,
+  P9_ATTR_MTIME,
+  P9_ATTR_MTIME_SET,
+  P9_ATTR_SIZE,
+  type P9Client,
+} from '../src/p9/client.js';
+import { makeTree, startGofer, type Peer, type Tree } from '../testlib/p9_gofer.js';
+
+const O_WRONLY = 1;
+const O_RDWR = 2;
+const O_TRUNC = 0o1000;
+const AT_REMOVEDIR = 0x200;
+
+function walk(c: P9Client, names: string[]): number {
+  const w = c.walk(c.rootFid, names);
+  assert.ok(typeof w !== 'number', `walk ${names.join('/')} failed`);
+  return w.fid;
+}
+
+function snapshot(dir: string): string {
+  const out: string[] = [];
+  const visit = (p: string): void => {
+    const st = fs.lstatSync(p);
+    out.push(`${path.relative(dir, p)} ${st.mode} ${st.size} ${st.mtimeMs}`);
+    if (st.isDirectory()) for (const n of fs.readdirSync(p).sort()) visit(path.join(p, n));
+  };
+  visit(dir);
+  return out.join('\n');
+}
+
+void describe('writable gofer', () => {
+  let tree: Tree;
+  let peer: Peer;
+  let c: P9Client;
+  let outsideBefore: string;
+  before(() => {
+    tree = makeTree();
+    outsideBefore = snapshot(tree.outside);
+    peer = startGofer(tree.root);
+    c = peer.client;
+  });
+  after(async () => {
+    const code = await peer.stop();
+    assert.equal(snapshot(tree.outside), outsideBefore, 'nothing outside the root changed');
+    assert.equal(fs.readFileSync('/etc/passwd', 'utf8').includes('pwned'), false);
+    tree.cleanup();
+    assert.equal(code, 0, peer.stderr());
+  });
+
+  void test('lcreate, write, read back, fsync; the donated fd has the access asked', () => {
+    const d = walk(c, ['dir']);
+    const o = c.lcreate(d, 'new.txt', O_RDWR, 0o640, 0);
+    assert.ok(typeof o !== 'number');
+    assert.ok(o.fd !== undefined);
+    assert.equal(c.write(d, 0n, Buffer.from('via 9p ')), 7);
+    assert.equal(fs.writeSync(o.fd.fd, 'via fd', 7), 6);
+    assert.equal(c.fsync(d), 0);
+    const back = c.read(d, 0n, 100);
+    assert.ok(back instanceof Uint8Array);
+    assert.equal(Buffer.from(back).toString(), 'via 9p via fd');
+    assert.equal(fs.readFileSync(path.join(tree.root, 'dir/new.txt'), 'utf8'), 'via 9p via fd');
+    assert.equal(fs.statSync(path.join(tree.root, 'dir/new.txt')).mode & 0o777, 0o640);
+    o.fd.close();
+    c.clunk(d);
+    // Opened write-only: the donated fd cannot read.
+    const w = walk(c, ['hello.txt']);
+    const ow = c.lopen(w, O_WRONLY);
+    assert.ok(typeof ow !== 'number' && ow.fd !== undefined);
+    assert.throws(() => fs.readSync(ow.fd?.fd ?? -1, Buffer.alloc(4)), /EBADF/);
+    assert.equal(c.read(w, 0n, 4), -Errno.EBADF);
+    ow.fd.close();
+    c.clunk(w);
+  });
+
+  void test('lcreate never creates through a symlink', () => {
+    for (const name of ['to_secret', 'abs_link']) {
+      const d = walk(c, []);
+      const r = c.lcreate(d, name, O_WRONLY | O_TRUNC, 0o644, 0);
+      assert.ok(typeof r === 'number', `lcreate over the symlink ${name} must fail`);
+      c.clunk(d);
+    }
+    assert.equal(fs.readFileSync(path.join(tree.outside, 'secret.txt'), 'utf8'), 'secret\n');
+    const d = walk(c, []);
+    assert.equal(c.lcreate(d, '../outside/x', O_WRONLY, 0o644, 0), -Errno.EINVAL);
+    assert.equal(c.lcreate(d, '..', O_WRONLY, 0o644, 0), -Errno.EINVAL);
+    c.clunk(d);
+  });
+
+  void test('mkdir, symlink, link, renameat, unlinkat, remove', () => {
+    const root = walk(c, []);
+    assert.ok(typeof c.mkdir(root, 'made', 0o750, 0) !== 'number');
+    assert.ok(fs.statSync(path.join(tree.root, 'made')).isDirectory());
+    assert.equal(c.mkdir(root, 'made', 0o750, 0), -Errno.EEXIST);
+    assert.ok(typeof c.symlink(root, 'ln', '/etc/passwd', 0) !== 'number');
+    assert.equal(fs.readlinkSync(path.join(tree.root, 'ln')), '/etc/passwd');
+    const h = walk(c, ['hello.txt']);
+    assert.equal(c.link(root, h, 'hard.txt'), 0);
+    assert.equal(fs.statSync(path.join(tree.root, 'hello.txt')).nlink, 2);
+    const made = walk(c, ['made']);
+    assert.equal(c.renameat(root, 'hard.txt', made, 'moved.txt'), 0);
+    assert.ok(fs.existsSync(path.join(tree.root, 'made/moved.txt')));
+    assert.equal(c.renameat(root, 'hello.txt', made, '../../escaped'), -Errno.EINVAL);
+    assert.equal(c.unlinkat(made, 'moved.txt', 0), 0);
+    assert.equal(c.unlinkat(root, 'made', AT_REMOVEDIR), 0);
+    assert.equal(fs.existsSync(path.join(tree.root, 'made')), false);
+    assert.equal(c.unlinkat(root, 'ln', 0), 0);
+    // Unlinking a symlink removes the link, not its target.
+    assert.equal(c.unlinkat(root, 'to_secret', 0), 0);
+    assert.ok(fs.existsSync(path.join(tree.outside, 'secret.txt')));
+    const e = walk(c, ['empty']);
+    assert.equal(c.remove(e), 0);
+    assert.equal(fs.existsSync(path.join(tree.root, 'empty')), false);
+    for (const f of [root, h, made]) c.clunk(f);
+  });
+
+  void test('setattr: mode, size, mtime', () => {
+    const f = walk(c, ['dir', 'inner.txt']);
+    assert.equal(c.setattr(f, { valid: P9_ATTR_MODE, mode: 0o600 }), 0);
+    assert.equal(c.setattr(f, { valid: P9_ATTR_SIZE, size: 2n }), 0);
+    assert.equal(
+      c.setattr(f, { valid: P9_ATTR_MTIME | P9_ATTR_MTIME_SET, mtimeSec: 1000000n, mtimeNsec: 0n }),
+      0,
+    );
+    const st = fs.statSync(path.join(tree.root, 'dir/inner.txt'));
+    assert.equal(st.mode & 0o777, 0o600);
+    assert.equal(st.size, 2);
+    assert.equal(st.mtimeMs, 1000000 * 1000);
+    c.clunk(f);
+  });
+});
+
+void describe('read-only gofer', () => {
+  let tree: Tree;
+  let peer: Peer;
+  let c: P9Client;
+  let before_: string;
+  before(() => {
+    tree = makeTree();
+    before_ = snapshot(tree.base);
+    peer = startGofer(tree.root, true);
+    c = peer.client;
+  });
+  after(async () => {
+    const code = await peer.stop();
+    assert.equal(snapshot(tree.base), before_, 'nothing changed');
+    tree.cleanup();
+    assert.equal(code, 0, peer.stderr());
+  });
+
+  void test('every write-class operation is refused with EROFS', () => {
+    const root = walk(c, []);
+    const h = walk(c, ['hello.txt']);
+    assert.equal(c.lopen(h, O_WRONLY), -Errno.EROFS);
+    assert.equal(c.lopen(h, O_RDWR), -Errno.EROFS);
+    assert.equal(c.lopen(h, O_TRUNC), -Errno.EROFS);
+    assert.equal(c.lcreate(root, 'x', O_WRONLY, 0o644, 0), -Errno.EROFS);
+    assert.equal(c.mkdir(root, 'x', 0o755, 0), -Errno.EROFS);
+    assert.equal(c.symlink(root, 'x', '/', 0), -Errno.EROFS);
+    assert.equal(c.link(root, h, 'x'), -Errno.EROFS);
+    assert.equal(c.renameat(root, 'hello.txt', root, 'x'), -Errno.EROFS);
+    assert.equal(c.unlinkat(root, 'hello.txt', 0), -Errno.EROFS);
+    assert.equal(c.setattr(h, { valid: P9_ATTR_SIZE, size: 0n }), -Errno.EROFS);
+    assert.equal(c.mknod(root, 'x', 0o10644, 0, 0, 0), -Errno.EROFS);
+    // Reading still works, and the donated fd is read-only.
+    const o = c.lopen(h, 0);
+    assert.ok(typeof o !== 'number' && o.fd !== undefined);
+    assert.throws(() => fs.writeSync(o.fd?.fd ?? -1, 'x'), /EBADF/);
+    assert.equal(c.write(h, 0n, Buffer.from('x')), -Errno.EROFS);
+    o.fd.close();
+    const e = walk(c, ['empty']);
+    assert.equal(c.remove(e), -Errno.EROFS);
+    c.clunk(root);
+    c.clunk(h);
+  });
+});
