@@ -76,5 +76,6 @@ export function viewOf(addr: bigint, len: number): ArrayBuffer {
 /** Calls machine code at `addr` as a C function of signature `proto` (koffi syntax). */
 export function nativeFunction(addr: bigint, proto: string): (...args: unknown[]) => unknown {
   const type = koffi.proto(proto);
-  return (...args: unknown[]): unknown => koffi.call(addr, type, ...args) as unknown;
+  // SAFETY: `addr` holds machine code assembled by moat with exactly this signature.
+  return koffi.decode(addr, type) as (...args: unknown[]) => unknown;
 }

@@ -60,6 +60,7 @@ const SIGKILL = 9;
 const SIGTRAP = 5;
 const SIGSTOP = 19;
 const MAP_SHARED_FIXED = 0x01 | 0x10;
+const SYSCALL_TRAP: Trap = Object.freeze({ kind: 'syscall' });
 
 export class PtracePlatform implements Platform {
   readonly name = 'ptrace';
@@ -309,7 +310,10 @@ class PtraceAddressSpace implements AddressSpace {
     if (this.stub.dead) return { kind: 'dead', reason: 'stub gone' };
     const status = this.stub.status;
     const r = this.platform.runSwitch(this.stub.pid, regs, status);
-    const s = decodeWaitStatus(status[0] ?? 0);
+    const raw = status[0] ?? 0;
+    // The hot case first, without allocating: a PTRACE_SYSEMU stop (SIGTRAP | 0x80).
+    if (r >= 0 && (raw & 0xffff) === (((SIGTRAP | 0x80) << 8) | 0x7f)) return SYSCALL_TRAP;
+    const s = decodeWaitStatus(raw);
     if (!s.stopped) {
       this.stub.dead = true;
       return {
@@ -318,7 +322,6 @@ class PtraceAddressSpace implements AddressSpace {
       };
     }
     if (r < 0) return { kind: 'dead', reason: `switch failed: ${r}` };
-    if (s.stopSignal === (SIGTRAP | 0x80)) return { kind: 'syscall' };
     // A signal stop: a fault of the application, or a signal sent to the stub from outside.
     ptraceBuf(PTRACE_GETSIGINFO, this.stub.pid, 0n, this.siginfo);
     const dv = new DataView(this.siginfo.buffer);
