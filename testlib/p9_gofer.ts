@@ -5,7 +5,8 @@
 // Every process started here is killed by pid in stop(); temp dirs are removed by the caller's
 // cleanup().
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -116,4 +117,56 @@ export function makeTree(): Tree {
   fs.symlinkSync(path.join(outside, 'secret.txt'), path.join(root, 'to_secret'));
   fs.symlinkSync('../outside', path.join(root, 'to_outside'));
   return { base, root, outside, cleanup: () => fs.rmSync(base, { recursive: true, force: true }) };
+}
+
+export interface TcpGofer {
+  port: number;
+  /** Stops listening, kills (by pid) any Gofer still running, waits for them. */
+  close(): Promise<void>;
+}
+
+/** A loopback TCP listener that hands each accepted connection to a new Gofer child (for
+ * diod's clients, which speak 9P over TCP only). */
+export function serveGoferOnTcp(root: string): Promise<TcpGofer> {
+  const children: ChildProcess[] = [];
+  const srv = net.createServer({ pauseOnConnect: true }, (sock) => {
+    const argv = [GOFER_MAIN, '--root', root, '--fd', '3'];
+    const child = spawn(
+      'unshare',
+      ['--mount', '--propagation', 'private', '--', process.execPath, ...argv],
+      {
+        stdio: ['ignore', 'ignore', 'inherit', sock],
+      },
+    );
+    children.push(child);
+    sock.destroy();
+  });
+  return new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      if (addr === null || typeof addr === 'string') return reject(new Error('no port'));
+      resolve({
+        port: addr.port,
+        close: async () => {
+          await new Promise<void>((r) => srv.close(() => r()));
+          await Promise.all(children.map((c) => waitExit(c, 2000)));
+        },
+      });
+    });
+  });
+}
+
+/** Runs a program to completion; its exit code, stdout and stderr. */
+export function run(
+  cmd: string,
+  args: string[],
+  timeoutMs = 10000,
+): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: timeoutMs }, (e, out, err) => {
+      const code = e === null ? 0 : typeof e.code === 'number' ? e.code : null;
+      resolve({ code, out, err });
+    });
+  });
 }

@@ -229,7 +229,9 @@ export class LocalFs implements P9Handler {
         this.clunkFid(req.fid);
         return { msg: { type: 'Rclunk', tag: req.tag } };
       }
+      // Tauth: no authentication is needed; ENOENT says so, as diod does (diodcat relies on it).
       case 'Tauth':
+        return -Errno.ENOENT;
       case 'Txattrwalk':
       case 'Txattrcreate':
       case 'Tlock':

@@ -1,0 +1,104 @@
+// Interop with Debian's diod, a real 9P2000.L peer: our P9Client against diod serving a temp
+// directory (diod -r/-w on one end of a socketpair), and diod's clients diodcat and diodls
+// against our Gofer (over loopback TCP, their only transport). Skipped, with the reason
+// printed, where diod is not installed.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { Errno } from '../src/abi/linux/errno.js';
+import {
+  DIOD,
+  makeTree,
+  run,
+  serveGoferOnTcp,
+  startDiod,
+  type Peer,
+  type TcpGofer,
+  type Tree,
+} from '../testlib/p9_gofer.js';
+
+const haveDiod = fs.existsSync(DIOD);
+const skip = haveDiod ? false : `${DIOD} is not installed (apt-get install diod)`;
+if (!haveDiod) process.stdout.write(`# skipping diod interop: ${String(skip)}\n`);
+
+void describe('P9Client against diod', { skip }, () => {
+  let tree: Tree;
+  let peer: Peer;
+  before(() => {
+    tree = makeTree();
+    peer = startDiod(tree.root);
+  });
+  after(async () => {
+    await peer.stop();
+    tree.cleanup();
+  });
+
+  void test('walk, getattr, lopen, read, readdir, readlink, statfs', () => {
+    const c = peer.client;
+    const w = c.walk(c.rootFid, ['hello.txt']);
+    assert.ok(typeof w !== 'number');
+    const a = c.getattr(w.fid);
+    assert.ok(typeof a !== 'number');
+    assert.equal(a.size, 13n);
+    const o = c.lopen(w.fid, 0);
+    assert.ok(typeof o !== 'number');
+    assert.equal(o.fd, undefined, 'diod donates no fds');
+    const data = c.read(w.fid, 0n, 100);
+    assert.ok(data instanceof Uint8Array);
+    assert.equal(Buffer.from(data).toString(), 'hello, gofer\n');
+    assert.equal(c.clunk(w.fid), 0);
+    assert.equal(c.walk(c.rootFid, ['missing']), -Errno.ENOENT);
+    const d = c.walk(c.rootFid, ['dir']);
+    assert.ok(typeof d !== 'number');
+    assert.ok(typeof c.lopen(d.fid, 0) !== 'number');
+    const ents = c.readdir(d.fid, 0n, 4096);
+    assert.ok(typeof ents !== 'number');
+    assert.ok(ents.some((e) => e.name === 'inner.txt'));
+    c.clunk(d.fid);
+    const l = c.walk(c.rootFid, ['abs_link']);
+    assert.ok(typeof l !== 'number');
+    assert.equal(c.readlink(l.fid), '/etc/passwd');
+    c.clunk(l.fid);
+    const s = c.statfs(c.rootFid);
+    assert.ok(typeof s !== 'number' && s.bsize > 0);
+  });
+});
+
+void describe('diodcat and diodls against our Gofer', { skip }, () => {
+  let tree: Tree;
+  let srv: TcpGofer;
+  before(async () => {
+    tree = makeTree();
+    srv = await serveGoferOnTcp(tree.root);
+  });
+  after(async () => {
+    await srv.close();
+    tree.cleanup();
+  });
+
+  void test('diodcat reads files, and nothing outside the root', async () => {
+    const server = `127.0.0.1:${srv.port}`;
+    const r = await run('/usr/sbin/diodcat', [
+      '-s',
+      server,
+      '-a',
+      '/',
+      'hello.txt',
+      'dir/inner.txt',
+    ]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, 'hello, gofer\ninner\n');
+    const esc = await run('/usr/sbin/diodcat', ['-s', server, '-a', '/', '../outside/secret.txt']);
+    assert.equal(esc.out.includes('secret'), false);
+    const viaLink = await run('/usr/sbin/diodcat', ['-s', server, '-a', '/', 'to_secret']);
+    assert.equal(viaLink.out.includes('secret'), false);
+  });
+
+  void test('diodls lists the root', async () => {
+    const r = await run('/usr/sbin/diodls', ['-s', `127.0.0.1:${srv.port}`, '-a', '/', '/']);
+    assert.equal(r.code, 0, r.err);
+    const names = r.out.split('\n').filter((n) => n !== '');
+    assert.deepEqual(names.sort(), fs.readdirSync(tree.root).sort());
+  });
+});
