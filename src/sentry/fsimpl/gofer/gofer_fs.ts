@@ -33,8 +33,8 @@ import type { DirEntry, FileImpl, Filesystem, Inode } from '../../vfs/inode.js';
 
 /** The most bytes one Tread/Twrite asks for (the client splits by msize as well). */
 const IO_MAX = 1 << 20;
-/** The byte count of one Treaddir. */
-const READDIR_COUNT = 64 * 1024;
+/** The byte count of one Treaddir (small enough for any msize a server accepts; diod rejects counts near msize). */
+const READDIR_COUNT = 8192;
 
 export interface GoferFsOptions {
   /** Creation answers EROFS (a read-only root). */
@@ -134,6 +134,11 @@ export class GoferInode implements Inode {
     if (typeof a === 'number') return a;
     this.attr = a;
     return 0;
+  }
+
+  /** The cached size in bytes. */
+  sizeHint(): number {
+    return Number(this.attr.size);
   }
 
   /** Grows the cached size after a write that reached `end`. */
@@ -241,7 +246,9 @@ class GoferRegularFile implements FileImpl {
       if (r.length === 0) break;
       dst.set(r.subarray(0, want), done);
       done += Math.min(r.length, want);
-      if (r.length < want) break;
+      // The client may clamp a read to its msize: a short reply ends the read only at the
+      // (cached) end of file.
+      if (r.length < want && offset + done >= this.inode.sizeHint()) break;
     }
     return done;
   }
@@ -259,8 +266,8 @@ class GoferRegularFile implements FileImpl {
           if (n === 0) return w;
           break;
         }
+        if (w === 0) break;
         n += w;
-        if (w < chunk.length) break;
       }
     }
     if (n > 0) this.inode.noteWrite(offset + n);
