@@ -3,7 +3,7 @@
 // in a user namespace of its own, so its other threads hold no capability on the host either.
 // Nothing here may ever raise a privilege.
 
-import { check, libc } from './libc.js';
+import { check, checkBig, koffi, libc } from './libc.js';
 
 // SAFETY: capset reads an 8-byte header and two 12-byte data structs from buffers we own.
 const capset_ = libc.func('int capset(void*, void*)');
@@ -33,4 +33,27 @@ export function dropAllCapabilities(): number {
 
 export function setNoNewPrivs(): number {
   return check(prctl_(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) as number);
+}
+
+// SAFETY: seccomp(2) reads a struct sock_fprog from the 16-byte buffer we pass, whose filter
+// pointer names an anonymous mapping of ours that holds the program during the call.
+const seccomp_ = libc.func('long syscall(long, long, long, void*)');
+// SAFETY: an anonymous private mapping, owned here until the filter is installed.
+const mmapAnon_ = libc.func('uint64_t mmap(uint64_t, size_t, int, int, int, int64_t)');
+const munmap_ = libc.func('int munmap(uint64_t, size_t)');
+
+const SYS_seccomp = 317;
+const SECCOMP_SET_MODE_FILTER = 1;
+export const SECCOMP_FILTER_FLAG_TSYNC = 1;
+
+/** Installs a classic-BPF seccomp filter on the calling thread (all threads with TSYNC). */
+export function installSeccompFilter(program: Uint8Array, flags: number): number {
+  const len = Math.ceil(program.length / 4096) * 4096;
+  const addr = checkBig(mmapAnon_(0n, len, 3, 0x22, -1, 0) as bigint);
+  if (addr < 0n) return Number(addr);
+  new Uint8Array(koffi.view(addr, len)).set(program);
+  const fprog = new BigUint64Array([BigInt(program.length / 8), addr]);
+  const r = check(seccomp_(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, fprog) as number);
+  munmap_(addr, len);
+  return r;
 }

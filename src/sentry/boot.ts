@@ -15,7 +15,12 @@ import { randomFillSync } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { Errno, errnoName } from '../abi/linux/errno.js';
 import { AT_FDCWD, O_RDONLY, S_IFMT, S_IFREG } from '../abi/linux/file.js';
-import { dropAllCapabilities, setNoNewPrivs } from '../host/confine.js';
+import {
+  SECCOMP_FILTER_FLAG_TSYNC,
+  dropAllCapabilities,
+  installSeccompFilter,
+  setNoNewPrivs,
+} from '../host/confine.js';
 import { HostFd } from '../host/fd.js';
 import {
   MNT_DETACH,
@@ -42,6 +47,7 @@ import { loadProgram, type ExecFile } from './loader/load.js';
 import { makeLogger } from './logger.js';
 import { MemoryFile } from './mm/memory_file.js';
 import { MemoryManager } from './mm/memory_manager.js';
+import { sentryFilter } from './seccomp_filter.js';
 import { sendSignal } from './syscalls/sys_signal.js';
 import { buildSyscallTable } from './syscalls/table.js';
 import type { Credentials } from './syscalls/types.js';
@@ -190,6 +196,8 @@ export async function boot(spec: BootSpec): Promise<number> {
     const capErr = dropAllCapabilities();
     if (capErr < 0) throw new BootError(`confine: drop capabilities: ${errnoName(-capErr)}`);
     setNoNewPrivs();
+    const sc = installSeccompFilter(sentryFilter(), SECCOMP_FILTER_FLAG_TSYNC);
+    if (sc < 0) throw new BootError(`confine: seccomp filter: ${errnoName(-sc)}`);
 
     // 3. The container's view.
     const client = P9Client.connect(new HostFd(spec.goferFd));

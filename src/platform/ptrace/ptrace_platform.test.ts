@@ -1,6 +1,7 @@
 // Runs real machine code in a real stub under PTRACE_SYSEMU: every system call of the code must
 // come back as a trap, none may reach the host.
 import { test } from 'node:test';
+import { readFileSync, readdirSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { Assembler } from '../asm/x86_64.js';
 import {
@@ -47,6 +48,14 @@ test('ptrace platform traps every system call of application code', () => {
   assert.ok(typeof as !== 'number');
   assert.equal(as.map(0x400000n, 0x1000, 0, PROT_READ | PROT_EXEC), 0);
   assert.equal(as.map(0x401000n, 0x1000, 0x1000, PROT_READ | PROT_WRITE), 0);
+  // The stub is confined: seccomp filter on, no_new_privs, and nothing mapped but the stub
+  // pages, the vsyscall page and what the Sentry mapped.
+  const status = readFileSync(`/proc/${as.hostPid}/status`, 'utf8');
+  assert.match(status, /^Seccomp:\s+2$/m);
+  assert.match(status, /^NoNewPrivs:\s+1$/m);
+  const maps = readFileSync(`/proc/${as.hostPid}/maps`, 'utf8').trim().split('\n');
+  assert.equal(maps.length, 4, maps.join('\n'));
+  assert.equal(readdirSync(`/proc/${as.hostPid}/fd`).length, 1);
   const regs = as.initialRegisters();
   regs[Reg.rip] = 0x400000n;
   regs[Reg.rsp] = 0n;

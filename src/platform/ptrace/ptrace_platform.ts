@@ -43,8 +43,11 @@ import {
   type Trap,
 } from '../platform.js';
 import { assembleStub, type StubCode } from './stub_code.js';
+import { stubFilter } from './stub_filter.js';
 
-const STUB_SIZE = 0x1000;
+/** Page 0: the code; page 1: the stubs' seccomp program (fprog at 0, filter at 16). */
+const STUB_SIZE = 0x2000;
+const FILTER_PAGE = 0x1000;
 const STUB_CANDIDATES = [0x7fe000000000n, 0x7fd000000000n, 0x7fc000000000n, 0x7fb000000000n];
 /** The top of the address range a stub may hold (the canonical user-space limit, page-aligned). */
 const USER_TOP = 0x7ffffffff000n;
@@ -55,6 +58,11 @@ const SYS_munmap = 11;
 const SYS_clone = 56;
 const SYS_rseq = 334;
 const SYS_close_range = 436;
+const SYS_prctl = 157;
+const SYS_seccomp = 317;
+const PR_SET_NO_NEW_PRIVS = 38;
+const SECCOMP_SET_MODE_FILTER = 1;
+const PROT_READ_EXEC = 1 | 4;
 const SIGCHLD = 17;
 const SIGKILL = 9;
 const SIGTRAP = 5;
@@ -102,7 +110,13 @@ export class PtracePlatform implements Platform {
       }
     }
     if (addr < 0n) return 'ptrace platform: no free address for the stub page';
-    new Uint8Array(viewOf(addr, STUB_SIZE)).set(stub.code, 0);
+    const page = new Uint8Array(viewOf(addr, STUB_SIZE));
+    page.set(stub.code, 0);
+    const filter = stubFilter(memfd.fd);
+    const fprog = new DataView(page.buffer, FILTER_PAGE, 16);
+    fprog.setUint16(0, filter.length / 8, true);
+    fprog.setBigUint64(8, addr + BigInt(FILTER_PAGE + 16), true);
+    page.set(filter, FILTER_PAGE + 16);
     const cpus = allowedCpus();
     const cpu = cpus[cpus.length - 1] ?? 0;
     pinToCpu(cpu);
@@ -155,6 +169,19 @@ export class PtracePlatform implements Platform {
     const fd = BigInt(this.memfd.fd);
     if (fd > 0n) m.inject(SYS_close_range, [0n, fd - 1n, 0n]);
     m.inject(SYS_close_range, [fd + 1n, 0xffffffffn, 0n]);
+    // The stub pages become read-only and the filter goes on: from here on, this process and
+    // every stub forked from it can only make the calls stub_filter.ts allows.
+    if (m.inject(SYS_mprotect, [this.stubAddr, BigInt(STUB_SIZE), BigInt(PROT_READ_EXEC)]) < 0n) {
+      return 'ptrace platform: mprotect of the stub page failed';
+    }
+    if (m.inject(SYS_prctl, [BigInt(PR_SET_NO_NEW_PRIVS), 1n]) < 0n)
+      return 'ptrace platform: no_new_privs failed';
+    const f = m.inject(SYS_seccomp, [
+      BigInt(SECCOMP_SET_MODE_FILTER),
+      0n,
+      this.stubAddr + BigInt(FILTER_PAGE),
+    ]);
+    if (f < 0n) return `ptrace platform: stub seccomp filter: ${f}`;
     return undefined;
   }
 

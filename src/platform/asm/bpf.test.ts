@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BpfProgram, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS } from './bpf.js';
+
+test('bpf: encodes instructions and resolves forward labels', () => {
+  const p = new BpfProgram()
+    .loadWord(0)
+    .jeq(59, 'kill')
+    .ret(SECCOMP_RET_ALLOW)
+    .label('kill')
+    .ret(SECCOMP_RET_KILL_PROCESS);
+  const b = p.assemble();
+  assert.equal(b.length, 32);
+  const dv = new DataView(b.buffer);
+  assert.equal(dv.getUint16(8, true), 0x15);
+  assert.equal(dv.getUint8(10), 1); // jt skips the ALLOW
+  assert.equal(dv.getUint32(12, true), 59);
+  assert.equal(dv.getUint32(28, true), SECCOMP_RET_KILL_PROCESS);
+});
+
+test('bpf: refuses backward and undefined jumps', () => {
+  assert.throws(() => new BpfProgram().label('x').jeq(1, 'x').assemble(), /out of range/);
+  assert.throws(() => new BpfProgram().jeq(1, 'nowhere').assemble(), /undefined label/);
+});

@@ -1,0 +1,91 @@
+// A small classic-BPF builder for seccomp filters (struct sock_filter programs), with labels.
+// Used for the Sentry's own filter and the ptrace stubs' filter. It must never emit a jump it
+// cannot encode (8-bit offsets, forward only): such a program is refused at build time.
+
+export const BPF_LD_W_ABS = 0x20;
+export const BPF_JEQ_K = 0x15;
+export const BPF_JGE_K = 0x35;
+export const BPF_JSET_K = 0x45;
+export const BPF_RET_K = 0x06;
+
+export const SECCOMP_RET_KILL_PROCESS = 0x80000000;
+export const SECCOMP_RET_TRAP = 0x00030000;
+export const SECCOMP_RET_ERRNO = 0x00050000;
+export const SECCOMP_RET_ALLOW = 0x7fff0000;
+export const AUDIT_ARCH_X86_64 = 0xc000003e;
+
+/** Offsets in struct seccomp_data. */
+export const SECCOMP_DATA_NR = 0;
+export const SECCOMP_DATA_ARCH = 4;
+export function seccompArgLo(i: number): number {
+  return 16 + 8 * i;
+}
+export function seccompArgHi(i: number): number {
+  return 16 + 8 * i + 4;
+}
+
+type Target = string | number; // a label, or 0 for "next instruction"
+
+interface Insn {
+  code: number;
+  k: number;
+  jt: Target;
+  jf: Target;
+}
+
+export class BpfProgram {
+  private readonly insns: Insn[] = [];
+  private readonly labels = new Map<string, number>();
+
+  label(name: string): this {
+    if (this.labels.has(name)) throw new Error(`bpf: label ${name} defined twice`);
+    this.labels.set(name, this.insns.length);
+    return this;
+  }
+
+  loadWord(offset: number): this {
+    this.insns.push({ code: BPF_LD_W_ABS, k: offset, jt: 0, jf: 0 });
+    return this;
+  }
+
+  /** if (A == k) goto jt else goto jf. */
+  jeq(k: number, jt: Target, jf: Target = 0): this {
+    this.insns.push({ code: BPF_JEQ_K, k: k >>> 0, jt, jf });
+    return this;
+  }
+
+  jge(k: number, jt: Target, jf: Target = 0): this {
+    this.insns.push({ code: BPF_JGE_K, k: k >>> 0, jt, jf });
+    return this;
+  }
+
+  ret(k: number): this {
+    this.insns.push({ code: BPF_RET_K, k: k >>> 0, jt: 0, jf: 0 });
+    return this;
+  }
+
+  get length(): number {
+    return this.insns.length;
+  }
+
+  /** The program as struct sock_filter[] bytes. */
+  assemble(): Uint8Array {
+    const out = new Uint8Array(this.insns.length * 8);
+    const dv = new DataView(out.buffer);
+    this.insns.forEach((ins, i) => {
+      const off = (t: Target): number => {
+        if (typeof t === 'number') return t;
+        const at = this.labels.get(t);
+        if (at === undefined) throw new Error(`bpf: undefined label ${t}`);
+        const rel = at - i - 1;
+        if (rel < 0 || rel > 255) throw new Error(`bpf: jump to ${t} out of range (${rel})`);
+        return rel;
+      };
+      dv.setUint16(i * 8, ins.code, true);
+      dv.setUint8(i * 8 + 2, off(ins.jt));
+      dv.setUint8(i * 8 + 3, off(ins.jf));
+      dv.setUint32(i * 8 + 4, ins.k, true);
+    });
+    return out;
+  }
+}

@@ -1,0 +1,48 @@
+// The seccomp filter every ptrace stub carries. Application system calls never reach it (they
+// stop in PTRACE_SYSEMU before seccomp runs); it bounds what the *injected* calls may be, so
+// that if application code ever ran outside SYSEMU it could do nothing but these, and mmap
+// only the memory file. Everything else kills the stub.
+
+import {
+  AUDIT_ARCH_X86_64,
+  BpfProgram,
+  SECCOMP_DATA_ARCH,
+  SECCOMP_DATA_NR,
+  SECCOMP_RET_ALLOW,
+  SECCOMP_RET_KILL_PROCESS,
+  seccompArgHi,
+  seccompArgLo,
+} from '../asm/bpf.js';
+
+const SYS_mmap = 9;
+const SYS_mprotect = 10;
+const SYS_munmap = 11;
+const SYS_clone = 56;
+const SYS_rseq = 334;
+const SYS_close_range = 436;
+const X32_BIT = 0x40000000;
+
+export function stubFilter(memfd: number): Uint8Array {
+  const p = new BpfProgram();
+  p.loadWord(SECCOMP_DATA_ARCH)
+    .jeq(AUDIT_ARCH_X86_64, 0, 'kill')
+    .loadWord(SECCOMP_DATA_NR)
+    .jge(X32_BIT, 'kill')
+    .jeq(SYS_mmap, 'mmap')
+    .jeq(SYS_munmap, 'allow')
+    .jeq(SYS_mprotect, 'allow')
+    .jeq(SYS_clone, 'allow')
+    .jeq(SYS_close_range, 'allow')
+    .jeq(SYS_rseq, 'allow')
+    .ret(SECCOMP_RET_KILL_PROCESS)
+    .label('mmap')
+    .loadWord(seccompArgLo(4))
+    .jeq(memfd, 0, 'kill')
+    .loadWord(seccompArgHi(4))
+    .jeq(0, 'allow', 'kill')
+    .label('allow')
+    .ret(SECCOMP_RET_ALLOW)
+    .label('kill')
+    .ret(SECCOMP_RET_KILL_PROCESS);
+  return p.assemble();
+}
