@@ -63,6 +63,21 @@ void describe('P9Client against diod', { skip }, () => {
     const s = c.statfs(c.rootFid);
     assert.ok(typeof s !== 'number' && s.bsize > 0);
   });
+
+  void test('reads and writes of more than msize are cut to what diod accepts', () => {
+    const c = peer.client;
+    const big = Buffer.alloc(200000, 0x61);
+    fs.writeFileSync(`${tree.root}/big.bin`, big);
+    const w = c.walk(c.rootFid, ['big.bin']);
+    assert.ok(typeof w !== 'number');
+    assert.ok(typeof c.lopen(w.fid, 2) !== 'number');
+    const data = c.read(w.fid, 0n, 1 << 20);
+    assert.ok(data instanceof Uint8Array);
+    assert.equal(data.length, c.maxRead);
+    assert.equal(c.write(w.fid, 0n, Buffer.alloc(1 << 20, 0x62)), c.maxWrite);
+    c.clunk(w.fid);
+    fs.rmSync(`${tree.root}/big.bin`);
+  });
 });
 
 void describe('diodcat and diodls against our Gofer', { skip }, () => {

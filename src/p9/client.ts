@@ -20,7 +20,7 @@ import {
   type MsgName,
   type MsgOf,
 } from './codec.js';
-import { MAXWELEM, RREAD_OVERHEAD, TWRITE_OVERHEAD } from './messages.js';
+import { MAXWELEM, P9_IOHDRSZ } from './messages.js';
 import { FrameChannel } from './transport.js';
 
 export const P9_VERSION = '9P2000.L';
@@ -97,12 +97,13 @@ export class P9Client implements GoferClient {
     return this.msizeNow;
   }
 
-  /** Largest count worth asking in one Tread/Treaddir, and data in one Twrite. */
+  /** Largest count asked in one Tread/Treaddir, and data sent in one Twrite: msize -
+   * P9_IOHDRSZ, as Linux's client does (diod refuses larger counts). */
   get maxRead(): number {
-    return this.msizeNow - RREAD_OVERHEAD;
+    return this.msizeNow - P9_IOHDRSZ;
   }
   get maxWrite(): number {
-    return this.msizeNow - TWRITE_OVERHEAD;
+    return this.msizeNow - P9_IOHDRSZ;
   }
 
   /** Closes the socket; every later call returns -EIO. */

@@ -34,6 +34,9 @@ export const HEADER_SIZE = 7;
 export const RREAD_OVERHEAD = HEADER_SIZE + 4;
 /** Header plus Twrite's fid[4] offset[8] count[4]. */
 export const TWRITE_OVERHEAD = HEADER_SIZE + 16;
+/** P9_IOHDRSZ: what Linux and diod reserve of msize for I/O headers. Servers such as diod
+ * refuse a Tread/Treaddir count over msize - 24, so clients ask no more. */
+export const P9_IOHDRSZ = 24;
 
 const F = <const T extends readonly (readonly [string, FieldKind])[]>(id: number, fields: T) => ({
   id,
