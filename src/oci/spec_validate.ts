@@ -6,6 +6,7 @@
 // rejected here rather than silently dropped. Never touches the disk.
 
 import { OciError } from './errors.js';
+import { jsonErrorOffset } from './json_error_offset.js';
 import type {
   NamespaceType,
   Spec,
@@ -448,8 +449,7 @@ export function parseSpec(text: string): Spec {
     value = JSON.parse(text);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    const m = /position (\d+)/.exec(why);
-    const where = m?.[1] !== undefined ? lineColumn(text, Number(m[1])) : 'end of input';
+    const where = lineColumn(text, jsonErrorOffset(text));
     throw new OciError('OCI_INVALID_SPEC', `${FILE}: invalid JSON at ${where}: ${why}`, {
       cause: e,
     });

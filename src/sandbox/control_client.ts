@@ -14,10 +14,17 @@ export interface ControlResponse {
   pids?: number[];
 }
 
-function fail(req: ControlRequest, why: string, cause?: unknown): SandboxError {
-  return new SandboxError('SANDBOX_CONTROL_FAILED', `control request "${req.op}": ${why}`, {
-    cause,
-  });
+/** A control request that failed; `unanswered` when it was sent but the peer hung up. */
+export class ControlError extends SandboxError {
+  readonly unanswered: boolean;
+  constructor(message: string, unanswered: boolean, options?: { cause?: unknown }) {
+    super('SANDBOX_CONTROL_FAILED', message, options);
+    this.unanswered = unanswered;
+  }
+}
+
+function fail(req: ControlRequest, why: string, cause?: unknown, unanswered = false): ControlError {
+  return new ControlError(`control request "${req.op}": ${why}`, unanswered, { cause });
 }
 
 function parseResponse(req: ControlRequest, line: string): ControlResponse {
@@ -47,6 +54,7 @@ export function controlRequest(
     const sock = net.createConnection({ path: socketPath });
     let buf = '';
     let settled = false;
+    let sent = false;
     const finish = (err: Error | undefined, res?: ControlResponse): void => {
       if (settled) return;
       settled = true;
@@ -57,7 +65,10 @@ export function controlRequest(
     };
     const timer = setTimeout(() => finish(fail(req, 'no response (timed out)')), timeoutMs);
     sock.setEncoding('utf8');
-    sock.on('connect', () => sock.write(`${JSON.stringify(req)}\n`));
+    sock.on('connect', () => {
+      sent = true;
+      sock.write(`${JSON.stringify(req)}\n`);
+    });
     sock.on('data', (chunk: string) => {
       buf += chunk;
       const nl = buf.indexOf('\n');
@@ -70,7 +81,9 @@ export function controlRequest(
         finish(e instanceof Error ? e : fail(req, String(e)));
       }
     });
-    sock.on('error', (e) => finish(fail(req, e.message, e)));
-    sock.on('close', () => finish(fail(req, 'connection closed without a response')));
+    sock.on('error', (e) => finish(fail(req, e.message, e, sent && buf === '')));
+    sock.on('close', () =>
+      finish(fail(req, 'connection closed without a response', undefined, sent)),
+    );
   });
 }

@@ -184,6 +184,7 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
     goferArgs.push(goferMain(repo), '--root', p.rootfs);
     if (p.readonlyRoot) goferArgs.push('--readonly');
     goferArgs.push('--fd', '3');
+    if (p.boot.debug === true) goferArgs.push('--debug');
     gofer = spawn(unshare, goferArgs, {
       stdio: ['ignore', 'ignore', p.goferStderr ?? 'inherit', goferEnd.fd],
       detached: true,

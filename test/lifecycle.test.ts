@@ -1,0 +1,205 @@
+// The container lifecycle through the real command line, the real Sentry and the real
+// Gofer, on a busybox bundle: create → state → start → state → delete; `run` and its exit
+// status; kill; delete --force; `do`; and the error paths (unknown and invalid ids, a
+// malformed config.json, a missing rootfs), which must fail with a clear message and leave
+// nothing in the state root. Each test has its own state root and bundle, and cleans up only
+// the processes recorded there.
+
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, describe, it } from 'node:test';
+import { makeBusyboxBundle, tempDir } from '../testlib/bundle.js';
+import type { BundleOptions } from '../testlib/bundle.js';
+import { anyAlive, cleanupRoot, moat, recordedProcesses, waitStatus } from '../testlib/cli_moat.js';
+
+const dirs: string[] = [];
+const roots: string[] = [];
+
+function newRoot(): string {
+  const base = tempDir('life-root');
+  dirs.push(base);
+  const root = path.join(base, 'state');
+  roots.push(root);
+  return root;
+}
+
+function newBundle(opts: BundleOptions): string {
+  const dir = tempDir('life-bundle');
+  dirs.push(dir);
+  return makeBusyboxBundle(dir, opts);
+}
+
+afterEach(async () => {
+  for (const r of roots.splice(0)) await cleanupRoot(r);
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** The state root holds no container directory (it may not exist at all). */
+function assertEmptyRoot(root: string): void {
+  const left = fs.existsSync(root) ? fs.readdirSync(root) : [];
+  assert.deepEqual(left, [], `left in the state root: ${left.join(', ')}`);
+}
+
+function ok(r: { status: number | null; stderr: string }, what: string): void {
+  assert.equal(r.status, 0, `${what} failed: ${r.stderr}`);
+}
+
+describe('lifecycle errors', () => {
+  it('rejects unknown container ids', () => {
+    const root = newRoot();
+    for (const cmd of [['state'], ['start'], ['kill'], ['delete']]) {
+      const r = moat(root, [...cmd, 'nosuch']);
+      assert.equal(r.status, 1, cmd.join(' '));
+      assert.match(r.stderr, /^moat: .*container "nosuch" does not exist/m, cmd.join(' '));
+    }
+    assertEmptyRoot(root);
+  });
+
+  it('rejects invalid container ids before touching the state root', () => {
+    const root = newRoot();
+    const bundle = newBundle({ args: ['true'] });
+    for (const id of ['../evil', '.x', 'a/b', 'x'.repeat(1025)]) {
+      const r = moat(root, ['create', '--bundle', bundle, id]);
+      assert.equal(r.status, 1, id);
+      assert.match(r.stderr, /^moat: invalid container id/m);
+    }
+    assertEmptyRoot(root);
+    assert.equal(fs.existsSync(path.join(path.dirname(root), 'evil')), false);
+  });
+
+  it('rejects a malformed config.json, naming the position', () => {
+    const root = newRoot();
+    const bundle = newBundle({ args: ['true'] });
+    fs.writeFileSync(
+      path.join(bundle, 'config.json'),
+      '{\n  "ociVersion": "1.0.2",\n  "process": [,\n',
+    );
+    const r = moat(root, ['create', '--bundle', bundle, 'c']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^moat: config\.json: invalid JSON at line 3, column 15: /m);
+    assertEmptyRoot(root);
+  });
+
+  it('rejects an invalid field, naming it', () => {
+    const root = newRoot();
+    const bundle = newBundle({ args: ['true'] });
+    const file = path.join(bundle, 'config.json');
+    const cfg = JSON.parse(fs.readFileSync(file, 'utf8')) as { process: { args: unknown } };
+    cfg.process.args = [];
+    fs.writeFileSync(file, JSON.stringify(cfg));
+    const r = moat(root, ['run', '--bundle', bundle, 'c']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^moat: config\.json: process\.args: must be a non-empty array/m);
+    assertEmptyRoot(root);
+  });
+
+  it('rejects a missing rootfs', () => {
+    const root = newRoot();
+    const bundle = newBundle({ args: ['true'] });
+    fs.rmSync(path.join(bundle, 'rootfs'), { recursive: true });
+    const r = moat(root, ['create', '--bundle', bundle, 'c']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^moat: config\.json: root\.path: ".*rootfs": no such directory/m);
+    assertEmptyRoot(root);
+  });
+
+  it('refuses --console-socket with a clear message', () => {
+    const root = newRoot();
+    const bundle = newBundle({ args: ['true'] });
+    const r = moat(root, ['create', '--bundle', bundle, '--console-socket', '/x.sock', 'c']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^moat: --console-socket: terminals are not supported yet/m);
+    assertEmptyRoot(root);
+  });
+});
+
+describe('lifecycle', () => {
+  it('create → created → start → running/stopped → delete leaves nothing', async () => {
+    const root = newRoot();
+    const bundle = newBundle({ args: ['sleep', '1'] });
+    const pidFile = path.join(bundle, 'pid');
+    ok(moat(root, ['create', '--bundle', bundle, '--pid-file', pidFile, 'c1']), 'create');
+    const refs = recordedProcesses(root, 'c1');
+    assert.ok(refs.length >= 2, 'sandbox and gofer recorded');
+    let st = moat(root, ['state', 'c1']);
+    ok(st, 'state');
+    const state = JSON.parse(st.stdout) as Record<string, unknown>;
+    assert.equal(state.status, 'created');
+    assert.equal(state.id, 'c1');
+    assert.equal(state.bundle, bundle);
+    assert.equal(typeof state.pid, 'number');
+    assert.equal(fs.readFileSync(pidFile, 'utf8'), String(state.pid));
+    const list = moat(root, ['list', '--format', 'json']);
+    ok(list, 'list');
+    assert.deepEqual(
+      (JSON.parse(list.stdout) as Array<{ id: string }>).map((c) => c.id),
+      ['c1'],
+    );
+    ok(moat(root, ['start', 'c1']), 'start');
+    st = moat(root, ['state', 'c1']);
+    ok(st, 'state after start');
+    assert.match((JSON.parse(st.stdout) as { status: string }).status, /^(running|stopped)$/);
+    assert.notEqual(moat(root, ['start', 'c1']).status, 0, 'a second start fails');
+    assert.equal(await waitStatus(root, 'c1', ['stopped']), 'stopped');
+    ok(moat(root, ['delete', 'c1']), 'delete');
+    assert.equal(anyAlive(refs), false, 'no sandbox process left');
+    assertEmptyRoot(root);
+  });
+
+  it('run returns the container exit status and deletes it', () => {
+    const root = newRoot();
+    const bundle = newBundle({ args: ['sh', '-c', 'echo out-$((1+2)); exit 3'] });
+    const r = moat(root, ['run', '--bundle', bundle, 'r1']);
+    assert.equal(r.status, 3, `stderr: ${r.stderr}`);
+    assert.match(r.stdout, /out-3/);
+    assertEmptyRoot(root);
+  });
+
+  it('kill stops a running container; kill of a stopped one fails', async () => {
+    const root = newRoot();
+    const bundle = newBundle({ args: ['sleep', '100'] });
+    ok(moat(root, ['run', '--detach', '--bundle', bundle, 'k1']), 'run --detach');
+    const refs = recordedProcesses(root, 'k1');
+    assert.equal(await waitStatus(root, 'k1', ['running']), 'running');
+    ok(moat(root, ['kill', 'k1', 'KILL']), 'kill');
+    assert.equal(await waitStatus(root, 'k1', ['stopped']), 'stopped');
+    const again = moat(root, ['kill', 'k1', 'SIGTERM']);
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /not running/);
+    ok(moat(root, ['delete', 'k1']), 'delete');
+    assert.equal(anyAlive(refs), false);
+    assertEmptyRoot(root);
+  });
+
+  it('delete refuses a running container without --force and removes it with it', async () => {
+    const root = newRoot();
+    const bundle = newBundle({ args: ['sleep', '100'] });
+    ok(moat(root, ['run', '-d', '-b', bundle, 'f1']), 'run -d');
+    const refs = recordedProcesses(root, 'f1');
+    assert.equal(await waitStatus(root, 'f1', ['running']), 'running');
+    const r = moat(root, ['delete', 'f1']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /running/);
+    ok(moat(root, ['delete', '--force', 'f1']), 'delete --force');
+    assert.equal(anyAlive(refs), false);
+    assertEmptyRoot(root);
+  });
+
+  it('delete of a created container kills its sandbox', () => {
+    const root = newRoot();
+    const bundle = newBundle({ args: ['true'] });
+    ok(moat(root, ['create', '-b', bundle, 'd1']), 'create');
+    const refs = recordedProcesses(root, 'd1');
+    ok(moat(root, ['delete', 'd1']), 'delete');
+    assert.equal(anyAlive(refs), false);
+    assertEmptyRoot(root);
+  });
+
+  it('do runs a host command read-only and returns its status', () => {
+    const root = newRoot();
+    const r = moat(root, ['do', '--', '/bin/sh', '-c', 'echo in-do; exit 5']);
+    assert.equal(r.status, 5, `stderr: ${r.stderr}`);
+    assert.match(r.stdout, /in-do/);
+  });
+});

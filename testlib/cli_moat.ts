@@ -1,0 +1,104 @@
+// Test helper for the CLI suites: runs bin/moat.js as a separate process against a given
+// state root, capturing stdout and stderr through temporary files (a `create`d sandbox keeps
+// the caller's stdio open, so pipes would keep a synchronous caller waiting), and cleans up
+// state roots by killing only the processes recorded there, identified by pid and start
+// time. Lives outside test/ so that the test runner does not run it as a test.
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ContainerRecord, ProcessRef } from '../src/oci/state_types.js';
+import { isAlive, signalRef, waitGone } from '../src/sandbox/proc_stat.js';
+
+/** This file compiles to <repo>/dist/testlib/cli_moat.js. */
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const MOAT = path.join(REPO, 'bin', 'moat.js');
+
+export interface MoatResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface MoatOptions {
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+/** Runs `moat --root <root> ...args` and waits for it. */
+export function moat(root: string, args: string[], opts: MoatOptions = {}): MoatResult {
+  const dir = fs.mkdtempSync('/tmp/moat-cli-out-');
+  const outPath = path.join(dir, 'out');
+  const errPath = path.join(dir, 'err');
+  const out = fs.openSync(outPath, 'w');
+  const err = fs.openSync(errPath, 'w');
+  try {
+    const r = spawnSync(process.execPath, [MOAT, '--root', root, ...args], {
+      stdio: ['ignore', out, err],
+      cwd: opts.cwd ?? REPO,
+      timeout: opts.timeoutMs ?? 60_000,
+    });
+    return {
+      status: r.status,
+      signal: r.signal,
+      stdout: fs.readFileSync(outPath, 'utf8'),
+      stderr: fs.readFileSync(errPath, 'utf8'),
+    };
+  } finally {
+    fs.closeSync(out);
+    fs.closeSync(err);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The recorded processes of a container in a state root (empty if there is no record). */
+export function recordedProcesses(root: string, id: string): ProcessRef[] {
+  try {
+    const rec = JSON.parse(
+      fs.readFileSync(path.join(root, id, 'state.json'), 'utf8'),
+    ) as ContainerRecord;
+    const refs = [rec.sandbox.sandbox, rec.sandbox.gofer];
+    if (rec.sandbox.sentry !== undefined) refs.push(rec.sandbox.sentry);
+    return refs;
+  } catch {
+    return [];
+  }
+}
+
+export function anyAlive(refs: ProcessRef[]): boolean {
+  return refs.some(isAlive);
+}
+
+/** Kills whatever the containers of a state root still run (recorded pids only), removes it. */
+export async function cleanupRoot(root: string): Promise<void> {
+  let ids: string[] = [];
+  try {
+    ids = fs.readdirSync(root);
+  } catch {
+    ids = [];
+  }
+  const refs = ids.flatMap((id) => recordedProcesses(root, id));
+  for (const r of refs) signalRef(r, 'SIGKILL');
+  await waitGone(refs, 5000);
+  fs.rmSync(root, { recursive: true, force: true });
+}
+
+/** Polls `moat state` until the status is one of `want`; returns the last status seen. */
+export async function waitStatus(
+  root: string,
+  id: string,
+  want: string[],
+  timeoutMs = 20_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const r = moat(root, ['state', id]);
+    if (r.status === 0) last = (JSON.parse(r.stdout) as { status: string }).status;
+    else last = `error: ${r.stderr.trim()}`;
+    if (want.includes(last) || Date.now() > deadline) return last;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
