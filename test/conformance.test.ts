@@ -14,11 +14,11 @@ import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { tempDir } from '../testlib/bundle.js';
 import {
   MOAT_ONLY_DIR,
   compareRuns,
   compileOne,
+  conformanceWorkDir,
   formatMismatch,
   judge,
   listCaseSources,
@@ -42,7 +42,7 @@ import {
   runtimeUnavailable,
 } from '../testlib/runners.js';
 
-const work = tempDir('conformance');
+const work = conformanceWorkDir();
 const binDir = path.join(work, 'bin');
 const dataDir = path.join(work, 'data');
 const sources = listCaseSources();

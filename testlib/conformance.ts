@@ -19,6 +19,15 @@ export const CASES_DIR = path.join(CONFORMANCE_DIR, 'cases');
 export const MOAT_ONLY_DIR = path.join(CONFORMANCE_DIR, 'moat_only');
 export const KNOWN_DIFFERENCES_FILE = path.join(CONFORMANCE_DIR, 'known_differences.json');
 
+/**
+ * A fresh work directory for compiled cases and data, under /var/tmp: `moat do` mounts
+ * its own tmpfs on /tmp (and /dev, /proc), so a program under /tmp is invisible to it.
+ * The caller removes it.
+ */
+export function conformanceWorkDir(): string {
+  return fs.mkdtempSync(path.join('/var/tmp', 'moat-conformance-'));
+}
+
 /** What every case reads on stdin (stdio.c checks it). */
 export const CASE_STDIN = 'conformance-stdin\n';
 

@@ -1,0 +1,152 @@
+// Integration suite: the same busybox bundle run by `moat run` and by `runc run` must print
+// the same stdout and end with the same exit status; and `moat do` of a host program must
+// print what the program prints on the host. runc is the reference: where it cannot run,
+// the comparisons are skipped with the reason, and moat is still tried on its own.
+//
+// It must never compare anything looser than it has to: outputs are compared byte for
+// byte, except `moat do -- ls -l /`, where the lines of the file systems `moat do` mounts
+// itself are compared on what they share (see normaliseRootListing). It never fails on
+// how long a run took.
+
+import { after, before, describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { makeBusyboxBundle, tempDir } from '../testlib/bundle.js';
+import {
+  describeResult,
+  moatUnavailable,
+  runMoatBundle,
+  runMoatDo,
+  runNative,
+  runRuncBundle,
+  runtimeUnavailable,
+  setBundleArgs,
+  type RunResult,
+} from '../testlib/runners.js';
+
+interface BundleCase {
+  name: string;
+  args: string[];
+  status: number;
+}
+
+const CASES: BundleCase[] = [
+  { name: 'echo hello', args: ['echo', 'hello'], status: 0 },
+  { name: 'cat /etc/passwd', args: ['cat', '/etc/passwd'], status: 0 },
+  // Same bundle, same host files: the symlinks' dates, sizes and owners are the same
+  // inodes for both runtimes, so nothing is normalised.
+  { name: 'ls -l /bin', args: ['ls', '-l', '/bin'], status: 0 },
+  {
+    name: "sh -c 'echo a; echo b; exit 3'",
+    args: ['sh', '-c', 'echo a; echo b; exit 3'],
+    status: 3,
+  },
+];
+
+const work = tempDir('busybox-vs-runc');
+const bundle = `${work}/bundle`;
+
+before(() => {
+  fs.mkdirSync(bundle);
+  makeBusyboxBundle(bundle, { args: ['true'] });
+});
+
+after(() => {
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+function assertSameRun(moat: RunResult, reference: RunResult, what: string): void {
+  assert.equal(moat.error, null, `${what}: ${describeResult(moat)}`);
+  assert.equal(moat.stdout, reference.stdout, `${what}: stdout differs (${describeResult(moat)})`);
+  assert.equal(moat.signal, reference.signal, `${what}: ${describeResult(moat)}`);
+  assert.equal(
+    moat.status,
+    reference.status,
+    `${what}: exit status differs (${describeResult(moat)})`,
+  );
+}
+
+describe('busybox bundle: moat run vs runc run', () => {
+  for (const c of CASES) {
+    test(c.name, (t) => {
+      setBundleArgs(bundle, c.args);
+      const runcWhy = runtimeUnavailable('runc');
+      let reference: RunResult | null = null;
+      if (runcWhy === null) {
+        reference = runRuncBundle(bundle);
+        assert.equal(reference.status, c.status, `runc itself: ${describeResult(reference)}`);
+      }
+      const moatWhy = moatUnavailable();
+      if (moatWhy !== null) {
+        t.skip(`moat cannot run: ${moatWhy}`);
+        return;
+      }
+      const moat = runMoatBundle(bundle);
+      if (reference === null) {
+        t.diagnostic(`runc unavailable (${runcWhy ?? ''}): checking moat's exit status only`);
+        assert.equal(moat.status, c.status, describeResult(moat));
+        return;
+      }
+      assertSameRun(moat, reference, c.name);
+    });
+  }
+});
+
+/** The environment `moat do` passes (cmd_do.ts): so that the host run formats alike. */
+function doEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of ['PATH', 'HOME', 'TERM', 'LANG']) {
+    const v = process.env[k];
+    if (v !== undefined) env[k] = v;
+  }
+  return env;
+}
+
+/**
+ * `moat do` mounts its own proc on /proc and tmpfs on /dev and /tmp (cmd_do.ts) over the
+ * host's root. Those three entries of `ls -l /` therefore show fresh file systems, not the
+ * host's: their link count, size and date differ by design, so they are compared on type
+ * and permissions, owner, group and name only. The "total" line sums every entry's blocks
+ * (the host's /tmp directory has blocks, a fresh tmpfs none), and ls pads each column to
+ * its widest value, which the mounted entries change: so "total" is dropped and runs of
+ * spaces are squeezed. Every other line is compared field for field.
+ */
+function normaliseRootListing(out: string): string {
+  const MOUNTED = new Set(['proc', 'dev', 'tmp']);
+  return out
+    .split('\n')
+    .filter((l) => !l.startsWith('total '))
+    .map((l) => {
+      const f = l.trim().split(/\s+/);
+      const name = f[8];
+      if (f.length === 9 && name !== undefined && MOUNTED.has(name)) {
+        return [f[0], f[2], f[3], name, '(moat-mounted)'].join(' ');
+      }
+      return f.join(' ');
+    })
+    .join('\n');
+}
+
+describe('moat do vs the host', () => {
+  test('moat do -- echo hello', (t) => {
+    const host = runNative(['echo', 'hello'], { env: doEnv() });
+    assert.equal(host.stdout, 'hello\n');
+    const why = moatUnavailable();
+    if (why !== null) return t.skip(`moat cannot run: ${why}`);
+    assertSameRun(runMoatDo(['echo', 'hello']), host, 'moat do -- echo hello');
+  });
+
+  test('moat do -- ls -l /', (t) => {
+    const why = moatUnavailable();
+    if (why !== null) return t.skip(`moat cannot run: ${why}`);
+    const moat = runMoatDo(['ls', '-l', '/']);
+    const host = runNative(['ls', '-l', '/'], { env: doEnv() });
+    assert.equal(host.status, 0, describeResult(host));
+    assert.equal(moat.status, 0, describeResult(moat));
+    assert.equal(
+      normaliseRootListing(moat.stdout),
+      normaliseRootListing(host.stdout),
+      'ls -l / differs beyond the moat-mounted /proc, /dev, /tmp',
+    );
+  });
+});
