@@ -81,6 +81,11 @@ const NR = {
   statx: 332,
   close_range: 436,
   faccessat2: 439,
+  getxattr: 191,
+  lgetxattr: 192,
+  fgetxattr: 193,
+  listxattr: 194,
+  setxattr: 188,
 } as const;
 
 function sys(t: TestTask, name: keyof typeof NR, ...args: Array<number | bigint>): number {
@@ -528,9 +533,28 @@ describe('getcwd, chdir, fchdir, getdents64', () => {
   });
 });
 
+describe('extended attributes', () => {
+  it('resolve the file, then find nothing and support no writes', () => {
+    const t = makeTask();
+    const name = t.mem.string('security.selinux');
+    const buf = t.mem.alloc(64);
+    assert.equal(sys(t, 'getxattr', t.mem.string('/etc'), name, buf, 64), -Errno.ENODATA);
+    assert.equal(sys(t, 'lgetxattr', t.mem.string('/bin/sh'), name, buf, 64), -Errno.ENODATA);
+    assert.equal(sys(t, 'getxattr', t.mem.string('/nope'), name, buf, 64), -Errno.ENOENT);
+    assert.equal(
+      sys(t, 'getxattr', t.mem.string('/etc'), t.mem.string(''), buf, 64),
+      -Errno.ERANGE,
+    );
+    assert.equal(sys(t, 'getxattr', t.mem.bad, name, buf, 64), -Errno.EFAULT);
+    assert.equal(sys(t, 'fgetxattr', 99, name, buf, 64), -Errno.EBADF);
+    assert.equal(sys(t, 'listxattr', t.mem.string('/etc'), buf, 64), 0);
+    assert.equal(sys(t, 'setxattr', t.mem.string('/etc'), name, buf, 1, 0), -Errno.EOPNOTSUPP);
+  });
+});
+
 describe('the table', () => {
   it('holds every file syscall with its Linux name', () => {
     for (const [name, nr] of Object.entries(NR)) assert.equal(fileSyscalls.get(nr)?.name, name);
-    assert.equal(fileSyscalls.size, Object.keys(NR).length);
+    assert.equal(fileSyscalls.size, Object.keys(NR).length + 7);
   });
 });

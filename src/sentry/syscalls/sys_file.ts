@@ -6,6 +6,7 @@ import { fdSyscalls } from './sys_file_fd.js';
 import { openSyscalls } from './sys_file_open.js';
 import { rwSyscalls } from './sys_file_rw.js';
 import { statSyscalls } from './sys_file_stat.js';
+import { xattrSyscalls } from './sys_file_xattr.js';
 import type { SyscallEntry } from './types.js';
 
 export const fileSyscalls: ReadonlyMap<number, SyscallEntry> = new Map([
@@ -14,4 +15,5 @@ export const fileSyscalls: ReadonlyMap<number, SyscallEntry> = new Map([
   ...fdSyscalls,
   ...statSyscalls,
   ...dirSyscalls,
+  ...xattrSyscalls,
 ]);

@@ -132,7 +132,8 @@ function suite(
       for (let at = 0; at < n; at += v.getUint16(at + 16, true)) {
         names.push(Buffer.from(buf.subarray(at + 19, buf.indexOf(0, at + 19))).toString());
       }
-      assert.deepEqual(names.filter((x) => x !== '.' && x !== '..').sort(), ['inner.txt', 'up']);
+      assert.deepEqual(names.slice(0, 2), ['.', '..']);
+      assert.deepEqual(names.slice(2).sort(), ['inner.txt', 'up']);
       assert.equal(f.getdents(buf), 0);
       f.decRef();
     });

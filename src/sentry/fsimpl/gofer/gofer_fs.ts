@@ -12,6 +12,7 @@
 
 import { Errno } from '../../../abi/linux/errno.js';
 import {
+  DT_DIR,
   O_ACCMODE,
   O_DIRECTORY,
   O_TRUNC,
@@ -114,6 +115,8 @@ export class GoferInode implements Inode {
     readonly fs: GoferFilesystem,
     readonly fid: number,
     private attr: P9Attr,
+    /** The directory this inode was walked from; null for the root. */
+    readonly parent: GoferInode | null = null,
   ) {}
 
   get type(): number {
@@ -160,7 +163,7 @@ export class GoferInode implements Inode {
       this.client.clunk(w.fid);
       return a;
     }
-    const child = new GoferInode(this.fs, w.fid, a);
+    const child = new GoferInode(this.fs, w.fid, a, this);
     this.children.set(name, child);
     return child;
   }
@@ -188,7 +191,12 @@ export class GoferInode implements Inode {
       this.attr = { ...this.attr, size: 0n };
     if (isDir) {
       o.fd?.close();
-      return new GoferDirFile(this.client, clone.fid);
+      return new GoferDirFile(
+        this.client,
+        clone.fid,
+        this.attr.qid.path,
+        (this.parent ?? this).attr.qid.path,
+      );
     }
     return new GoferRegularFile(this, this.client, clone.fid, o.fd ?? null);
   }
@@ -280,7 +288,10 @@ class GoferRegularFile implements FileImpl {
   }
 }
 
-/** An open directory: reads the whole listing at position 0 and serves positions from it. */
+/**
+ * An open directory: reads the whole listing at position 0 and serves positions from it. "."
+ * and ".." come first, made here (servers differ on whether they send them).
+ */
 class GoferDirFile implements FileImpl {
   readonly seekable = true;
   private entries: DirEntry[] | null = null;
@@ -288,6 +299,8 @@ class GoferDirFile implements FileImpl {
   constructor(
     private readonly client: GoferClient,
     private readonly fid: number,
+    private readonly ino: bigint,
+    private readonly parentIno: bigint,
   ) {}
 
   read(): number {
@@ -299,15 +312,19 @@ class GoferDirFile implements FileImpl {
   }
 
   private fill(): DirEntry[] | number {
-    const out: DirEntry[] = [];
+    const out: DirEntry[] = [
+      { ino: this.ino, type: DT_DIR, name: '.', next: 1 },
+      { ino: this.parentIno, type: DT_DIR, name: '..', next: 2 },
+    ];
     let off = 0n;
     for (;;) {
       const batch = this.client.readdir(this.fid, off, READDIR_COUNT);
       if (typeof batch === 'number') return batch;
       if (batch.length === 0) return out;
       for (const d of batch) {
-        out.push({ ino: d.qid.path, type: d.type, name: d.name, next: out.length + 1 });
         off = d.offset;
+        if (d.name === '.' || d.name === '..') continue;
+        out.push({ ino: d.qid.path, type: d.type, name: d.name, next: out.length + 1 });
       }
     }
   }
