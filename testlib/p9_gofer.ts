@@ -10,6 +10,7 @@ import * as net from 'node:net';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { HostFd } from '../src/host/fd.js';
 import { socketpair } from '../src/host/socket.js';
 import { P9Client } from '../src/p9/client.js';
 
@@ -27,7 +28,7 @@ export interface Peer {
   stop(): Promise<number | null>;
 }
 
-function waitExit(child: ChildProcess, ms: number): Promise<number | null> {
+export function waitExit(child: ChildProcess, ms: number): Promise<number | null> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
     const t = setTimeout(() => {
@@ -40,8 +41,14 @@ function waitExit(child: ChildProcess, ms: number): Promise<number | null> {
   });
 }
 
-/** Spawns `argv` with fd 3 = one end of a fresh socketpair; returns the other end's client. */
-function startPeer(argv: string[], aname: string): Peer {
+export interface RawPeer {
+  sock: HostFd;
+  child: ChildProcess;
+  stderr: () => string;
+}
+
+/** Spawns `argv` with fd 3 = one end of a fresh socketpair; returns the other end. */
+export function spawnOnSocket(argv: string[]): RawPeer {
   const pair = socketpair();
   if (typeof pair === 'number') throw new Error(`socketpair: errno ${-pair}`);
   const [mine, theirs] = pair;
@@ -51,20 +58,45 @@ function startPeer(argv: string[], aname: string): Peer {
   theirs.close();
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const client = P9Client.connect(mine, { aname, msize: 65536 });
+  return { sock: mine, child, stderr: () => err };
+}
+
+/** Spawns `argv` on a socketpair and connects a client (Tversion, Tattach with `aname`). */
+function startPeer(argv: string[], aname: string): Peer {
+  const { sock, child, stderr } = spawnOnSocket(argv);
+  const client = P9Client.connect(sock, { aname, msize: 65536 });
   if (typeof client === 'number') {
     if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    throw new Error(`connect to ${cmd}: errno ${-client}: ${err}`);
+    throw new Error(`connect to ${argv[0] ?? ''}: errno ${-client}: ${stderr()}`);
   }
   return {
     client,
     child,
-    stderr: () => err,
+    stderr,
     stop: () => {
       client.close();
       return waitExit(child, 5000);
     },
   };
+}
+
+/** The argv that starts our Gofer as the launcher does. */
+export function goferArgv(root: string, readonly = false): string[] {
+  const argv = [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    process.execPath,
+    GOFER_MAIN,
+    '--root',
+    root,
+    '--fd',
+    '3',
+  ];
+  if (readonly) argv.push('--readonly');
+  return argv;
 }
 
 /** Our Gofer serving `root`. */

@@ -197,6 +197,8 @@ export class P9Client implements GoferClient {
       const r = this.rpc({ type: 'Twalk', tag: 0, fid: from, newfid, wnames: [...part] }, 'Rwalk');
       let err = 0;
       if (typeof r === 'number') err = r;
+      else if (r.msg.wqids.length > part.length || (part.length > 0 && r.msg.wqids.length === 0))
+        err = this.fail();
       else if (r.msg.wqids.length !== part.length) err = -Errno.ENOENT;
       if (err < 0) {
         if (from === newfid) this.clunk(newfid);
