@@ -1,0 +1,137 @@
+// The system call benchmark, side by side: builds bench/syscall_bench.c (static), puts it
+// and a 1 MiB data file into a busybox bundle, runs that one bundle under runc (native
+// code in a container), runsc (gVisor, ptrace platform) and moat in one sitting, one after
+// the other, and prints a table of ns per operation with moat's ratios to the other two.
+//
+// It must never fail because a runtime cannot run (moat while the Sentry is being built,
+// runsc on a machine without it): that runtime's column says "failed" and a line under the
+// table gives the reason. It exits non-zero only when the benchmark cannot be built. It
+// makes no claims: numbers are printed, never compared with thresholds.
+//
+// Usage: node dist/bench/run.js [--runtimes runc,runsc,moat] [--min-ms 300] [--json]
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { makeBusyboxBundle, tempDir } from '../testlib/bundle.js';
+import {
+  REPO_ROOT,
+  describeResult,
+  moatUnavailable,
+  runBundleWith,
+  runtimeUnavailable,
+} from '../testlib/runners.js';
+import { compileBench, parseBenchOutput, type BenchResult } from './bench_lib.js';
+
+type Runtime = 'runc' | 'runsc' | 'moat';
+const ALL_RUNTIMES: readonly Runtime[] = ['runc', 'runsc', 'moat'];
+const OPS = ['getppid', 'stat', 'open_close', 'read64k'] as const;
+
+function unavailable(rt: Runtime): string | null {
+  return rt === 'moat' ? moatUnavailable() : runtimeUnavailable(rt);
+}
+
+function runOne(rt: Runtime, bundle: string): BenchResult {
+  const why = unavailable(rt);
+  if (why !== null) return { ok: false, reason: why };
+  const r = runBundleWith(rt, bundle, { timeoutMs: 600_000 });
+  if (r.status !== 0) return { ok: false, reason: describeResult(r) };
+  return parseBenchOutput(r.stdout, OPS);
+}
+
+function fmtNs(v: number | undefined): string {
+  if (v === undefined) return 'failed';
+  return v >= 100 ? v.toFixed(0) : v.toFixed(1);
+}
+
+function fmtRatio(a: number | undefined, b: number | undefined): string {
+  if (a === undefined || b === undefined || b === 0) return '-';
+  return `${(a / b).toFixed(1)}x`;
+}
+
+function table(results: Map<Runtime, BenchResult>): string {
+  const ns = (rt: Runtime, op: string): number | undefined => {
+    const r = results.get(rt);
+    return r?.ok === true ? r.nsPerOp.get(op) : undefined;
+  };
+  const header = ['op', 'runc ns', 'runsc ns', 'moat ns', 'moat/runc', 'moat/runsc'];
+  const rows = OPS.map((op) => [
+    op,
+    fmtNs(ns('runc', op)),
+    fmtNs(ns('runsc', op)),
+    fmtNs(ns('moat', op)),
+    fmtRatio(ns('moat', op), ns('runc', op)),
+    fmtRatio(ns('moat', op), ns('runsc', op)),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ');
+  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+  for (const rt of ALL_RUNTIMES) {
+    const r = results.get(rt);
+    if (r === undefined) out.push(`${rt}: not run`);
+    else if (!r.ok) out.push(`${rt}: failed (${r.reason})`);
+  }
+  return out.join('\n');
+}
+
+function main(): number {
+  const { values } = parseArgs({
+    options: {
+      runtimes: { type: 'string', default: ALL_RUNTIMES.join(',') },
+      'min-ms': { type: 'string', default: '300' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const wanted = values.runtimes
+    .split(',')
+    .filter((s): s is Runtime => (ALL_RUNTIMES as readonly string[]).includes(s));
+  const minMs = Number(values['min-ms']);
+  if (!Number.isInteger(minMs) || minMs <= 0) {
+    process.stderr.write(`bench: --min-ms must be a positive integer, not "${values['min-ms']}"\n`);
+    return 2;
+  }
+  const work = tempDir('bench');
+  try {
+    const binary = path.join(work, 'syscall_bench');
+    compileBench(path.join(REPO_ROOT, 'bench', 'syscall_bench.c'), binary);
+    const data = path.join(work, 'data.bin');
+    fs.writeFileSync(data, randomBytes(1 << 20));
+    const bundle = path.join(work, 'bundle');
+    fs.mkdirSync(bundle);
+    makeBusyboxBundle(bundle, {
+      args: ['/bench/syscall_bench', '/bench/data.bin', '/etc/hostname', String(minMs)],
+      files: [
+        [binary, '/bench/syscall_bench'],
+        [data, '/bench/data.bin'],
+      ],
+    });
+    const results = new Map<Runtime, BenchResult>();
+    for (const rt of wanted) {
+      process.stderr.write(`bench: running under ${rt}...\n`);
+      results.set(rt, runOne(rt, bundle));
+    }
+    if (values.json) {
+      const obj = Object.fromEntries(
+        [...results].map(([rt, r]) => [
+          rt,
+          r.ok ? Object.fromEntries(r.nsPerOp) : { failed: r.reason },
+        ]),
+      );
+      process.stdout.write(`${JSON.stringify(obj, null, 2)}\n`);
+    } else {
+      process.stdout.write(`${table(results)}\n`);
+    }
+    return 0;
+  } catch (e) {
+    process.stderr.write(`bench: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = main();
