@@ -236,6 +236,12 @@ export async function boot(spec: BootSpec): Promise<number> {
 
     // 4. The init process.
     const kernel = new Kernel(p, mf, log, spec.hostname, hwcap, hwcap2);
+    kernel.interrupt = {
+      cell: ctl,
+      index: CTL.sleep,
+      pending: () =>
+        Atomics.load(ctl, CTL.pendingLo) !== 0 || Atomics.load(ctl, CTL.pendingHi) !== 0,
+    };
     const as = p.newAddressSpace();
     if (typeof as === 'number')
       throw new BootError(`platform: new address space: ${errnoName(-as)}`);

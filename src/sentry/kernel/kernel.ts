@@ -13,6 +13,14 @@ import type { MemoryFile } from '../mm/memory_file.js';
 export const MOAT_RELEASE = '6.1.0-moat';
 export const MOAT_VERSION = '#1 SMP PREEMPT_DYNAMIC moat';
 
+export interface Interrupt {
+  cell: Int32Array;
+  index: number;
+  pending(): boolean;
+}
+
+const fallbackCell = new Int32Array(new SharedArrayBuffer(4));
+
 export interface Logger {
   info(msg: string): void;
   warn(msg: string): void;
@@ -39,6 +47,40 @@ export class Kernel {
     this.hostname = hostname;
     this.bootMonoNs = process.hrtime.bigint();
     this.bootRealtimeNs = BigInt(Date.now()) * 1_000_000n;
+  }
+
+  /**
+   * Where blocking waits park so that a signal can wake them, and how the kernel learns of
+   * signals sent from outside (the control plane). Set by boot; absent in unit tests.
+   */
+  interrupt: Interrupt | undefined;
+
+  /** True when a signal from outside is waiting to be applied. */
+  hasPendingSignals(): boolean {
+    return this.interrupt?.pending() ?? false;
+  }
+
+  /**
+   * Blocks the Sentry for up to `ns` nanoseconds, or until a signal arrives from outside.
+   * Returns the nanoseconds left (0 when the time ran out).
+   */
+  sleep(ns: bigint): bigint {
+    const deadline = process.hrtime.bigint() + ns;
+    const cell = this.interrupt?.cell ?? fallbackCell;
+    const index = this.interrupt?.index ?? 0;
+    for (;;) {
+      const left = deadline - process.hrtime.bigint();
+      if (left <= 0n) return 0n;
+      if (this.hasPendingSignals()) return left;
+      const ms = Number(left / 1_000_000n);
+      if (ms > 0) Atomics.wait(cell, index, 0, ms);
+      else if (left > 0n) {
+        // Under a millisecond: spin out the remainder.
+        while (process.hrtime.bigint() < deadline) {
+          /* spin */
+        }
+      }
+    }
   }
 
   allocPid(): number {

@@ -58,6 +58,7 @@ export function runTask(t: Task, table: SyscallTable, hooks: RunHooks): ExitStat
         ];
         const r = dispatch(t, table, nr, args);
         regs[Reg.rax] = BigInt.asUintN(64, r);
+        if (t.kernel.hasPendingSignals()) hooks.onKick(t);
         break;
       }
       case 'signal':

@@ -94,27 +94,20 @@ function readTimespec(t: Task, p: bigint): bigint | number {
   return sec * 1_000_000_000n + nsec;
 }
 
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-
-function sleepNs(ns: bigint): void {
-  if (ns <= 0n) return;
-  const ms = Number(ns / 1_000_000n);
-  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
-  const rest = ns % 1_000_000n;
-  if (rest > 0n) {
-    const until = process.hrtime.bigint() + rest;
-    while (process.hrtime.bigint() < until) {
-      /* sub-millisecond remainder: spin */
-    }
-  }
+function writeRemaining(t: Task, p: bigint, left: bigint): number {
+  if (p === 0n) return 0;
+  const r = t.mem.copyOut(p, timespec(left));
+  return r < 0 ? r : 0;
 }
 
-/** Implements Linux syscall nanosleep(2). Not interruptible by signals yet. */
+/** Implements Linux syscall nanosleep(2): a signal from outside interrupts it (EINTR). */
 function nanosleep(t: Task, a: readonly bigint[]): number {
   const ns = readTimespec(t, a[0] ?? 0n);
   if (typeof ns === 'number') return ns;
-  sleepNs(ns);
-  return 0;
+  const left = t.kernel.sleep(ns);
+  if (left === 0n) return 0;
+  const r = writeRemaining(t, a[1] ?? 0n, left);
+  return r < 0 ? r : -Errno.EINTR;
 }
 
 /** Implements Linux syscall clock_nanosleep(2). */
@@ -126,8 +119,14 @@ function clockNanosleep(t: Task, a: readonly bigint[]): number {
   if (typeof now === 'number') return now;
   const ns = readTimespec(t, a[2] ?? 0n);
   if (typeof ns === 'number') return ns;
-  sleepNs((flags & TIMER_ABSTIME) !== 0 ? ns - now : ns);
-  return 0;
+  const abs = (flags & TIMER_ABSTIME) !== 0;
+  const left = t.kernel.sleep(abs ? ns - now : ns);
+  if (left === 0n) return 0;
+  if (!abs) {
+    const r = writeRemaining(t, a[3] ?? 0n, left);
+    if (r < 0) return r;
+  }
+  return -Errno.EINTR;
 }
 
 export const timeSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
@@ -144,7 +143,7 @@ export const timeSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
       name: 'nanosleep',
       handler: nanosleep,
       support: 'partial',
-      note: 'not interrupted by signals',
+      note: 'interrupted (EINTR) by signals sent from outside',
     },
   ],
   [
@@ -153,7 +152,7 @@ export const timeSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
       name: 'clock_nanosleep',
       handler: clockNanosleep,
       support: 'partial',
-      note: 'not interrupted by signals',
+      note: 'interrupted (EINTR) by signals sent from outside',
     },
   ],
 ]);
