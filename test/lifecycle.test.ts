@@ -6,12 +6,21 @@
 // the processes recorded there.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { makeBusyboxBundle, tempDir } from '../testlib/bundle.js';
 import type { BundleOptions } from '../testlib/bundle.js';
-import { anyAlive, cleanupRoot, moat, recordedProcesses, waitStatus } from '../testlib/cli_moat.js';
+import {
+  MOAT,
+  anyAlive,
+  cleanupRoot,
+  moat,
+  recordedProcesses,
+  waitStatus,
+} from '../testlib/cli_moat.js';
 
 const dirs: string[] = [];
 const roots: string[] = [];
@@ -162,6 +171,9 @@ describe('lifecycle', () => {
     ok(moat(root, ['run', '--detach', '--bundle', bundle, 'k1']), 'run --detach');
     const refs = recordedProcesses(root, 'k1');
     assert.equal(await waitStatus(root, 'k1', ['running']), 'running');
+    const ps = moat(root, ['ps', '--format', 'json', 'k1']);
+    ok(ps, 'ps');
+    assert.ok((JSON.parse(ps.stdout) as number[]).length >= 1, 'ps lists the init process');
     ok(moat(root, ['kill', 'k1', 'KILL']), 'kill');
     assert.equal(await waitStatus(root, 'k1', ['stopped']), 'stopped');
     const again = moat(root, ['kill', 'k1', 'SIGTERM']);
@@ -170,6 +182,25 @@ describe('lifecycle', () => {
     ok(moat(root, ['delete', 'k1']), 'delete');
     assert.equal(anyAlive(refs), false);
     assertEmptyRoot(root);
+  });
+
+  it('run forwards SIGTERM to the container and returns 128+15', async () => {
+    const root = newRoot();
+    const bundle = newBundle({ args: ['sleep', '30'] });
+    const child = spawn(process.execPath, [MOAT, '--root', root, 'run', '-b', bundle, 's1'], {
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    try {
+      assert.equal(await waitStatus(root, 's1', ['running']), 'running');
+      child.kill('SIGTERM');
+      const code = await Promise.race([exited, sleep(20_000).then(() => 'timeout' as const)]);
+      assert.equal(code, 143);
+      assertEmptyRoot(root);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    }
   });
 
   it('delete refuses a running container without --force and removes it with it', async () => {

@@ -9,6 +9,7 @@ import { cmdDelete } from './cmd_delete.js';
 import { cmdDo } from './cmd_do.js';
 import { cmdKill } from './cmd_kill.js';
 import { cmdList } from './cmd_list.js';
+import { cmdPs } from './cmd_ps.js';
 import { cmdRun } from './cmd_run.js';
 import { cmdSpec } from './cmd_spec.js';
 import { cmdStart } from './cmd_start.js';
@@ -31,6 +32,7 @@ const COMMANDS: Readonly<Record<string, { run: Command; help: string }>> = {
   kill: { run: cmdKill, help: 'send a signal (default SIGTERM) to the init process' },
   delete: { run: cmdDelete, help: 'delete a container and everything it holds' },
   list: { run: cmdList, help: 'list the containers under --root' },
+  ps: { run: cmdPs, help: 'list the processes of a container (sandbox pids)' },
   spec: { run: cmdSpec, help: 'write a default config.json' },
   do: { run: cmdDo, help: 'run a host command in a sandbox: moat do -- CMD [ARGS...]' },
 };

@@ -285,3 +285,20 @@ export function listContainers(
   }
   return out;
 }
+
+/** The container's processes (virtual pids) as the Sentry reports them. */
+export async function psContainer(store: StateStore, id: string): Promise<number[]> {
+  const lock = await store.lock(checkId(id));
+  try {
+    const rec = store.read(id);
+    if (containerStatus(rec) === 'stopped') return [];
+    try {
+      const res = await controlRequest(rec.sandbox.controlSocket, { op: 'ps' });
+      return res.pids ?? [];
+    } catch (e) {
+      throw wrap(`ps container "${id}"`, e);
+    }
+  } finally {
+    lock.release();
+  }
+}
