@@ -314,13 +314,7 @@ export class LocalFs implements P9Handler {
         return { msg: { type: 'Rwalk', tag: req.tag, wqids } };
       }
       cur = nx;
-      const st = fstat(cur.fd);
-      if (typeof st === 'number') {
-        cur.release();
-        if (wqids.length === 0) return st;
-        return { msg: { type: 'Rwalk', tag: req.tag, wqids } };
-      }
-      wqids.push(this.qid(st));
+      wqids.push(this.qid({ dev: cur.dev, ino: cur.ino, mode: cur.fmt }));
     }
     if (req.newfid === req.fid) this.clunkFid(req.fid);
     this.fids.set(req.newfid, { node: cur });

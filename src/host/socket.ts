@@ -77,16 +77,20 @@ function dataRoom(n: number): NativeArea {
   return dataArea;
 }
 
+const scratchBytes = scratch.bytes(0, SCRATCH);
+const iovPtr = scratch.ptr + BigInt(IOVEC);
+const controlPtr = scratch.ptr + BigInt(CONTROL);
+
 function fillMsghdr(dataLen: number, controlLen: number): void {
   const v = scratch.view;
-  for (let i = 0; i < SCRATCH; i += 8) v.setBigUint64(i, 0n, true);
+  scratchBytes.fill(0, 0, controlLen > 0 ? CONTROL + 16 : CONTROL);
   v.setBigUint64(IOVEC, dataArea.ptr, true);
-  v.setBigUint64(IOVEC + 8, BigInt(dataLen), true);
-  v.setBigUint64(MSGHDR + 16, scratch.ptr + BigInt(IOVEC), true);
-  v.setBigUint64(MSGHDR + 24, 1n, true);
+  v.setUint32(IOVEC + 8, dataLen, true);
+  v.setBigUint64(MSGHDR + 16, iovPtr, true);
+  v.setUint32(MSGHDR + 24, 1, true);
   if (controlLen > 0) {
-    v.setBigUint64(MSGHDR + 32, scratch.ptr + BigInt(CONTROL), true);
-    v.setBigUint64(MSGHDR + 40, BigInt(controlLen), true);
+    v.setBigUint64(MSGHDR + 32, controlPtr, true);
+    v.setUint32(MSGHDR + 40, controlLen, true);
   }
 }
 

@@ -8,7 +8,15 @@
 
 import { Errno } from '../abi/linux/errno.js';
 import type { HostFd } from '../host/fd.js';
-import type { GoferClient, P9Attr, P9Dirent, P9Open, P9StatFs, Qid } from './client_api.js';
+import type {
+  GoferClient,
+  P9Attr,
+  P9Dirent,
+  P9Open,
+  P9SetAttr,
+  P9StatFs,
+  Qid,
+} from './client_api.js';
 import {
   CodecError,
   decode,
@@ -30,28 +38,18 @@ export const P9_GETATTR_BASIC = 0x7ffn;
 export const MIN_MSIZE = 4096;
 export const DEFAULT_MSIZE = 1024 * 1024;
 
-/** Tsetattr valid bits (9P2000.L, P9_ATTR_*). */
-export const P9_ATTR_MODE = 0x1;
-export const P9_ATTR_UID = 0x2;
-export const P9_ATTR_GID = 0x4;
-export const P9_ATTR_SIZE = 0x8;
-export const P9_ATTR_ATIME = 0x10;
-export const P9_ATTR_MTIME = 0x20;
-export const P9_ATTR_CTIME = 0x40;
-export const P9_ATTR_ATIME_SET = 0x80;
-export const P9_ATTR_MTIME_SET = 0x100;
-
-export interface P9SetAttr {
-  valid: number;
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  size?: bigint;
-  atimeSec?: bigint;
-  atimeNsec?: bigint;
-  mtimeSec?: bigint;
-  mtimeNsec?: bigint;
-}
+export {
+  P9_ATTR_ATIME,
+  P9_ATTR_ATIME_SET,
+  P9_ATTR_CTIME,
+  P9_ATTR_GID,
+  P9_ATTR_MODE,
+  P9_ATTR_MTIME,
+  P9_ATTR_MTIME_SET,
+  P9_ATTR_SIZE,
+  P9_ATTR_UID,
+  type P9SetAttr,
+} from './client_api.js';
 
 export interface P9ClientOptions {
   /** Largest frame we offer in Tversion (default 1 MiB). */

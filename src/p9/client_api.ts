@@ -61,6 +61,31 @@ export interface P9StatFs {
   namelen: number;
 }
 
+/** Tsetattr valid bits (9P2000.L P9_ATTR_*): which fields of P9SetAttr apply. ATIME/MTIME
+ * without the matching *_SET bit set the time to "now". */
+export const P9_ATTR_MODE = 0x1;
+export const P9_ATTR_UID = 0x2;
+export const P9_ATTR_GID = 0x4;
+export const P9_ATTR_SIZE = 0x8;
+export const P9_ATTR_ATIME = 0x10;
+export const P9_ATTR_MTIME = 0x20;
+export const P9_ATTR_CTIME = 0x40;
+export const P9_ATTR_ATIME_SET = 0x80;
+export const P9_ATTR_MTIME_SET = 0x100;
+
+/** Tsetattr's fields; only those whose P9_ATTR_* bit is in `valid` are applied. */
+export interface P9SetAttr {
+  valid: number;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: bigint;
+  atimeSec?: bigint;
+  atimeNsec?: bigint;
+  mtimeSec?: bigint;
+  mtimeNsec?: bigint;
+}
+
 export interface GoferClient {
   /** The root fid from attach. */
   readonly rootFid: number;
@@ -83,4 +108,17 @@ export interface GoferClient {
   unlinkat(dfid: number, name: string, flags: number): number;
   fsync(fid: number): number;
   clunk(fid: number): number;
+  /** Tsetattr (chmod, chown, truncate, utimes). */
+  setattr(fid: number, attr: P9SetAttr): number;
+  /** Tmknod: FIFOs, sockets and regular files (the Gofer refuses device nodes). */
+  mknod(
+    dfid: number,
+    name: string,
+    mode: number,
+    major: number,
+    minor: number,
+    gid: number,
+  ): Qid | number;
+  /** Tremove: unlinks the fid's file; the fid is released whatever the reply. */
+  remove(fid: number): number;
 }

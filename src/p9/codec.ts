@@ -120,7 +120,8 @@ function isQid(v: unknown): v is { type: number; version: number; path: bigint }
  * frame over `msize`. */
 export function encode(msg: Msg, msize = 0xffffffff): Uint8Array | CodecError {
   const schema = SCHEMAS[msg.type];
-  const w = new WireWriter(64);
+  const w = scratch;
+  w.reset();
   w.u32(0);
   w.u8(schema.id);
   w.u16(msg.tag);
@@ -129,8 +130,11 @@ export function encode(msg: Msg, msize = 0xffffffff): Uint8Array | CodecError {
   if (w.error !== undefined) return new CodecError(`encode ${msg.type}: ${w.error}`);
   if (w.pos > msize) return new CodecError(`encode ${msg.type}: size ${w.pos} over msize ${msize}`);
   w.view.setUint32(0, w.pos, true);
-  return w.result();
+  return w.buf.slice(0, w.pos);
 }
+
+/** encode()'s writer, reused (encode is synchronous and returns a copy). */
+const scratch = new WireWriter(4096);
 
 /** The size field of a frame whose first 4 bytes are in `head`, or a CodecError when it is
  * below the header size or over msize (the reader must not wait for it). */

@@ -85,7 +85,6 @@ export class WireReader {
 }
 
 const U32_MAX = 0xffffffff;
-const U64_MAX = (1n << 64n) - 1n;
 
 /** Growable little-endian writer. Out-of-range values set `error` instead of throwing. */
 export class WireWriter {
@@ -134,8 +133,13 @@ export class WireWriter {
     this.view.setUint32(this.pos, v, true);
     this.pos += 4;
   }
+  /** Starts over (keeping the buffer), for reuse. */
+  reset(): void {
+    this.pos = 0;
+    this.error = undefined;
+  }
   u64(v: bigint): void {
-    if (v < 0n || v > U64_MAX) {
+    if (v >> 64n !== 0n) {
       this.fail(`u64 out of range: ${v}`);
       return;
     }
