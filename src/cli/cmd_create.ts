@@ -20,10 +20,13 @@ export const CREATE_FLAGS: readonly FlagSpec[] = [
   { name: 'preserve-fds', kind: 'string' },
 ];
 
-/** Where the Gofer's stderr goes: the --log file when there is one, else the caller's. */
+/**
+ * Where the Gofer's stderr goes: a text --log file when there is one, else the caller's
+ * stderr. Never a json log: its raw lines would break the readers of that format.
+ */
 function openGoferLog(ctx: CliContext): number | undefined {
   const f = ctx.globals.log;
-  if (f === undefined || f === '/dev/stderr') return undefined;
+  if (f === undefined || f === '/dev/stderr' || ctx.globals.logFormat !== 'text') return undefined;
   try {
     return fs.openSync(f, 'a');
   } catch {

@@ -110,7 +110,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (help || name === undefined || name === 'help') {
       ctx.out(usage());
-      return name === undefined && !help ? 1 : 0;
+      return 0;
     }
     const cmd = COMMANDS[name];
     if (cmd === undefined) {
