@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { Errno, errnoName } from '../abi/linux/errno.js';
+import { syscallName } from '../abi/linux/syscall_names.js';
 import { AT_FDCWD, O_RDONLY, S_IFMT, S_IFREG } from '../abi/linux/file.js';
 import {
   SECCOMP_FILTER_FLAG_TSYNC,
@@ -319,7 +320,17 @@ export async function boot(spec: BootSpec): Promise<number> {
       for (const sig of takePendingSignals(ctl)) sendSignal(t, sig);
     };
     applyPending(task);
-    const exit = task.exited ? task.exit : runTask(task, table, { onKick: applyPending });
+    const profile = spec.debug === true ? new Map<number, [number, bigint]>() : undefined;
+    const hooks =
+      profile === undefined ? { onKick: applyPending } : { onKick: applyPending, profile };
+    const exit = task.exited ? task.exit : runTask(task, table, hooks);
+    if (profile !== undefined) {
+      for (const [nr, [n, ns]] of [...profile].sort((x, y) => (x[1][1] > y[1][1] ? -1 : 1))) {
+        log.debug(
+          `syscall ${syscallName(nr)}: ${n} calls, ${Number(ns / BigInt(n)) / 1000} µs each in the Sentry`,
+        );
+      }
+    }
     Atomics.store(ctl, CTL.exited, 1);
     Atomics.store(ctl, CTL.stubPid, 0);
     as.release();

@@ -21,6 +21,8 @@ const SI_TKILL = -6;
 export interface RunHooks {
   /** Called when the stub was kicked: apply pending control requests (signals) to the task. */
   onKick(t: Task): void;
+  /** When set (--debug), time spent emulating each system call, by number: [calls, ns]. */
+  profile?: Map<number, [number, bigint]>;
 }
 
 const KERNEL_INTERNAL_MIN = 512;
@@ -56,7 +58,16 @@ export function runTask(t: Task, table: SyscallTable, hooks: RunHooks): ExitStat
           regs[Reg.r8] ?? 0n,
           regs[Reg.r9] ?? 0n,
         ];
-        const r = dispatch(t, table, nr, args);
+        let r: bigint;
+        if (hooks.profile === undefined) r = dispatch(t, table, nr, args);
+        else {
+          const t0 = process.hrtime.bigint();
+          r = dispatch(t, table, nr, args);
+          const e = hooks.profile.get(nr) ?? [0, 0n];
+          e[0]++;
+          e[1] += process.hrtime.bigint() - t0;
+          hooks.profile.set(nr, e);
+        }
         regs[Reg.rax] = BigInt.asUintN(64, r);
         if (t.kernel.hasPendingSignals()) hooks.onKick(t);
         break;
