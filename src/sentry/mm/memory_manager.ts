@@ -299,6 +299,25 @@ export class MemoryManager implements AppMemory {
     return -Errno.ENAMETOOLONG;
   }
 
+  /**
+   * MADV_DONTNEED on private anonymous memory: the range reads as zeros afterwards. Pages of
+   * file mappings keep their bytes (Linux would re-read the file; ours are copies of it).
+   */
+  discardRange(addr: bigint, length: bigint): number {
+    const end = addr + pageUp(length);
+    let cur = addr;
+    for (const v of this.vmas) {
+      if (v.end <= addr || v.start >= end) continue;
+      if (v.start > cur) return -Errno.ENOMEM;
+      cur = v.end;
+      if (v.backing < 0 || v.name === 'file' || v.name === 'elf') continue;
+      const s = v.start > addr ? v.start : addr;
+      const e = v.end < end ? v.end : end;
+      this.walk(s, Number(e - s), 0, (view, index, n) => view.fill(0, index, index + n));
+    }
+    return cur < end ? -Errno.ENOMEM : 0;
+  }
+
   /** Drops every mapping (exit, execve). */
   releaseAll(): void {
     for (const v of this.vmas) {

@@ -87,9 +87,16 @@ function mprotect(t: Task, a: readonly bigint[]): number {
   return t.mm.mprotect(a[0] ?? 0n, a[1] ?? 0n, prot);
 }
 
-/** Implements Linux syscall madvise(2): advice is accepted and ignored (it is only advice). */
-function madvise(_t: Task, a: readonly bigint[]): number {
-  if ((a[0] ?? 0n) % PAGE_N !== 0n) return -Errno.EINVAL;
+const MADV_DONTNEED = 4;
+
+/**
+ * Implements Linux syscall madvise(2). MADV_DONTNEED zeroes private anonymous memory as Linux
+ * does; other advice is accepted and ignored (it is only advice).
+ */
+function madvise(t: Task, a: readonly bigint[]): number {
+  const addr = a[0] ?? 0n;
+  if (addr % PAGE_N !== 0n) return -Errno.EINVAL;
+  if (int(a[2] ?? 0n) === MADV_DONTNEED) return t.mm.discardRange(addr, a[1] ?? 0n);
   return 0;
 }
 
@@ -115,7 +122,7 @@ export const memorySyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
       name: 'madvise',
       handler: madvise,
       support: 'partial',
-      note: 'advice ignored; MADV_DONTNEED does not zero',
+      note: 'MADV_DONTNEED zeroes anonymous memory; other advice is ignored',
     },
   ],
 ]);
