@@ -7,15 +7,24 @@
 // do not reach the host.
 //
 // It must never mark a difference acceptable by itself, nor fail on how long anything
-// took (timeouts only stop hangs). Set MOAT_CONFORMANCE_RUNSC=1 to also run every case
-// under `runsc do` and print gVisor's differences, as a reference for reading moat's.
+// took (timeouts only stop hangs).
+//
+// Environment: MOAT_CONFORMANCE_TARGET picks what native runs are compared with:
+// "moat-do" (the default), "moat-run" (the cases in a busybox bundle under `moat run`), or,
+// to check the harness itself, "runc-run", "runsc-run", "runsc-do"; known differences
+// apply to the moat targets only. MOAT_CONFORMANCE_RUNSC=1 also runs every case under
+// `runsc do` and prints gVisor's differences, as a reference for reading moat's.
 
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { makeBusyboxBundle } from '../testlib/bundle.js';
 import {
+  BUNDLE_BIN,
+  BUNDLE_DATA,
   MOAT_ONLY_DIR,
+  addCasesToBundle,
   compareRuns,
   compileOne,
   conformanceWorkDir,
@@ -36,10 +45,14 @@ import {
   describeResult,
   haveProgram,
   moatUnavailable,
+  runBundleWith,
   runMoatDo,
   runNative,
   runRunscDo,
   runtimeUnavailable,
+  setBundleArgs,
+  type RunOptions,
+  type RunResult,
 } from '../testlib/runners.js';
 
 const work = conformanceWorkDir();
@@ -48,6 +61,66 @@ const dataDir = path.join(work, 'data');
 const sources = listCaseSources();
 const gccMissing = haveProgram('gcc') ? null : 'gcc is not installed';
 const withRunsc = process.env['MOAT_CONFORMANCE_RUNSC'] === '1';
+const TARGETS = ['moat-do', 'moat-run', 'runc-run', 'runsc-run', 'runsc-do'] as const;
+type Target = (typeof TARGETS)[number];
+const targetEnv = process.env['MOAT_CONFORMANCE_TARGET'] ?? 'moat-do';
+const target: Target = (TARGETS as readonly string[]).includes(targetEnv)
+  ? (targetEnv as Target)
+  : 'moat-do';
+const bundleDir = path.join(work, 'bundle');
+let bundleReady = false;
+
+/** Why the target cannot run here, or null. */
+function targetUnavailable(): string | null {
+  switch (target) {
+    case 'moat-do':
+    case 'moat-run':
+      return moatUnavailable();
+    case 'runc-run':
+      return runtimeUnavailable('runc');
+    case 'runsc-run':
+    case 'runsc-do':
+      return runtimeUnavailable('runsc');
+  }
+}
+
+/**
+ * Differences of the reference runtimes that come from how they are run, not from their
+ * kernels; used only for the harness-checking targets, never for moat.
+ */
+function harnessAllowances(caseId: string): KnownDifference[] {
+  if (target !== 'runc-run') return [];
+  if (caseId !== 'stdio' && caseId !== 'stdio.dynamic') return [];
+  const reason =
+    "runc run without a terminal gives the container pipes it copies from, not the caller's socket pair (runsc and moat pass the caller's own descriptors)";
+  return [
+    { case: caseId, check: 'stdin_type', reason },
+    { case: caseId, check: 'stdout_type', reason },
+  ];
+}
+
+/** Runs a compiled case under the target, with the same data and stdin as natively. */
+function runTarget(c: CompiledCase, opts: RunOptions): RunResult {
+  switch (target) {
+    case 'moat-do':
+      return runMoatDo([c.binary, dataDir], opts);
+    case 'runsc-do':
+      return runRunscDo([c.binary, dataDir], opts);
+    case 'moat-run':
+    case 'runc-run':
+    case 'runsc-run': {
+      if (!bundleReady) {
+        fs.mkdirSync(bundleDir, { recursive: true });
+        makeBusyboxBundle(bundleDir, { args: ['true'] });
+        bundleReady = true;
+      }
+      addCasesToBundle(bundleDir, [c]);
+      setBundleArgs(bundleDir, [`${BUNDLE_BIN}/${c.id}`, BUNDLE_DATA]);
+      const rt = target === 'moat-run' ? 'moat' : target === 'runc-run' ? 'runc' : 'runsc';
+      return runBundleWith(rt, bundleDir, opts);
+    }
+  }
+}
 let known: KnownDifference[] = [];
 
 before(() => {
@@ -93,16 +166,20 @@ function runCase(t: test.TestContext, src: CaseSource, variant: Variant): void {
       t.diagnostic(`runsc differs: ${formatMismatch(m, 'runsc')}`);
   }
 
-  const why = moatUnavailable();
+  const why = targetUnavailable();
   if (why !== null) {
-    t.skip(`moat cannot run: ${why}`);
+    t.skip(`${target} cannot run: ${why}`);
     return;
   }
-  const moat = runMoatDo(argv, { input: src.stdin });
-  const verdict = judge(c.id, compareRuns(native, moat), known);
-  for (const m of verdict.known) t.diagnostic(`known difference: ${formatMismatch(m, 'moat')}`);
+  const other = runTarget(c, { input: src.stdin });
+  if (parseChecks(other.stdout).size === 0) {
+    assert.fail(`${c.id}: printed no checks under ${target} (${describeResult(other)})`);
+  }
+  const isMoat = target === 'moat-do' || target === 'moat-run';
+  const verdict = judge(c.id, compareRuns(native, other), isMoat ? known : harnessAllowances(c.id));
+  for (const m of verdict.known) t.diagnostic(`known difference: ${formatMismatch(m, target)}`);
   const problems = [
-    ...verdict.unexpected.map((m) => `differs: ${formatMismatch(m, 'moat')}`),
+    ...verdict.unexpected.map((m) => `differs: ${formatMismatch(m, target)}`),
     ...verdict.stale.map(
       (k) =>
         `stale known difference: "${k.check}" no longer differs; remove it from known_differences.json`,
@@ -110,12 +187,12 @@ function runCase(t: test.TestContext, src: CaseSource, variant: Variant): void {
   ];
   if (problems.length > 0) {
     assert.fail(
-      `${c.id}: ${problems.length} problem(s) under moat do (${describeResult(moat)}):\n  ${problems.join('\n  ')}`,
+      `${c.id}: ${problems.length} problem(s) under ${target} (${describeResult(other)}):\n  ${problems.join('\n  ')}`,
     );
   }
 }
 
-describe('conformance: native vs moat do', () => {
+describe(`conformance: native vs ${target}`, () => {
   for (const src of sources) {
     for (const variant of src.variants) {
       const id = variant === 'static' ? src.name : `${src.name}.dynamic`;

@@ -268,3 +268,37 @@ export function judge(caseId: string, mismatches: Mismatch[], known: KnownDiffer
     stale: mine.filter((k) => !differing.has(k.check)),
   };
 }
+
+/** Where the conformance bundle keeps the compiled cases and the data directory. */
+export const BUNDLE_BIN = '/conformance/bin';
+export const BUNDLE_DATA = '/conformance/data';
+
+/** The shared objects a dynamic case needs, at the paths its ld.so looks for them. */
+const DYNAMIC_LIBS = ['/lib64/ld-linux-x86-64.so.2', '/lib/x86_64-linux-gnu/libc.so.6'];
+
+/**
+ * Fills the rootfs of an existing bundle (from makeBusyboxBundle) with the compiled cases
+ * under /conformance/bin, the data directory at /conformance/data, and glibc's loader and
+ * libc for the dynamic variants, so that the same cases run under `moat run` or `runc run`.
+ * Called again with more cases, it adds only those.
+ */
+export function addCasesToBundle(bundleDir: string, cases: readonly CompiledCase[]): void {
+  const rootfs = path.join(bundleDir, 'rootfs');
+  const bin = path.join(rootfs, BUNDLE_BIN);
+  fs.mkdirSync(bin, { recursive: true });
+  for (const c of cases) {
+    const dest = path.join(bin, c.id);
+    fs.copyFileSync(c.binary, dest);
+    fs.chmodSync(dest, 0o755);
+  }
+  const data = path.join(rootfs, BUNDLE_DATA);
+  if (fs.existsSync(data)) return; // the data and libraries of an earlier call are there
+  fs.mkdirSync(path.dirname(data), { recursive: true });
+  makeDataDir(data);
+  for (const lib of DYNAMIC_LIBS) {
+    const dest = path.join(rootfs, lib);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.copyFileSync(fs.realpathSync(lib), dest);
+    fs.chmodSync(dest, 0o755);
+  }
+}

@@ -208,7 +208,10 @@ export function describeResult(r: RunResult): string {
       : r.signal !== null
         ? `killed by ${r.signal}`
         : `exit status ${String(r.status)}`;
-  const err = r.stderr.trim();
-  const tail = err === '' ? '' : `; stderr: ${err.split('\n').slice(-5).join(' | ')}`;
+  // The first lines of stderr say what failed (a stack trace's message), the last ones
+  // what the runtime concluded: keep both ends.
+  const lines = r.stderr.trim().split('\n');
+  const kept = lines.length <= 8 ? lines : [...lines.slice(0, 5), '…', ...lines.slice(-3)];
+  const tail = r.stderr.trim() === '' ? '' : `; stderr: ${kept.join(' | ')}`;
   return `${r.runner}: ${how}${tail}`;
 }
