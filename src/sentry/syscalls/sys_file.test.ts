@@ -555,6 +555,7 @@ describe('extended attributes', () => {
 describe('the table', () => {
   it('holds every file syscall with its Linux name', () => {
     for (const [name, nr] of Object.entries(NR)) assert.equal(fileSyscalls.get(nr)?.name, name);
-    assert.equal(fileSyscalls.size, Object.keys(NR).length + 7);
+    const names = [...fileSyscalls.values()].map((e) => e.name);
+    assert.equal(new Set(names).size, names.length);
   });
 });

@@ -1,8 +1,10 @@
 // The file system calls' table: every handler of the sys_file_*.ts files, by x86-64 number,
 // for the dispatch table to merge. Data only; never throws.
 
+import { attrSyscalls } from './sys_file_attr.js';
 import { dirSyscalls } from './sys_file_dir.js';
 import { fdSyscalls } from './sys_file_fd.js';
+import { nameSyscalls } from './sys_file_names.js';
 import { openSyscalls } from './sys_file_open.js';
 import { rwSyscalls } from './sys_file_rw.js';
 import { statSyscalls } from './sys_file_stat.js';
@@ -16,4 +18,6 @@ export const fileSyscalls: ReadonlyMap<number, SyscallEntry> = new Map([
   ...statSyscalls,
   ...dirSyscalls,
   ...xattrSyscalls,
+  ...nameSyscalls,
+  ...attrSyscalls,
 ]);

@@ -12,7 +12,8 @@ import { openAt } from '../vfs/open.js';
 import { argInt, argPath, argUint } from './sys_file_common.js';
 import type { SyscallArgs, SyscallContext, SyscallEntry } from './types.js';
 
-function doOpen(
+/** Opens (dirfd, path at pathAddr) and installs it: the new fd or -errno (open, openat, creat). */
+export function doOpen(
   ctx: SyscallContext,
   dirfd: number,
   pathAddr: bigint,

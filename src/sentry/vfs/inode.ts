@@ -41,6 +41,29 @@ export interface Inode {
   symlink?(name: string, target: string, creds: Credentials): Inode | number;
   /** Regular files: sets the size (O_TRUNC, truncate(2)). */
   truncate?(size: number): number;
+  /** Directories: removes the non-directory `name`. */
+  unlink?(name: string): number;
+  /** Directories: removes the empty directory `name` (-ENOTEMPTY otherwise). */
+  rmdir?(name: string): number;
+  /**
+   * Directories: moves `oldName` here to `newName` in `newDir` (a directory of the same file
+   * system), replacing what is there (the vfs has checked the types match).
+   */
+  rename?(oldName: string, newDir: Inode, newName: string): number;
+  /** Directories: a new name `name` for the non-directory `target` (same file system). */
+  link?(name: string, target: Inode): number;
+  /** Changes attributes: only the fields present. */
+  setattr?(attr: SetAttr): number;
+}
+
+/** What chmod, chown, truncate and utimensat change. Times are [seconds, nanoseconds]. */
+export interface SetAttr {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  atime?: readonly [number, number];
+  mtime?: readonly [number, number];
 }
 
 /** The operations of an open file, positioned by the caller (the FileDescription). */
@@ -59,6 +82,8 @@ export interface FileImpl {
   ioctl?(cmd: number, arg: bigint): number;
   /** Bytes readable without blocking (FIONREAD), when the file knows. */
   readable?(): number;
+  /** fsync(2)/fdatasync(2): 0 or -errno (absent: nothing to flush). */
+  sync?(): number;
   /** Called once, when the last reference to the open file description goes away. */
   release(): void;
 }

@@ -12,6 +12,7 @@
 
 import { Errno } from '../../../abi/linux/errno.js';
 import {
+  AT_REMOVEDIR,
   DT_DIR,
   O_ACCMODE,
   O_DIRECTORY,
@@ -225,6 +226,43 @@ export class GoferInode implements Inode {
     return this.afterCreate(name);
   }
 
+  private forget(name: string): void {
+    this.children.delete(name);
+    this.refresh();
+  }
+
+  unlink(name: string): number {
+    if (this.fs.readOnly) return -Errno.EROFS;
+    const r = this.client.unlinkat(this.fid, name, 0);
+    this.forget(name);
+    return r;
+  }
+
+  rmdir(name: string): number {
+    if (this.fs.readOnly) return -Errno.EROFS;
+    const r = this.client.unlinkat(this.fid, name, AT_REMOVEDIR);
+    this.forget(name);
+    return r;
+  }
+
+  rename(oldName: string, newDir: Inode, newName: string): number {
+    if (this.fs.readOnly) return -Errno.EROFS;
+    if (!(newDir instanceof GoferInode) || newDir.fs !== this.fs) return -Errno.EXDEV;
+    const r = this.client.renameat(this.fid, oldName, newDir.fid, newName);
+    this.forget(oldName);
+    newDir.forget(newName);
+    return r;
+  }
+
+  link(name: string, target: Inode): number {
+    if (this.fs.readOnly) return -Errno.EROFS;
+    if (!(target instanceof GoferInode) || target.fs !== this.fs) return -Errno.EXDEV;
+    const r = this.client.link(this.fid, target.fid, name);
+    this.forget(name);
+    target.refresh();
+    return r;
+  }
+
   symlink(name: string, target: string, creds: Credentials): Inode | number {
     if (this.fs.readOnly) return -Errno.EROFS;
     const q = this.client.symlink(this.fid, name, target, creds.egid);
@@ -280,6 +318,10 @@ class GoferRegularFile implements FileImpl {
     }
     if (n > 0) this.inode.noteWrite(offset + n);
     return n;
+  }
+
+  sync(): number {
+    return this.client.fsync(this.fid);
   }
 
   release(): void {

@@ -21,7 +21,7 @@ import {
 } from '../../../abi/linux/file.js';
 import type { Credentials } from '../../syscalls/types.js';
 import { allocAnonDev } from '../../vfs/dev_numbers.js';
-import type { DirEntry, FileImpl, Filesystem, Inode } from '../../vfs/inode.js';
+import type { DirEntry, FileImpl, Filesystem, Inode, SetAttr } from '../../vfs/inode.js';
 
 /** The largest tmpfs file we hold (1 GiB): writes beyond answer EFBIG. */
 const MAX_FILE_SIZE = 1 << 30;
@@ -126,6 +126,21 @@ export abstract class TmpfsInode implements Inode {
   touch(): void {
     this.mtime = now();
     this.ctime = this.mtime;
+  }
+
+  setattr(a: SetAttr): number {
+    if (a.size !== undefined) {
+      if (!(this instanceof TmpfsFile)) return -Errno.EINVAL;
+      const r = this.truncate(a.size);
+      if (r < 0) return r;
+    }
+    if (a.mode !== undefined) this.mode = a.mode;
+    if (a.uid !== undefined) this.uid = a.uid;
+    if (a.gid !== undefined) this.gid = a.gid;
+    if (a.atime !== undefined) this.atime = { sec: a.atime[0], nsec: a.atime[1] };
+    if (a.mtime !== undefined) this.mtime = { sec: a.mtime[0], nsec: a.mtime[1] };
+    this.ctime = now();
+    return 0;
   }
 
   abstract open(flags: number, creds: Credentials): FileImpl | number;
@@ -278,18 +293,62 @@ export class TmpfsDir extends TmpfsInode {
     return this.add(name, new TmpfsDevice(this.fs, S_IFCHR | (mode & 0o7777), rdev, opener));
   }
 
-  /** Removes `name` (a non-directory, or an empty directory). */
+  /** Removes the non-directory `name`. */
   unlink(name: string): number {
     const c = this.children.get(name);
     if (c === undefined) return -Errno.ENOENT;
-    if (c instanceof TmpfsDir) {
-      if (c.children.size > 0) return -Errno.ENOTEMPTY;
-      this.nlink--;
-      c.parent = null;
-    }
+    if (c instanceof TmpfsDir) return -Errno.EISDIR;
     c.nlink--;
+    c.ctime = now();
     this.children.delete(name);
     this.touch();
+    return 0;
+  }
+
+  /** Removes the empty directory `name`. */
+  rmdir(name: string): number {
+    const c = this.children.get(name);
+    if (c === undefined) return -Errno.ENOENT;
+    if (!(c instanceof TmpfsDir)) return -Errno.ENOTDIR;
+    if (c.children.size > 0) return -Errno.ENOTEMPTY;
+    this.children.delete(name);
+    this.nlink--;
+    c.nlink = 0;
+    c.parent = null;
+    this.touch();
+    return 0;
+  }
+
+  rename(oldName: string, newDir: Inode, newName: string): number {
+    if (!(newDir instanceof TmpfsDir) || newDir.fs !== this.fs) return -Errno.EXDEV;
+    const c = this.children.get(oldName);
+    if (c === undefined) return -Errno.ENOENT;
+    const victim = newDir.children.get(newName);
+    if (victim === c) return 0;
+    if (victim !== undefined) {
+      const r = victim instanceof TmpfsDir ? newDir.rmdir(newName) : newDir.unlink(newName);
+      if (r < 0) return r;
+    }
+    this.children.delete(oldName);
+    newDir.children.set(newName, c);
+    if (c instanceof TmpfsDir) {
+      c.parent = newDir;
+      this.nlink--;
+      newDir.nlink++;
+    }
+    c.ctime = now();
+    this.touch();
+    newDir.touch();
+    return 0;
+  }
+
+  link(name: string, target: Inode): number {
+    if (!(target instanceof TmpfsInode) || target.fs !== this.fs) return -Errno.EXDEV;
+    if (target instanceof TmpfsDir) return -Errno.EPERM;
+    const r = this.add(name, target);
+    if (typeof r === 'number') return r;
+    target.nlink++;
+    target.ctime = now();
     return 0;
   }
 
