@@ -74,8 +74,14 @@ export function viewOf(addr: bigint, len: number): ArrayBuffer {
 }
 
 /** Calls machine code at `addr` as a C function of signature `proto` (koffi syntax). */
+const protos = new Map<string, ReturnType<typeof koffi.proto>>();
+
 export function nativeFunction(addr: bigint, proto: string): (...args: unknown[]) => unknown {
-  const type = koffi.proto(proto);
+  let type = protos.get(proto);
+  if (type === undefined) {
+    type = koffi.proto(proto);
+    protos.set(proto, type);
+  }
   // SAFETY: `addr` holds machine code assembled by moat with exactly this signature.
   return koffi.decode(addr, type) as (...args: unknown[]) => unknown;
 }
