@@ -69,6 +69,14 @@ describe('StateStore', () => {
     assert.equal(fs.existsSync(path.join(tmp, 'escape')), false);
   });
 
+  it('turns ids too long for a directory name into clear errors', async () => {
+    const store = new StateStore(path.join(tmp, 'r3b'));
+    const long = 'x'.repeat(300);
+    assert.throws(() => store.reserve(long), code('OCI_INVALID_ID'));
+    assert.throws(() => store.read(long), code('CONTAINER_NOT_FOUND'));
+    await assert.rejects(store.lock(long), code('CONTAINER_NOT_FOUND'));
+  });
+
   it('reports damaged state files as STATE_CORRUPT', () => {
     const store = new StateStore(path.join(tmp, 'r4'));
     store.reserve('bad');

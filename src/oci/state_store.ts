@@ -58,6 +58,13 @@ export class StateStore {
       if (sysCode(e) === 'EEXIST') {
         throw new OciError('CONTAINER_EXISTS', `container "${id}" already exists`, { cause: e });
       }
+      if (sysCode(e) === 'ENAMETOOLONG') {
+        throw new OciError(
+          'OCI_INVALID_ID',
+          `invalid container id: too long for a directory name (${Buffer.byteLength(id)} bytes)`,
+          { cause: e },
+        );
+      }
       throw new OciError('STATE_IO', `create state dir "${dir}": ${why(e)}`, { cause: e });
     }
     return dir;
@@ -74,7 +81,7 @@ export class StateStore {
     try {
       fd = fs.openSync(lockPath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
     } catch (e) {
-      if (sysCode(e) === 'ENOENT') {
+      if (sysCode(e) === 'ENOENT' || sysCode(e) === 'ENAMETOOLONG') {
         throw new OciError('CONTAINER_NOT_FOUND', `container "${id}" does not exist`, {
           cause: e,
         });
@@ -122,7 +129,7 @@ export class StateStore {
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (e) {
-      if (sysCode(e) === 'ENOENT' || sysCode(e) === 'ENOTDIR') {
+      if (['ENOENT', 'ENOTDIR', 'ENAMETOOLONG'].includes(sysCode(e))) {
         throw new OciError('CONTAINER_NOT_FOUND', `container "${id}" does not exist`, {
           cause: e,
         });
