@@ -114,3 +114,19 @@ void test('a read-only Gofer serves from a read-only mount', async () => {
     tree.cleanup();
   }
 });
+
+void test('the Gofer refuses to start without a usable root', async () => {
+  for (const [args, code, msg] of [
+    [['--fd', '3'], 2, /usage/],
+    [['--root', 'relative/dir', '--fd', '3'], 2, /usage/],
+    [['--root', '/nonexistent-moat-root', '--fd', '3'], 1, /confine/],
+    [['--root', '/tmp', '--fd', '3', '--bogus'], 2, /usage/],
+  ] as const) {
+    const argv = goferArgv('/x').slice(0, 7);
+    const peer = spawnOnSocket([...argv, ...args]);
+    const status = await waitExit(peer.child, 5000);
+    peer.sock.close();
+    assert.equal(status, code, `${args.join(' ')}: ${peer.stderr()}`);
+    assert.match(peer.stderr(), msg);
+  }
+});
