@@ -33,6 +33,7 @@ import { FileDescription } from '../../vfs/file_description.js';
 import { newRootFsContext } from '../../vfs/mount_ops.js';
 import { pathString } from '../../vfs/mount.js';
 import { openAt, openPath } from '../../vfs/open.js';
+import { mkdirAt, renameAt, symlinkAt, unlinkAt } from '../../vfs/path_ops.js';
 import { resolveAt } from '../../vfs/resolve.js';
 import { GoferFilesystem } from './gofer_fs.js';
 
@@ -157,6 +158,35 @@ function suite(
       const s = task.fs.root.mount.fs.statfs();
       assert.ok(typeof s !== 'number');
       assert.ok(s.bsize > 0);
+    });
+
+    it('makes, renames and removes names', () => {
+      assert.equal(mkdirAt(task, AT_FDCWD, '/made', 0o755), 0);
+      assert.ok(fs.statSync(`${tree.root}/made`).isDirectory());
+      assert.equal(mkdirAt(task, AT_FDCWD, '/made', 0o755), -Errno.EEXIST);
+      assert.equal(symlinkAt(task, 'hello.txt', AT_FDCWD, '/made/l'), 0);
+      assert.equal(fs.readlinkSync(`${tree.root}/made/l`), 'hello.txt');
+      const f = openAt(task, AT_FDCWD, '/made/f', O_WRONLY | O_CREAT, 0o644);
+      assert.ok(f instanceof FileDescription);
+      f.decRef();
+      const r = renameAt(task, AT_FDCWD, '/made/f', AT_FDCWD, '/made/g', 0);
+      if (!donates) {
+        // diod answers Trenameat and Tunlinkat with EOPNOTSUPP (Linux's v9fs falls back to
+        // Trename and Tremove, which GoferClient does not offer).
+        assert.equal(r, -Errno.EOPNOTSUPP);
+        assert.equal(unlinkAt(task, AT_FDCWD, '/made/f', false), -Errno.EOPNOTSUPP);
+        return;
+      }
+      assert.equal(r, 0);
+      assert.ok(fs.existsSync(`${tree.root}/made/g`));
+      assert.equal(resolveAt(task, AT_FDCWD, '/made/f', 0), -Errno.ENOENT);
+      assert.ok(typeof resolveAt(task, AT_FDCWD, '/made/g', 0) !== 'number');
+      assert.equal(unlinkAt(task, AT_FDCWD, '/made', true), -Errno.ENOTEMPTY);
+      assert.equal(unlinkAt(task, AT_FDCWD, '/made/g', false), 0);
+      assert.equal(unlinkAt(task, AT_FDCWD, '/made/l', false), 0);
+      assert.equal(unlinkAt(task, AT_FDCWD, '/made', true), 0);
+      assert.equal(fs.existsSync(`${tree.root}/made`), false);
+      assert.equal(resolveAt(task, AT_FDCWD, '/made', 0), -Errno.ENOENT);
     });
 
     it('creates and writes files', () => {
