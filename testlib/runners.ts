@@ -91,7 +91,31 @@ export function runNative(argv: readonly string[], opts: RunOptions = {}): RunRe
 
 /** Runs argv in a sandbox over the host's root file system: `moat do -- argv`. */
 export function runMoatDo(argv: readonly string[], opts: RunOptions = {}): RunResult {
-  return spawnCaptured('moat-do', process.execPath, [MOAT_BIN, 'do', '--', ...argv], opts);
+  // `moat do` keeps its state root under os.tmpdir(): pointing TMPDIR at a directory of our
+  // own lets us find the sandbox it left behind if it was killed or failed, and delete it
+  // by id. moat do passes only PATH, HOME, TERM and LANG to the program, so TMPDIR does
+  // not reach it.
+  const tmp = fs.mkdtempSync(path.join('/tmp', 'moat-do-tmp-'));
+  try {
+    const env = { ...(opts.env ?? process.env), TMPDIR: tmp };
+    const r = spawnCaptured('moat-do', process.execPath, [MOAT_BIN, 'do', '--', ...argv], {
+      ...opts,
+      env,
+    });
+    for (const root of fs.readdirSync(tmp).filter((d) => d.startsWith('moat-do-'))) {
+      const rootDir = path.join(tmp, root);
+      for (const id of fs.readdirSync(rootDir)) {
+        spawnSync(process.execPath, [MOAT_BIN, '--root', rootDir, 'delete', '--force', id], {
+          stdio: 'ignore',
+          timeout: 30_000,
+          killSignal: 'SIGKILL',
+        });
+      }
+    }
+    return r;
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 /**
