@@ -123,6 +123,21 @@ void describe('writable gofer', () => {
     for (const f of [root, h, made]) c.clunk(f);
   });
 
+  void test('a walked file still opens after it was renamed', () => {
+    fs.writeFileSync(path.join(tree.root, 'before.txt'), 'renamed content');
+    const f = walk(c, ['before.txt']);
+    const root = walk(c, []);
+    assert.equal(c.renameat(root, 'before.txt', root, 'after.txt'), 0);
+    const o = c.lopen(f, 0);
+    assert.ok(typeof o !== 'number');
+    const data = c.read(f, 0n, 100);
+    assert.ok(data instanceof Uint8Array);
+    assert.equal(Buffer.from(data).toString(), 'renamed content');
+    o.fd?.close();
+    c.clunk(f);
+    c.clunk(root);
+  });
+
   void test('setattr: mode, size, mtime', () => {
     const f = walk(c, ['dir', 'inner.txt']);
     assert.equal(c.setattr(f, { valid: P9_ATTR_MODE, mode: 0o600 }), 0);

@@ -2,7 +2,8 @@
 // the Gofer's root after pivot_root. It owns the fid table; each fid holds a counted Node
 // (node.ts) and, once opened, the host fd. Mechanism: walks go one component at a time with
 // openat(parent, name, O_PATH|O_NOFOLLOW); ".." is resolved lexically through the node's
-// parent and stays at the root; lopen reopens by (parent fd, name) with O_NOFOLLOW and checks
+// parent and stays at the root; lopen reopens the walked O_PATH fd through /proc/self/fd
+// (kept open from before pivot_root) or else by (parent fd, name) with O_NOFOLLOW, and checks
 // the inode; regular files opened by Tlopen/Tlcreate are donated to the client (SCM_RIGHTS)
 // with exactly the access mode asked. It must never resolve a multi-component path or a
 // symlink, never open a file with more access than asked, and in read-only mode never modify
@@ -94,6 +95,9 @@ export class LocalFs implements P9Handler {
   constructor(
     rootFd: HostFd,
     readonly readonly: boolean,
+    /** An O_PATH fd of the Gofer's /proc/self/fd, opened before pivot_root, to reopen walked
+     * files by their fd; undefined to reopen them by (parent, name). */
+    private readonly procFd?: HostFd,
   ) {
     const st = fstat(rootFd);
     if (typeof st === 'number') throw new Error(`gofer: stat root: errno ${-st}`);
@@ -168,12 +172,21 @@ export class LocalFs implements P9Handler {
     }
     if (node.fmt === S_IFLNK) return -Errno.ELOOP;
     if (node.fmt !== S_IFREG || node.parent === undefined) return -Errno.EPERM;
-    // O_NONBLOCK during the open: if the name now names a FIFO, the open must not block.
-    const fd = openat(
-      node.parent.fd,
-      node.name,
-      (flags & OPEN_PASS_FLAGS) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
-    );
+    // Through /proc/self/fd/<n> (a magic link to the walked inode itself, not to a name): still
+    // right after the file was renamed. Else by (parent, name), where O_NONBLOCK keeps the open
+    // from blocking if the name now names a FIFO, and verify() refuses a different inode.
+    const fd =
+      this.procFd !== undefined
+        ? openat(
+            this.procFd,
+            String(node.fd.fd),
+            (flags & OPEN_PASS_FLAGS) | O_CLOEXEC | O_NONBLOCK,
+          )
+        : openat(
+            node.parent.fd,
+            node.name,
+            (flags & OPEN_PASS_FLAGS) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+          );
     if (typeof fd === 'number') return fd;
     const v = this.verify(node, fd);
     if (typeof v === 'number') return v;

@@ -8,7 +8,16 @@
 
 import { parseArgs } from 'node:util';
 import { HostFd } from '../host/fd.js';
-import { getStatusFlags, O_NONBLOCK, setStatusFlags } from '../host/fs.js';
+import {
+  AT_FDCWD,
+  getStatusFlags,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_NONBLOCK,
+  O_PATH,
+  openat,
+  setStatusFlags,
+} from '../host/fs.js';
 import { serve } from '../p9/server.js';
 import { confine } from './confine.js';
 import { LocalFs } from './local_fs.js';
@@ -44,8 +53,14 @@ function main(argv: string[]): number {
   // The loop is synchronous: the socket must block (a caller may hand over a non-blocking one).
   const fl = getStatusFlags(sock);
   if (fl >= 0 && (fl & O_NONBLOCK) !== 0) setStatusFlags(sock, fl & ~O_NONBLOCK);
+  // Before confinement: /proc/self/fd, to reopen walked files by fd (see local_fs.ts).
+  const procFd = openat(AT_FDCWD, '/proc/self/fd', O_PATH | O_DIRECTORY | O_CLOEXEC);
   const rootFd = confine(opts.root, opts.readonly === true);
-  const fs = new LocalFs(rootFd, opts.readonly === true);
+  const fs = new LocalFs(
+    rootFd,
+    opts.readonly === true,
+    typeof procFd === 'number' ? undefined : procFd,
+  );
   const log = opts.debug === true ? (l: string) => process.stderr.write(`${l}\n`) : undefined;
   const r = serve(sock, fs, log);
   sock.close();
