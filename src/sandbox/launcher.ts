@@ -157,6 +157,51 @@ async function killAll(refs: ProcessRef[]): Promise<void> {
   await waitGone(refs, 5000);
 }
 
+interface Spawned {
+  child: ChildProcess;
+  ref: ProcessRef;
+  /** Rejects if spawn(2) reports an error later; never resolves. */
+  failed: Promise<never>;
+  exited: Promise<ExitStatus>;
+}
+
+/** Spawns a detached child with an environment of PATH only, and identifies it at once. */
+async function spawnTracked(
+  what: string,
+  args: string[],
+  stdio: Array<'ignore' | 'inherit' | 'pipe' | number>,
+): Promise<Spawned> {
+  const child = spawn(unsharePath(), args, {
+    stdio,
+    detached: true,
+    env: { ...SANDBOX_ENV },
+    cwd: '/',
+  });
+  const failed = spawnFailed(child, what);
+  failed.catch(() => undefined);
+  const exited = exitPromise(child);
+  const ref = child.pid === undefined ? undefined : refOf(child.pid);
+  if (ref === undefined) {
+    await Promise.race([failed, exited]);
+    throw new SandboxError('SANDBOX_START_FAILED', `start ${what}: it exited at once`);
+  }
+  return { child, ref, failed, exited };
+}
+
+function goferArgs(repo: string, p: LaunchParams): string[] {
+  const args = ['--mount', '--propagation', 'private', '--', process.execPath, goferMain(repo)];
+  args.push('--root', p.rootfs);
+  if (p.readonlyRoot) args.push('--readonly');
+  args.push('--fd', '3');
+  if (p.boot.debug === true) args.push('--debug');
+  return args;
+}
+
+function sentryArgs(repo: string, bootPath: string): string[] {
+  const ns = ['--mount', '--uts', '--ipc', '--net', '--pid', '--fork', '--kill-child'];
+  return [...ns, '--propagation', 'private', '--', process.execPath, sentryMain(repo), bootPath];
+}
+
 export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
   const repo = p.repo ?? repoRoot();
   for (const [what, file] of [
@@ -175,64 +220,41 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
     throw new SandboxError('SANDBOX_START_FAILED', `create gofer socketpair: errno ${-pair}`);
   }
   const [sentryEnd, goferEnd] = pair;
-  const unshare = unsharePath();
   const started: ProcessRef[] = [];
-  let gofer: ChildProcess | undefined;
-  let sentry: ChildProcess | undefined;
   try {
-    const goferArgs = ['--mount', '--propagation', 'private', '--', process.execPath];
-    goferArgs.push(goferMain(repo), '--root', p.rootfs);
-    if (p.readonlyRoot) goferArgs.push('--readonly');
-    goferArgs.push('--fd', '3');
-    if (p.boot.debug === true) goferArgs.push('--debug');
-    gofer = spawn(unshare, goferArgs, {
-      stdio: ['ignore', 'ignore', p.goferStderr ?? 'inherit', goferEnd.fd],
-      detached: true,
-      env: { ...SANDBOX_ENV },
-      cwd: '/',
-    });
-    const goferSpawn = spawnFailed(gofer, 'gofer');
-    goferSpawn.catch(() => undefined);
-    const goferRef = gofer.pid === undefined ? undefined : refOf(gofer.pid);
-    if (goferRef === undefined) await Promise.race([goferSpawn, exitPromise(gofer)]);
-    if (goferRef === undefined) {
-      throw new SandboxError('SANDBOX_START_FAILED', 'start gofer: it exited at once');
-    }
-    started.push(goferRef);
-
-    const sentryArgs = ['--mount', '--uts', '--ipc', '--net', '--pid', '--fork', '--kill-child'];
-    sentryArgs.push('--propagation', 'private', '--', process.execPath, sentryMain(repo));
-    sentryArgs.push(bootPath);
-    sentry = spawn(unshare, sentryArgs, {
-      stdio: ['inherit', 'inherit', 'inherit', sentryEnd.fd, 'pipe'],
-      detached: true,
-      env: { ...SANDBOX_ENV },
-      cwd: '/',
-    });
-    const sentrySpawn = spawnFailed(sentry, 'sentry');
-    sentrySpawn.catch(() => undefined);
-    const exited = exitPromise(sentry);
-    const sandboxRef = sentry.pid === undefined ? undefined : refOf(sentry.pid);
-    if (sandboxRef === undefined) await Promise.race([sentrySpawn, exited]);
-    if (sandboxRef === undefined) {
-      throw new SandboxError('SANDBOX_START_FAILED', 'start sentry: it exited at once');
-    }
-    started.push(sandboxRef);
+    const goferStderr = p.goferStderr ?? 'inherit';
+    const gofer = await spawnTracked('gofer', goferArgs(repo, p), [
+      'ignore',
+      'ignore',
+      goferStderr,
+      goferEnd.fd,
+    ]);
+    started.push(gofer.ref);
+    const sentry = await spawnTracked('sentry', sentryArgs(repo, bootPath), [
+      'inherit',
+      'inherit',
+      'inherit',
+      sentryEnd.fd,
+      'pipe',
+    ]);
+    started.push(sentry.ref);
     // Our copies of the socket ends must go now: the Gofer must see EOF when the Sentry dies.
     sentryEnd.close();
     goferEnd.close();
 
-    await Promise.race([waitReady(sentry, exited, p.readyTimeoutMs ?? 60_000), sentrySpawn]);
+    const timeout = p.readyTimeoutMs ?? 60_000;
+    await Promise.race([waitReady(sentry.child, sentry.exited, timeout), sentry.failed]);
 
     const record: SandboxRecord = {
-      sandbox: sandboxRef,
-      gofer: goferRef,
+      sandbox: sentry.ref,
+      gofer: gofer.ref,
       controlSocket: p.boot.controlSocket,
     };
-    const sentryPid = childrenOf(sandboxRef.pid)[0];
+    // The Sentry is the only child of `unshare --fork`: pid 1 of the new pid namespace.
+    const sentryPid = childrenOf(sentry.ref.pid)[0];
     const sentryRef = sentryPid === undefined ? undefined : refOf(sentryPid);
     if (sentryRef !== undefined) record.sentry = sentryRef;
-    return { record, sentryChild: sentry, goferChild: gofer, exited };
+    return { record, sentryChild: sentry.child, goferChild: gofer.child, exited: sentry.exited };
   } catch (e) {
     sentryEnd.close();
     goferEnd.close();
