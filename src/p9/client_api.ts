@@ -96,6 +96,8 @@ export interface GoferClient {
   lopen(fid: number, flags: number): P9Open | number;
   read(fid: number, offset: bigint, count: number): Uint8Array | number;
   write(fid: number, offset: bigint, data: Uint8Array): number;
+  /** Treaddir on a fid opened with lopen; pass 0n, then the last entry's offset. An empty
+   * array is the end. Our Gofer leaves out "." and ".."; other servers (diod) include them. */
   readdir(fid: number, offset: bigint, count: number): P9Dirent[] | number;
   readlink(fid: number): string | number;
   statfs(fid: number): P9StatFs | number;
