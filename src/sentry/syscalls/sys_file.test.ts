@@ -86,6 +86,7 @@ const NR = {
   fgetxattr: 193,
   listxattr: 194,
   setxattr: 188,
+  flock: 73,
 } as const;
 
 function sys(t: TestTask, name: keyof typeof NR, ...args: Array<number | bigint>): number {
@@ -447,6 +448,34 @@ describe('dup family, fcntl, ioctl, close_range', () => {
     assert.equal(sys(t, 'fcntl', fd, 12345), -Errno.EINVAL);
     assert.equal(sys(t, 'fcntl', 99, F_GETFL), -Errno.EBADF);
     assert.equal(sys(t, 'fcntl', fd, F_DUPFD, -1), -Errno.EINVAL);
+  });
+
+  it('fcntl record locks are checked and granted; flock likewise', () => {
+    const t = makeTask();
+    const r = open(t, '/etc/passwd', O_RDONLY);
+    const fl = (type: number, whence = 0, pid = 0): bigint => {
+      const b = new Uint8Array(32);
+      const v = new DataView(b.buffer);
+      v.setInt16(0, type, true);
+      v.setInt16(2, whence, true);
+      v.setInt32(24, pid, true);
+      return t.mem.data(b);
+    };
+    assert.equal(sys(t, 'fcntl', r, 6, fl(0)), 0);
+    assert.equal(sys(t, 'fcntl', r, 6, fl(1)), -Errno.EBADF);
+    assert.equal(sys(t, 'fcntl', r, 7, fl(2)), 0);
+    assert.equal(sys(t, 'fcntl', r, 6, fl(9)), -Errno.EINVAL);
+    assert.equal(sys(t, 'fcntl', r, 6, fl(0, 7)), -Errno.EINVAL);
+    assert.equal(sys(t, 'fcntl', r, 37, fl(0, 0, 5)), -Errno.EINVAL);
+    const q = fl(0);
+    assert.equal(sys(t, 'fcntl', r, 5, q), 0);
+    assert.equal(new DataView(t.mem.read(q, 2).buffer).getInt16(0, true), 2);
+    assert.equal(sys(t, 'fcntl', r, 5, fl(2)), -Errno.EINVAL);
+    assert.equal(sys(t, 'fcntl', r, 6, t.mem.bad), -Errno.EFAULT);
+    assert.equal(sys(t, 'flock', r, 2), 0);
+    assert.equal(sys(t, 'flock', r, 8 | 4), 0);
+    assert.equal(sys(t, 'flock', r, 3), -Errno.EINVAL);
+    assert.equal(sys(t, 'flock', 99, 2), -Errno.EBADF);
   });
 
   it('ioctl: ENOTTY for terminal requests on files, FIONREAD, FIONBIO, FIOCLEX', () => {

@@ -18,6 +18,7 @@ import {
   O_CLOEXEC,
   O_PATH,
 } from '../../abi/linux/file.js';
+import type { FileDescription } from '../vfs/file_description.js';
 import { argInt, copyInInt, copyOutInt } from './sys_file_common.js';
 import type { SyscallArgs, SyscallContext, SyscallEntry } from './types.js';
 
@@ -41,10 +42,48 @@ function sysDup3(ctx: SyscallContext, a: SyscallArgs): number {
   return ctx.files.dup2(oldfd, newfd, (flags & O_CLOEXEC) !== 0);
 }
 
+const F_SETOWN = 8;
+const F_GETOWN = 9;
+const F_GETLK = 5;
+const F_SETLK = 6;
+const F_SETLKW = 7;
+const F_OFD_GETLK = 36;
+const F_OFD_SETLK = 37;
+const F_OFD_SETLKW = 38;
+const F_RDLCK = 0;
+const F_WRLCK = 1;
+const F_UNLCK = 2;
+
+/**
+ * Record locks (F_GETLK, F_SETLK, F_SETLKW and the F_OFD_* forms): the struct flock is read
+ * and checked as Linux checks it, then every lock is granted and F_GETLK finds no conflict.
+ * Difference from Linux: locks are not kept, so they do not exclude each other.
+ */
+function recordLock(ctx: SyscallContext, f: FileDescription, cmd: number, addr: bigint): number {
+  const raw = ctx.mem.copyIn(addr, 32);
+  if (typeof raw === 'number') return raw;
+  const v = new DataView(raw.buffer, raw.byteOffset, 32);
+  const type = v.getInt16(0, true);
+  const whence = v.getInt16(2, true);
+  const ofd = cmd === F_OFD_GETLK || cmd === F_OFD_SETLK || cmd === F_OFD_SETLKW;
+  if (whence < 0 || whence > 2) return -Errno.EINVAL;
+  if (ofd && v.getInt32(24, true) !== 0) return -Errno.EINVAL;
+  if (cmd === F_GETLK || cmd === F_OFD_GETLK) {
+    if (type !== F_RDLCK && type !== F_WRLCK) return -Errno.EINVAL;
+    v.setInt16(0, F_UNLCK, true);
+    const r = ctx.mem.copyOut(addr, raw);
+    return r < 0 ? r : 0;
+  }
+  if (type === F_RDLCK) return f.readable ? 0 : -Errno.EBADF;
+  if (type === F_WRLCK) return f.writable ? 0 : -Errno.EBADF;
+  return type === F_UNLCK ? 0 : -Errno.EINVAL;
+}
+
 /**
  * Implements Linux syscall fcntl(2).
- * Difference from Linux: only F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL and F_SETFL;
- * every other command (locks, leases, pipe sizes, seals, owners) answers EINVAL.
+ * Differences from Linux: record locks are checked and granted but not kept (see recordLock);
+ * F_GETOWN answers 0 and F_SETOWN is accepted without effect (no SIGIO); leases, notify,
+ * signals, pipe sizes and seals answer EINVAL.
  */
 function sysFcntl(ctx: SyscallContext, a: SyscallArgs): number {
   const fd = argInt(a[0]);
@@ -72,6 +111,18 @@ function sysFcntl(ctx: SyscallContext, a: SyscallArgs): number {
       if (isPath) return -Errno.EBADF;
       f.setStatusFlags(argInt(a[2]));
       return 0;
+    case F_GETLK:
+    case F_SETLK:
+    case F_SETLKW:
+    case F_OFD_GETLK:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW:
+      if (isPath) return -Errno.EBADF;
+      return recordLock(ctx, f, cmd, a[2]);
+    case F_GETOWN:
+      return 0;
+    case F_SETOWN:
+      return isPath ? -Errno.EBADF : 0;
     default:
       return -Errno.EINVAL;
   }
@@ -110,6 +161,23 @@ function sysIoctl(ctx: SyscallContext, a: SyscallArgs): number {
   }
 }
 
+const LOCK_SH = 1;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const LOCK_UN = 8;
+
+/**
+ * Implements Linux syscall flock(2).
+ * Difference from Linux: locks are granted but not kept, so they do not exclude each other.
+ */
+function sysFlock(ctx: SyscallContext, a: SyscallArgs): number {
+  const f = ctx.files.getFile(argInt(a[0]));
+  if (typeof f === 'number') return f;
+  if ((f.flags & O_PATH) !== 0) return -Errno.EBADF;
+  const op = argInt(a[1]) & ~LOCK_NB;
+  return op === LOCK_SH || op === LOCK_EX || op === LOCK_UN ? 0 : -Errno.EINVAL;
+}
+
 export const fdSyscalls: ReadonlyArray<[number, SyscallEntry]> = [
   [16, { name: 'ioctl', handler: sysIoctl, support: 'partial', note: 'no terminal ioctls yet' }],
   [32, { name: 'dup', handler: sysDup, support: 'full' }],
@@ -120,8 +188,9 @@ export const fdSyscalls: ReadonlyArray<[number, SyscallEntry]> = [
       name: 'fcntl',
       handler: sysFcntl,
       support: 'partial',
-      note: 'F_DUPFD*, F_GETFD/SETFD, F_GETFL/SETFL only',
+      note: 'record locks not kept; no leases, notify, SIGIO, pipe sizes, seals',
     },
   ],
+  [73, { name: 'flock', handler: sysFlock, support: 'partial', note: 'locks are not kept' }],
   [292, { name: 'dup3', handler: sysDup3, support: 'full' }],
 ];
