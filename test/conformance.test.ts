@@ -111,7 +111,18 @@ function runTarget(c: CompiledCase, opts: RunOptions): RunResult {
     case 'runsc-run': {
       if (!bundleReady) {
         fs.mkdirSync(bundleDir, { recursive: true });
-        makeBusyboxBundle(bundleDir, { args: ['true'] });
+        // /tmp is a tmpfs, as under `moat do`: write_files.c works there.
+        makeBusyboxBundle(bundleDir, {
+          args: ['true'],
+          mounts: [
+            {
+              destination: '/tmp',
+              type: 'tmpfs',
+              source: 'tmpfs',
+              options: ['nosuid', 'mode=1777'],
+            },
+          ],
+        });
         bundleReady = true;
       }
       addCasesToBundle(bundleDir, [c]);
