@@ -113,6 +113,25 @@ describe('lifecycle errors', () => {
     assertEmptyRoot(root);
   });
 
+  it('reports the Sentry’s own error (missing executable) and leaves nothing', () => {
+    const root = newRoot();
+    const bundle = newBundle({ args: ['/no/such/program'] });
+    const r = moat(root, ['create', '--bundle', bundle, 'c']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^moat: create container "c": start sentry: .*\/no\/such\/program/m);
+    assertEmptyRoot(root);
+    const again = moat(root, ['create', '--bundle', newBundle({ args: ['true'] }), 'c']);
+    assert.equal(again.status, 0, `the id is free again: ${again.stderr}`);
+    const dup = moat(root, ['create', '--bundle', bundle, 'c']);
+    assert.equal(dup.status, 1);
+    assert.match(
+      dup.stderr,
+      /^moat: create container "c": container "c" already exists|already exists/m,
+    );
+    assert.equal(moat(root, ['delete', 'c']).status, 0);
+    assertEmptyRoot(root);
+  });
+
   it('refuses --console-socket with a clear message', () => {
     const root = newRoot();
     const bundle = newBundle({ args: ['true'] });
