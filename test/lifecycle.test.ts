@@ -124,10 +124,7 @@ describe('lifecycle errors', () => {
     assert.equal(again.status, 0, `the id is free again: ${again.stderr}`);
     const dup = moat(root, ['create', '--bundle', bundle, 'c']);
     assert.equal(dup.status, 1);
-    assert.match(
-      dup.stderr,
-      /^moat: create container "c": container "c" already exists|already exists/m,
-    );
+    assert.match(dup.stderr, /^moat: container "c" already exists$/m);
     assert.equal(moat(root, ['delete', 'c']).status, 0);
     assertEmptyRoot(root);
   });
