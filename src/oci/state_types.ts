@@ -25,7 +25,10 @@ export interface ContainerRecord {
   id: string;
   /** The last status the CLI recorded: created until start succeeds, then running. */
   status: 'created' | 'running';
-  /** Host pid reported as the container's: the Sentry's, else the sandbox's. */
+  /**
+   * Host pid reported as the container's (state, --pid-file): the sandbox process, whose exit
+   * status is the container's and which a subreaping supervisor inherits from the CLI.
+   */
   pid: number;
   bundle: string;
   rootfs: string;

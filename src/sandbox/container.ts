@@ -145,7 +145,9 @@ export async function createContainer(
       ociVersion: p.spec.ociVersion,
       id,
       status: 'created',
-      pid: launched.record.sentry?.pid ?? launched.record.sandbox.pid,
+      // The sandbox process, not the Sentry: it is the CLI's own child, so a supervisor that
+      // reaps orphans (containerd's shim, conmon) reaps it and gets the container's status.
+      pid: launched.record.sandbox.pid,
       bundle: p.bundleDir,
       rootfs: p.rootfs,
       created: new Date().toISOString(),
