@@ -168,7 +168,7 @@ function runCase(t: test.TestContext, src: CaseSource, variant: Variant): void {
   const c: CompiledCase = compileOne(src, variant, binDir);
   const argv = [c.binary, dataDir];
   const native = runNative(argv, { input: src.stdin });
-  const broken = nativeProblem(native, src.expectExit);
+  const broken = nativeProblem(native, src.expectExit, src.expectSignal);
   assert.equal(broken, null, `broken test: ${c.id} fails natively: ${broken ?? ''}`);
 
   if (withRunsc && runtimeUnavailable('runsc') === null) {

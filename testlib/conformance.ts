@@ -10,6 +10,7 @@
 // Lives outside test/ so that the test runner does not run it as a test.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { REPO_ROOT, type RunResult } from './runners.js';
@@ -42,6 +43,8 @@ export interface CaseSource {
   expectExit: number;
   /** What to write to the case's stdin: CASE_STDIN when it says `stdin: conformance-stdin`. */
   stdin: string;
+  /** The signal that must kill the case natively (`expect-signal: SIGSEGV`), or null. */
+  expectSignal: NodeJS.Signals | null;
 }
 
 /** One compiled program: id is the case name, with ".dynamic" for the dynamic variant. */
@@ -54,7 +57,7 @@ export interface CompiledCase {
 
 /**
  * Reads a case's header markers: `variants: static dynamic`, `expect-exit: N`,
- * `stdin: conformance-stdin`.
+ * `stdin: conformance-stdin`, `expect-signal: SIGSEGV`.
  */
 export function readCaseSource(file: string): CaseSource {
   const text = fs.readFileSync(file, 'utf8');
@@ -65,13 +68,20 @@ export function readCaseSource(file: string): CaseSource {
     else throw new Error(`${file}: unknown variant "${v}"`);
   }
   const exitMatch = /expect-exit:\s*(\d+)/.exec(text);
+  const signalMatch = /expect-signal:\s*(SIG[A-Z0-9]+)/.exec(text);
   return {
     name: path.basename(file, '.c'),
     file,
     variants,
     expectExit: exitMatch?.[1] !== undefined ? Number(exitMatch[1]) : 0,
     stdin: /stdin:\s*conformance-stdin/.test(text) ? CASE_STDIN : '',
+    expectSignal: signalMatch?.[1] !== undefined ? signalName(signalMatch[1], file) : null,
   };
+}
+
+function signalName(name: string, file: string): NodeJS.Signals {
+  if (!(name in os.constants.signals)) throw new Error(`${file}: unknown signal ${name}`);
+  return name as NodeJS.Signals;
 }
 
 /** The sources under dir (cases/ or moat_only/), sorted by name. */
@@ -177,10 +187,20 @@ export interface Mismatch {
 /** The pseudo-check that compares how the two runs ended. */
 export const EXIT_CHECK = 'exit_status';
 
+/**
+ * How a run ended, as compared between runs. A process killed by signal N is reported by
+ * container runtimes (runc, runsc, moat) as exit status 128 + N, since the runtime itself
+ * was not killed: both spellings map to "status 128+N (SIGNAME)".
+ */
 export function describeEnd(r: RunResult): string {
   if (r.timedOut) return 'timed out';
   if (r.error !== null) return `not run (${r.error})`;
-  if (r.signal !== null) return `signal ${r.signal}`;
+  const signals = os.constants.signals as Record<string, number>;
+  if (r.signal !== null) return `status ${128 + (signals[r.signal] ?? 0)} (${r.signal})`;
+  const byNumber = Object.entries(signals).find(
+    ([, n]) => r.status !== null && 128 + n === r.status,
+  );
+  if (byNumber !== undefined) return `status ${String(r.status)} (${byNumber[0]})`;
   return `status ${String(r.status)}`;
 }
 
@@ -203,9 +223,15 @@ export function compareRuns(native: RunResult, other: RunResult): Mismatch[] {
 }
 
 /** Why a native run shows the case itself is broken, or null when it is sound. */
-export function nativeProblem(r: RunResult, expectExit: number): string | null {
+export function nativeProblem(
+  r: RunResult,
+  expectExit: number,
+  expectSignal: NodeJS.Signals | null = null,
+): string | null {
   if (r.error !== null || r.timedOut) return `did not run: ${describeEnd(r)}`;
-  if (r.signal !== null || r.status !== expectExit) {
+  if (expectSignal !== null) {
+    if (r.signal !== expectSignal) return `ended with ${describeEnd(r)}, expected ${expectSignal}`;
+  } else if (r.signal !== null || r.status !== expectExit) {
     return `ended with ${describeEnd(r)}, expected status ${expectExit}`;
   }
   const failed = [...parseChecks(r.stdout)].filter(([, v]) => v.startsWith('FAIL'));

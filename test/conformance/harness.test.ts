@@ -50,6 +50,11 @@ test('compareRuns reports changed, missing and extra checks and the exit status'
     { check: 'z', native: null, other: 'ok' },
     { check: EXIT_CHECK, native: 'status 0', other: 'status 1' },
   ]);
+  // A signal natively and 128 + N from a container runtime are the same end.
+  assert.deepEqual(compareRuns(result('', null, 'SIGSEGV'), result('', 139)), []);
+  assert.deepEqual(compareRuns(result('', null, 'SIGSEGV'), result('', 0)), [
+    { check: EXIT_CHECK, native: 'status 139 (SIGSEGV)', other: 'status 0' },
+  ]);
   assert.deepEqual(compareRuns(native, result('y: ret=-1 errno=ENOENT\n')), [
     { check: 'x', native: 'ret=0 errno=0', other: null },
   ]);
@@ -88,6 +93,8 @@ test('nativeProblem: wrong status, signal, FAIL lines and silence are broken tes
   assert.match(nativeProblem(result('a: ok\n', null, 'SIGSEGV'), 0) ?? '', /SIGSEGV/);
   assert.match(nativeProblem(result('a: FAIL nope\n'), 0) ?? '', /a: FAIL nope/);
   assert.match(nativeProblem(result(''), 0) ?? '', /no checks/);
+  assert.equal(nativeProblem(result('a: ok\n', null, 'SIGSEGV'), 0, 'SIGSEGV'), null);
+  assert.match(nativeProblem(result('a: ok\n'), 0, 'SIGSEGV') ?? '', /expected SIGSEGV/);
 });
 
 test('case markers: variants, expect-exit, stdin', () => {
