@@ -87,6 +87,7 @@ const NR = {
   listxattr: 194,
   setxattr: 188,
   flock: 73,
+  openat2: 437,
 } as const;
 
 function sys(t: TestTask, name: keyof typeof NR, ...args: Array<number | bigint>): number {
@@ -214,6 +215,57 @@ describe('open, close, read, write', () => {
     assert.equal(open(t, '/etc/passwd', O_RDONLY), 0);
     assert.equal(open(t, '/etc/passwd', O_RDONLY), 1);
     assert.equal(open(t, '/etc/passwd', O_RDONLY), -Errno.EMFILE);
+  });
+});
+
+describe('openat2', () => {
+  const how = (t: TestTask, flags: number, mode = 0, resolve = 0, extra = 0): [bigint, number] => {
+    const b = new Uint8Array(24 + extra);
+    const v = new DataView(b.buffer);
+    v.setBigUint64(0, BigInt(flags), true);
+    v.setBigUint64(8, BigInt(mode), true);
+    v.setBigUint64(16, BigInt(resolve), true);
+    return [t.mem.data(b), b.length];
+  };
+  const at2 = (t: TestTask, dirfd: number, path: string, h: [bigint, number]): number =>
+    sys(t, 'openat2', dirfd, t.mem.string(path), h[0], h[1]);
+
+  it('opens like openat and checks struct open_how strictly', () => {
+    const t = makeTask();
+    assert.ok(at2(t, AT_FDCWD, '/etc/passwd', how(t, O_RDONLY)) >= 0);
+    assert.equal(at2(t, AT_FDCWD, '/etc/passwd', how(t, O_RDONLY, 0, 0, 8)) >= 0, true);
+    const big = how(t, O_RDONLY, 0, 0, 8);
+    t.mem.bytes[Number(big[0] - t.mem.base) + 30] = 1;
+    assert.equal(at2(t, AT_FDCWD, '/etc/passwd', big), -Errno.E2BIG);
+    assert.equal(at2(t, AT_FDCWD, '/etc/passwd', [how(t, 0)[0], 16]), -Errno.EINVAL);
+    assert.equal(at2(t, AT_FDCWD, '/etc/passwd', how(t, O_RDONLY, 0o644)), -Errno.EINVAL);
+    assert.equal(at2(t, AT_FDCWD, '/etc/passwd', how(t, 1 << 30)), -Errno.EINVAL);
+    assert.equal(at2(t, AT_FDCWD, '/etc/passwd', how(t, O_RDONLY, 0, 0x40)), -Errno.EINVAL);
+    assert.equal(at2(t, AT_FDCWD, '/etc/passwd', how(t, O_RDONLY, 0, 0x18)), -Errno.EINVAL);
+    assert.equal(at2(t, AT_FDCWD, '/etc/passwd', how(t, O_PATH | O_RDWR)), -Errno.EINVAL);
+    assert.ok(at2(t, AT_FDCWD, '/tmp/n', how(t, O_RDWR | O_CREAT, 0o600)) >= 0);
+    assert.equal(sys(t, 'openat2', AT_FDCWD, t.mem.string('/etc'), t.mem.bad, 24), -Errno.EFAULT);
+  });
+
+  it('RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH, RESOLVE_IN_ROOT', () => {
+    const t = makeTask();
+    assert.equal(at2(t, AT_FDCWD, '/rel', how(t, O_RDONLY, 0, 0x04)), -Errno.ELOOP);
+    assert.equal(at2(t, AT_FDCWD, '/abs/passwd', how(t, O_RDONLY, 0, 0x04)), -Errno.ELOOP);
+    assert.ok(at2(t, AT_FDCWD, '/etc/passwd', how(t, O_RDONLY, 0, 0x04)) >= 0);
+    const etc = open(t, '/etc', O_RDONLY | O_DIRECTORY);
+    assert.ok(at2(t, etc, 'passwd', how(t, O_RDONLY, 0, 0x08)) >= 0);
+    assert.equal(at2(t, etc, '../etc/passwd', how(t, O_RDONLY, 0, 0x08)), -Errno.EXDEV);
+    assert.equal(at2(t, etc, '/etc/passwd', how(t, O_RDONLY, 0, 0x08)), -Errno.EXDEV);
+    const root = open(t, '/', O_RDONLY | O_DIRECTORY);
+    assert.equal(at2(t, root, 'abs/passwd', how(t, O_RDONLY, 0, 0x08)), -Errno.EXDEV);
+    assert.ok(at2(t, root, 'rel', how(t, O_RDONLY, 0, 0x08)) >= 0);
+    // IN_ROOT: "/" and ".." stop at the dirfd.
+    assert.ok(at2(t, etc, '/passwd', how(t, O_RDONLY, 0, 0x10)) >= 0);
+    assert.ok(at2(t, etc, '../../passwd', how(t, O_RDONLY, 0, 0x10)) >= 0);
+    assert.equal(at2(t, etc, '/etc/passwd', how(t, O_RDONLY, 0, 0x10)), -Errno.ENOENT);
+    const f = open(t, '/etc/passwd', O_RDONLY);
+    assert.equal(at2(t, f, 'x', how(t, O_RDONLY, 0, 0x10)), -Errno.ENOTDIR);
+    assert.equal(at2(t, 99, 'x', how(t, O_RDONLY, 0, 0x10)), -Errno.EBADF);
   });
 });
 

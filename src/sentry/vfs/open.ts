@@ -38,6 +38,7 @@ import {
   walkPath,
   type LinkBudget,
   type ResolveContext,
+  type ResolveOpts,
 } from './resolve.js';
 
 /** Flags that only steer open itself and are not kept in the description. */
@@ -54,18 +55,19 @@ function createOrFind(
   path: string,
   flags: number,
   mode: number,
+  opts: ResolveOpts,
 ): Target | number {
   const budget: LinkBudget = { links: 0 };
-  const pn = walkParent(ctx, start, path, budget);
+  const pn = walkParent(ctx, start, path, budget, opts);
   if (typeof pn === 'number') return pn;
   const { parent, name, trailingSlash } = pn;
   if (name === '.' || name === '..') return -Errno.EISDIR;
-  const found = lookupChild(ctx, parent, name);
+  const found = lookupChild(ctx, parent, name, opts);
   if (typeof found !== 'number') {
     if ((flags & O_EXCL) !== 0) return -Errno.EEXIST;
     if (!isSymlink(found.dentry.inode)) return { path: found, created: false };
     if ((flags & O_NOFOLLOW) !== 0) return -Errno.ELOOP;
-    const p = walkPath(ctx, parent, name + (trailingSlash ? '/' : ''), true, budget);
+    const p = walkPath(ctx, parent, name + (trailingSlash ? '/' : ''), true, budget, opts);
     return typeof p === 'number' ? p : { path: p, created: false };
   }
   if (found !== -Errno.ENOENT) return found;
@@ -103,23 +105,27 @@ function mayOpen(ctx: ResolveContext, p: VfsPath, flags: number): number {
   return 0;
 }
 
-/** openat(2): a new FileDescription (not yet in any fd table) or -errno. */
+/**
+ * openat(2) (and openat2(2) with `opts`, whose `root`, when set, is also where the walk starts):
+ * a new FileDescription (not yet in any fd table) or -errno.
+ */
 export function openAt(
   ctx: ResolveContext,
   dirfd: number,
   path: string,
   flags: number,
   mode: number,
+  opts: ResolveOpts = {},
 ): FileDescription | number {
   if ((flags & O_TMPFILE) === O_TMPFILE) return -Errno.EOPNOTSUPP;
   if (path.length === 0) return -Errno.ENOENT;
-  const start = startFor(ctx, dirfd, path);
+  const start = opts.root ?? startFor(ctx, dirfd, path);
   if (typeof start === 'number') return start;
   let target: Target | number;
   if ((flags & O_CREAT) !== 0 && (flags & O_PATH) === 0) {
-    target = createOrFind(ctx, start, path, flags, mode);
+    target = createOrFind(ctx, start, path, flags, mode, opts);
   } else {
-    const p = walkPath(ctx, start, path, (flags & O_NOFOLLOW) === 0);
+    const p = walkPath(ctx, start, path, (flags & O_NOFOLLOW) === 0, { links: 0 }, opts);
     target = typeof p === 'number' ? p : { path: p, created: false };
   }
   if (typeof target === 'number') return target;

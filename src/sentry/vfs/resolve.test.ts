@@ -145,6 +145,15 @@ describe('path resolution', () => {
     assert.ok(typeof p !== 'number');
     assert.equal(p.dentry.inode.fs, tmp);
     assert.equal(mountAtPath(t, '/etc/passwd', tmp), -Errno.ENOTDIR);
+    // RESOLVE_NO_XDEV refuses crossings either way.
+    assert.equal(
+      walkPath(t, t.fs.root, '/tmp/inner', true, { links: 0 }, { noXdev: true }),
+      -Errno.EXDEV,
+    );
+    const inner = walkPath(t, t.fs.root, '/tmp/inner', true);
+    assert.ok(typeof inner !== 'number');
+    assert.equal(walkPath(t, inner, '../..', true, { links: 0 }, { noXdev: true }), -Errno.EXDEV);
+    assert.ok(typeof walkPath(t, inner, '..', true, { links: 0 }, { noXdev: true }) !== 'number');
     // A mount stacked on a mount's root covers it.
     const top = new TmpfsFilesystem();
     const at = resolveAt(t, AT_FDCWD, '/tmp', 0);

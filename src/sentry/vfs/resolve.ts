@@ -20,7 +20,7 @@ import type { Credentials } from '../syscalls/types.js';
 import type { FdTable } from './fd_table.js';
 import type { FsContext } from './fs_context.js';
 import type { Inode } from './inode.js';
-import { Dentry, crossMounts, parentOf, type VfsPath } from './mount.js';
+import { Dentry, crossMounts, parentOf, samePath, type VfsPath } from './mount.js';
 import { MAY_EXEC, checkPermission } from './permissions.js';
 
 /** Linux's MAXSYMLINKS. */
@@ -37,6 +37,20 @@ export interface ResolveContext {
 export interface LinkBudget {
   links: number;
 }
+
+/** openat2(2)'s RESOLVE_* restrictions, as the walk applies them. */
+export interface ResolveOpts {
+  /** The root for this resolution (RESOLVE_IN_ROOT, RESOLVE_BENEATH: the dirfd). */
+  root?: VfsPath;
+  /** RESOLVE_BENEATH: leaving `root` (absolute paths, ".." at it) answers EXDEV. */
+  beneath?: boolean;
+  /** RESOLVE_NO_SYMLINKS: any symlink to follow answers ELOOP. */
+  noSymlinks?: boolean;
+  /** RESOLVE_NO_XDEV: crossing a mount either way answers EXDEV. */
+  noXdev?: boolean;
+}
+
+const NO_OPTS: ResolveOpts = {};
 
 export function isDir(i: Inode): boolean {
   return (i.type & S_IFMT) === S_IFDIR;
@@ -61,7 +75,12 @@ export function startFor(ctx: ResolveContext, dirfd: number, path: string): VfsP
 }
 
 /** Searches directory `dir` for `name` (one component, not "." or ".."), crossing mounts. */
-export function lookupChild(ctx: ResolveContext, dir: VfsPath, name: string): VfsPath | number {
+export function lookupChild(
+  ctx: ResolveContext,
+  dir: VfsPath,
+  name: string,
+  opts: ResolveOpts = NO_OPTS,
+): VfsPath | number {
   const inode = dir.dentry.inode;
   if (!isDir(inode) || inode.lookup === undefined) return -Errno.ENOTDIR;
   const st = inode.stat();
@@ -71,7 +90,10 @@ export function lookupChild(ctx: ResolveContext, dir: VfsPath, name: string): Vf
   if (byteLength(name) > NAME_MAX) return -Errno.ENAMETOOLONG;
   const child = inode.lookup(name);
   if (typeof child === 'number') return child;
-  return crossMounts({ mount: dir.mount, dentry: new Dentry(child, name, dir.dentry) });
+  const here: VfsPath = { mount: dir.mount, dentry: new Dentry(child, name, dir.dentry) };
+  const there = crossMounts(here);
+  if (opts.noXdev === true && there.mount !== here.mount) return -Errno.EXDEV;
+  return there;
 }
 
 /**
@@ -84,10 +106,13 @@ export function walkPath(
   path: string,
   follow: boolean,
   budget: LinkBudget = { links: 0 },
+  opts: ResolveOpts = NO_OPTS,
 ): VfsPath | number {
   if (path.length === 0) return -Errno.ENOENT;
   if (byteLength(path) >= PATH_MAX) return -Errno.ENAMETOOLONG;
-  const root = ctx.fs.root;
+  const root = opts.root ?? ctx.fs.root;
+  const beneath = opts.beneath === true;
+  if (beneath && path.startsWith('/')) return -Errno.EXDEV;
   let cur = path.startsWith('/') ? root : start;
   const stack = path.split('/').reverse();
   let mustDir = path.endsWith('/');
@@ -102,19 +127,28 @@ export function walkPath(
       if (typeof st === 'number') return st;
       const perm = checkPermission(ctx.creds, st, MAY_EXEC);
       if (perm < 0) return perm;
-      if (name === '..') cur = crossMounts(parentOf(cur, root));
+      if (name === '..') {
+        if (beneath && samePath(cur, root)) return -Errno.EXDEV;
+        const up = crossMounts(parentOf(cur, root));
+        if (opts.noXdev === true && up.mount !== cur.mount) return -Errno.EXDEV;
+        cur = up;
+      }
       continue;
     }
-    const next = lookupChild(ctx, cur, name);
+    const next = lookupChild(ctx, cur, name, opts);
     if (typeof next === 'number') return next;
     const inode = next.dentry.inode;
     if (isSymlink(inode) && (!isLast || follow || mustDir)) {
+      if (opts.noSymlinks === true) return -Errno.ELOOP;
       if (++budget.links > MAX_SYMLINKS) return -Errno.ELOOP;
       if (inode.readlink === undefined) return -Errno.EINVAL;
       const target = inode.readlink();
       if (typeof target === 'number') return target;
       if (target.length === 0) return -Errno.ENOENT;
-      if (target.startsWith('/')) cur = root;
+      if (target.startsWith('/')) {
+        if (beneath) return -Errno.EXDEV;
+        cur = root;
+      }
       if (isLast && target.endsWith('/')) mustDir = true;
       const parts = target.split('/');
       for (let i = parts.length - 1; i >= 0; i--) stack.push(parts[i] ?? '');
@@ -140,20 +174,23 @@ export function walkParent(
   start: VfsPath,
   path: string,
   budget: LinkBudget = { links: 0 },
+  opts: ResolveOpts = NO_OPTS,
 ): ParentAndName | number {
   if (path.length === 0) return -Errno.ENOENT;
   if (byteLength(path) >= PATH_MAX) return -Errno.ENAMETOOLONG;
+  if (opts.beneath === true && path.startsWith('/')) return -Errno.EXDEV;
+  const root = opts.root ?? ctx.fs.root;
   let end = path.length;
   while (end > 0 && path[end - 1] === '/') end--;
   const trailingSlash = end < path.length;
-  if (end === 0) return { parent: ctx.fs.root, name: '.', trailingSlash };
+  if (end === 0) return { parent: root, name: '.', trailingSlash };
   const slash = path.lastIndexOf('/', end - 1);
   const name = path.slice(slash + 1, end);
   if (byteLength(name) > NAME_MAX) return -Errno.ENAMETOOLONG;
   let parent: VfsPath | number;
   if (slash < 0) parent = start;
-  else if (slash === 0) parent = ctx.fs.root;
-  else parent = walkPath(ctx, start, path.slice(0, slash + 1), true, budget);
+  else if (slash === 0) parent = root;
+  else parent = walkPath(ctx, start, path.slice(0, slash + 1), true, budget, opts);
   if (typeof parent === 'number') return parent;
   if (!isDir(parent.dentry.inode)) return -Errno.ENOTDIR;
   return { parent, name, trailingSlash };
