@@ -12,7 +12,7 @@ import { HostFd } from '../src/host/fd.js';
 import { sendAll } from '../src/host/socket.js';
 import { CodecError, decode, encode, NOFID, NOTAG, type Msg } from '../src/p9/codec.js';
 import { FrameChannel } from '../src/p9/transport.js';
-import { goferArgv, makeTree, spawnOnSocket, waitExit } from '../testlib/p9_gofer.js';
+import { goferArgv, makeTree, spawnOnSocket, startGofer, waitExit } from '../testlib/p9_gofer.js';
 
 const MSIZE = 8192;
 
@@ -128,5 +128,21 @@ void test('the Gofer refuses to start without a usable root', async () => {
     peer.sock.close();
     assert.equal(status, code, `${args.join(' ')}: ${peer.stderr()}`);
     assert.match(peer.stderr(), msg);
+  }
+});
+
+void test('when the Gofer dies, every client call returns -EIO', async () => {
+  const tree = makeTree();
+  const peer = startGofer(tree.root);
+  try {
+    assert.ok(typeof peer.client.getattr(peer.client.rootFid) !== 'number');
+    if (peer.child.pid !== undefined) process.kill(peer.child.pid, 'SIGKILL');
+    await waitExit(peer.child, 5000);
+    assert.equal(peer.client.getattr(peer.client.rootFid), -Errno.EIO);
+    assert.equal(peer.client.walk(peer.client.rootFid, ['hello.txt']), -Errno.EIO);
+    assert.equal(peer.client.clunk(peer.client.rootFid), -Errno.EIO);
+  } finally {
+    await peer.stop();
+    tree.cleanup();
   }
 });
