@@ -104,11 +104,24 @@ export const FIONBIO = 0x5421;
 export const FIONCLEX = 0x5450;
 export const FIOCLEX = 0x5451;
 
+export const POLLIN = 0x1;
+export const POLLPRI = 0x2;
+export const POLLOUT = 0x4;
+export const POLLERR = 0x8;
+export const POLLHUP = 0x10;
+export const POLLNVAL = 0x20;
+export const POLLRDNORM = 0x40;
+export const POLLWRNORM = 0x100;
+
+/** Bytes a pipe write moves atomically. */
+export const PIPE_BUF = 4096;
+
 /** Magic numbers of struct statfs f_type. */
 export const TMPFS_MAGIC = 0x01021994;
 export const V9FS_MAGIC = 0x01021997;
 export const DEVPTS_SUPER_MAGIC = 0x1cd1;
 export const ANON_INODE_FS_MAGIC = 0x09041934;
+export const PIPEFS_MAGIC = 0x50495045;
 
 /** A file's attributes as the Sentry keeps them; encoded as struct stat or struct statx. */
 export interface Stat {

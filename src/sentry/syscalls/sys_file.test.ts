@@ -88,6 +88,9 @@ const NR = {
   setxattr: 188,
   flock: 73,
   openat2: 437,
+  pipe: 22,
+  pipe2: 293,
+  sendfile: 40,
 } as const;
 
 function sys(t: TestTask, name: keyof typeof NR, ...args: Array<number | bigint>): number {
@@ -215,6 +218,55 @@ describe('open, close, read, write', () => {
     assert.equal(open(t, '/etc/passwd', O_RDONLY), 0);
     assert.equal(open(t, '/etc/passwd', O_RDONLY), 1);
     assert.equal(open(t, '/etc/passwd', O_RDONLY), -Errno.EMFILE);
+  });
+});
+
+describe('pipe, pipe2, sendfile', () => {
+  it('pipe2 installs two ends; data flows; flags are checked', () => {
+    const t = makeTask();
+    const fds = t.mem.alloc(8);
+    assert.equal(sys(t, 'pipe2', fds, O_CLOEXEC | O_NONBLOCK), 0);
+    const v = new DataView(t.mem.read(fds, 8).buffer);
+    const [r, w] = [v.getInt32(0, true), v.getInt32(4, true)];
+    assert.deepEqual([r, w], [0, 1]);
+    assert.equal(sys(t, 'fcntl', r, F_GETFD), FD_CLOEXEC);
+    assert.equal(sys(t, 'fcntl', w, F_GETFL), O_WRONLY | O_NONBLOCK);
+    assert.equal(sys(t, 'write', w, t.mem.string('ping'), 4), 4);
+    const buf = t.mem.alloc(8);
+    assert.equal(sys(t, 'ioctl', r, FIONREAD, buf), 0);
+    assert.equal(new DataView(t.mem.read(buf, 4).buffer).getInt32(0, true), 4);
+    assert.equal(sys(t, 'read', r, buf, 8), 4);
+    assert.equal(str(t, buf, 4), 'ping');
+    assert.equal(sys(t, 'read', r, buf, 8), -Errno.EAGAIN);
+    assert.equal(sys(t, 'lseek', r, 0, SEEK_SET), -Errno.ESPIPE);
+    assert.equal(sys(t, 'close', w), 0);
+    assert.equal(sys(t, 'read', r, buf, 8), 0);
+    assert.equal(sys(t, 'pipe2', fds, 1), -Errno.EINVAL);
+    assert.equal(sys(t, 'pipe', t.mem.bad), -Errno.EFAULT);
+    assert.deepEqual(t.files.fds(), [0]);
+    const st = t.mem.alloc(144);
+    assert.equal(sys(t, 'fstat', r, st), 0);
+    assert.equal(new DataView(t.mem.read(st, 144).buffer).getUint32(24, true) & S_IFMT, 0o010000);
+  });
+
+  it('sendfile copies between files, with and without an offset', () => {
+    const t = makeTask();
+    const src = open(t, '/etc/passwd', O_RDONLY);
+    const dst = open(t, '/tmp/copy', O_RDWR | O_CREAT, 0o644);
+    assert.equal(sys(t, 'sendfile', dst, src, 0, 5), 5);
+    assert.equal(sys(t, 'lseek', src, 0, SEEK_CUR), 5);
+    const off = t.mem.data(new Uint8Array([2, 0, 0, 0, 0, 0, 0, 0]));
+    assert.equal(sys(t, 'sendfile', dst, src, off, 100), 28);
+    assert.equal(new DataView(t.mem.read(off, 8).buffer).getBigInt64(0, true), 30n);
+    assert.equal(sys(t, 'lseek', src, 0, SEEK_CUR), 5);
+    const buf = t.mem.alloc(64);
+    assert.equal(sys(t, 'pread64', dst, buf, 64, 0), 33);
+    assert.equal(str(t, buf, 8), 'root:ot:');
+    assert.equal(sys(t, 'sendfile', dst, 99, 0, 5), -Errno.EBADF);
+    assert.equal(sys(t, 'sendfile', src, src, 0, 5), -Errno.EBADF);
+    assert.equal(sys(t, 'sendfile', dst, src, t.mem.bad, 5), -Errno.EFAULT);
+    const app = open(t, '/tmp/copy', O_WRONLY | O_APPEND);
+    assert.equal(sys(t, 'sendfile', app, src, 0, 5), -Errno.EINVAL);
   });
 });
 

@@ -6,6 +6,7 @@ import { dirSyscalls } from './sys_file_dir.js';
 import { fdSyscalls } from './sys_file_fd.js';
 import { nameSyscalls } from './sys_file_names.js';
 import { openSyscalls } from './sys_file_open.js';
+import { pipeSyscalls } from './sys_file_pipe.js';
 import { rwSyscalls } from './sys_file_rw.js';
 import { statSyscalls } from './sys_file_stat.js';
 import { xattrSyscalls } from './sys_file_xattr.js';
@@ -20,4 +21,5 @@ export const fileSyscalls: ReadonlyMap<number, SyscallEntry> = new Map([
   ...xattrSyscalls,
   ...nameSyscalls,
   ...attrSyscalls,
+  ...pipeSyscalls,
 ]);

@@ -1,11 +1,13 @@
-// The data-moving file system calls: read, write, pread64, pwrite64, readv, writev, lseek.
+// The data-moving file system calls: read, write, pread64, pwrite64, readv, writev, lseek,
+// sendfile.
 // Each decodes its arguments, finds the open file and moves bytes through the chunked loops
 // of sys_file_common.ts. Never throws.
 
 import { Errno } from '../../abi/linux/errno.js';
-import { MAX_RW_COUNT, UIO_MAXIOV } from '../../abi/linux/file.js';
+import { MAX_RW_COUNT, O_APPEND, UIO_MAXIOV } from '../../abi/linux/file.js';
 import type { FileDescription } from '../vfs/file_description.js';
 import {
+  IO_CHUNK,
   argCount,
   argInt,
   argOffset,
@@ -137,6 +139,58 @@ function sysLseek(ctx: SyscallContext, a: SyscallArgs): number {
   return f.seek(Number(off), argInt(a[2]));
 }
 
+/**
+ * Implements Linux syscall sendfile(2): copies through a Sentry buffer, chunk by chunk.
+ * `offset` (when not NULL) is read, used instead of in_fd's offset, and updated.
+ */
+function sysSendfile(ctx: SyscallContext, a: SyscallArgs): number {
+  const out = ctx.files.getFile(argInt(a[0]));
+  if (typeof out === 'number') return out;
+  const inp = ctx.files.getFile(argInt(a[1]));
+  if (typeof inp === 'number') return inp;
+  if (!inp.readable || !out.writable) return -Errno.EBADF;
+  if ((out.flags & O_APPEND) !== 0) return -Errno.EINVAL;
+  const count = argCount(a[3]);
+  if (count < 0) return count;
+  const seekable = inp.impl?.seekable === true;
+  let pos = inp.offset;
+  if (a[2] !== 0n) {
+    if (!seekable) return -Errno.ESPIPE;
+    const raw = ctx.mem.copyIn(a[2], 8);
+    if (typeof raw === 'number') return raw;
+    const o = new DataView(raw.buffer, raw.byteOffset, 8).getBigInt64(0, true);
+    if (o < 0n || o > BigInt(Number.MAX_SAFE_INTEGER)) return -Errno.EINVAL;
+    pos = Number(o);
+  }
+  let done = 0;
+  let err = 0;
+  while (done < count) {
+    const buf = new Uint8Array(Math.min(count - done, IO_CHUNK));
+    const n = seekable ? inp.pread(buf, pos) : inp.read(buf);
+    if (n <= 0) {
+      err = n;
+      break;
+    }
+    const m = out.write(buf.subarray(0, n));
+    if (m < 0) {
+      err = m;
+      break;
+    }
+    done += m;
+    pos += m;
+    if (m < n || n < buf.length) break;
+  }
+  if (a[2] !== 0n) {
+    const o = new Uint8Array(8);
+    new DataView(o.buffer).setBigInt64(0, BigInt(pos), true);
+    const c = ctx.mem.copyOut(a[2], o);
+    if (c < 0) return c;
+  } else if (seekable) {
+    inp.offset = pos;
+  }
+  return ioResult(done, err);
+}
+
 export const rwSyscalls: ReadonlyArray<[number, SyscallEntry]> = [
   [0, { name: 'read', handler: sysRead, support: 'full' }],
   [1, { name: 'write', handler: sysWrite, support: 'full' }],
@@ -145,4 +199,5 @@ export const rwSyscalls: ReadonlyArray<[number, SyscallEntry]> = [
   [18, { name: 'pwrite64', handler: sysPwrite64, support: 'full' }],
   [19, { name: 'readv', handler: sysReadv, support: 'full' }],
   [20, { name: 'writev', handler: sysWritev, support: 'full' }],
+  [40, { name: 'sendfile', handler: sysSendfile, support: 'full' }],
 ];

@@ -82,6 +82,13 @@ export interface FileImpl {
   ioctl?(cmd: number, arg: bigint): number;
   /** Bytes readable without blocking (FIONREAD), when the file knows. */
   readable?(): number;
+  /**
+   * Streams that can be waited on (pipes, later sockets and ttys): the POLL* events ready now.
+   * Absent: always ready for reading and writing (regular files).
+   */
+  readiness?(): number;
+  /** Calls `cb` whenever readiness may have changed; returns the unsubscriber. */
+  subscribe?(cb: () => void): () => void;
   /** fsync(2)/fdatasync(2): 0 or -errno (absent: nothing to flush). */
   sync?(): number;
   /** Called once, when the last reference to the open file description goes away. */

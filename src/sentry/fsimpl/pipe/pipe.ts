@@ -1,0 +1,213 @@
+// Anonymous pipes (pipe(2), pipe2(2)): a bounded byte queue (64 KiB, Linux's default) between
+// a read end and a write end, each an open file description. Reads take what is there, 0 at
+// end of file (no writers left); writes of up to PIPE_BUF bytes are atomic; writing with no
+// reader answers EPIPE. Each end reports its POLL* readiness and lets a waiter subscribe to
+// changes — what the kernel's wait queues will park blocking tasks on. State is owned by the
+// Pipe object; nothing touches the host. Never throws.
+//
+// Difference from Linux, until the kernel parks tasks on readiness: an operation that would
+// block (read of an empty pipe with writers, write to a full pipe with readers) answers EAGAIN
+// even without O_NONBLOCK; and EPIPE comes without SIGPIPE (the kernel sends signals).
+
+import { Errno } from '../../../abi/linux/errno.js';
+import {
+  O_NONBLOCK,
+  O_RDONLY,
+  O_WRONLY,
+  PIPEFS_MAGIC,
+  PIPE_BUF,
+  POLLERR,
+  POLLHUP,
+  POLLIN,
+  POLLOUT,
+  POLLRDNORM,
+  POLLWRNORM,
+  S_IFIFO,
+  type Stat,
+  type StatFs,
+} from '../../../abi/linux/file.js';
+import { allocAnonDev } from '../../vfs/dev_numbers.js';
+import { FileDescription } from '../../vfs/file_description.js';
+import type { FileImpl, Filesystem, Inode } from '../../vfs/inode.js';
+
+/** Linux's default pipe capacity (16 pages). */
+export const PIPE_CAPACITY = 65536;
+
+class PipeFilesystem implements Filesystem {
+  readonly name = 'pipefs';
+  readonly dev = allocAnonDev();
+  readonly root: Inode;
+  nextIno = 1n;
+  constructor() {
+    this.root = new PipeInode(this, 0, 0);
+  }
+  statfs(): StatFs {
+    return {
+      type: PIPEFS_MAGIC,
+      bsize: 4096,
+      blocks: 0n,
+      bfree: 0n,
+      bavail: 0n,
+      files: 0n,
+      ffree: 0n,
+      fsid: 0n,
+      namelen: 255,
+      frsize: 4096,
+      flags: 0,
+    };
+  }
+}
+
+let pipeFs: PipeFilesystem | null = null;
+function thePipeFs(): PipeFilesystem {
+  pipeFs ??= new PipeFilesystem();
+  return pipeFs;
+}
+
+function nowTs(): [number, number] {
+  const ms = Date.now();
+  return [Math.floor(ms / 1000), (ms % 1000) * 1_000_000];
+}
+
+class PipeInode implements Inode {
+  readonly type = S_IFIFO;
+  readonly ino: bigint;
+  readonly pipe = new Pipe();
+  private readonly ctime = nowTs();
+  constructor(
+    readonly fs: PipeFilesystem,
+    private readonly uid: number,
+    private readonly gid: number,
+  ) {
+    this.ino = fs.nextIno++;
+  }
+
+  stat(): Stat {
+    const [sec, nsec] = this.ctime;
+    return {
+      dev: this.fs.dev,
+      ino: this.ino,
+      nlink: 1,
+      mode: S_IFIFO | 0o600,
+      uid: this.uid,
+      gid: this.gid,
+      rdev: 0,
+      size: 0,
+      blksize: 4096,
+      blocks: 0,
+      atimeSec: sec,
+      atimeNsec: nsec,
+      mtimeSec: sec,
+      mtimeNsec: nsec,
+      ctimeSec: sec,
+      ctimeNsec: nsec,
+    };
+  }
+
+  open(): number {
+    return -Errno.ENXIO;
+  }
+}
+
+/** The queue between the two ends. */
+export class Pipe {
+  private chunks: Uint8Array[] = [];
+  private head = 0;
+  size = 0;
+  readers = 1;
+  writers = 1;
+  private readonly waiters = new Set<() => void>();
+
+  get space(): number {
+    return PIPE_CAPACITY - this.size;
+  }
+
+  private notify(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  subscribe(cb: () => void): () => void {
+    this.waiters.add(cb);
+    return () => this.waiters.delete(cb);
+  }
+
+  read(dst: Uint8Array): number {
+    if (dst.length === 0) return 0;
+    if (this.size === 0) return this.writers === 0 ? 0 : -Errno.EAGAIN;
+    let n = 0;
+    while (n < dst.length && this.chunks.length > 0) {
+      const c = this.chunks[0];
+      if (c === undefined) break;
+      const take = Math.min(dst.length - n, c.length - this.head);
+      dst.set(c.subarray(this.head, this.head + take), n);
+      n += take;
+      this.head += take;
+      if (this.head === c.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+    }
+    this.size -= n;
+    this.notify();
+    return n;
+  }
+
+  write(src: Uint8Array): number {
+    if (this.readers === 0) return -Errno.EPIPE;
+    if (src.length === 0) return 0;
+    const space = this.space;
+    if (space === 0 || (src.length <= PIPE_BUF && space < src.length)) return -Errno.EAGAIN;
+    const n = Math.min(space, src.length);
+    this.chunks.push(src.slice(0, n));
+    this.size += n;
+    this.notify();
+    return n;
+  }
+
+  closeReader(): void {
+    this.readers--;
+    this.notify();
+  }
+
+  closeWriter(): void {
+    this.writers--;
+    this.notify();
+  }
+}
+
+function readEnd(p: Pipe): FileImpl {
+  return {
+    seekable: false,
+    read: (dst) => p.read(dst),
+    write: () => -Errno.EBADF,
+    readable: () => p.size,
+    readiness: () => (p.size > 0 ? POLLIN | POLLRDNORM : 0) | (p.writers === 0 ? POLLHUP : 0),
+    subscribe: (cb) => p.subscribe(cb),
+    release: () => p.closeReader(),
+  };
+}
+
+function writeEnd(p: Pipe): FileImpl {
+  return {
+    seekable: false,
+    read: () => -Errno.EBADF,
+    write: (src) => p.write(src),
+    readiness: () => (p.readers === 0 ? POLLERR : p.space > 0 ? POLLOUT | POLLWRNORM : 0),
+    subscribe: (cb) => p.subscribe(cb),
+    release: () => p.closeWriter(),
+  };
+}
+
+/** A new pipe: [read end, write end]; `flags` may carry O_NONBLOCK. */
+export function newPipe(
+  uid: number,
+  gid: number,
+  flags: number,
+): [FileDescription, FileDescription] {
+  const inode = new PipeInode(thePipeFs(), uid, gid);
+  const nb = flags & O_NONBLOCK;
+  return [
+    new FileDescription(inode, null, readEnd(inode.pipe), O_RDONLY | nb),
+    new FileDescription(inode, null, writeEnd(inode.pipe), O_WRONLY | nb),
+  ];
+}
