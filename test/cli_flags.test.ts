@@ -46,6 +46,27 @@ describe('moat list', () => {
   });
 });
 
+describe('damaged state', () => {
+  it('list skips a damaged state file with a warning; delete --force removes it', () => {
+    const r2 = path.join(base, 'damaged');
+    fs.mkdirSync(path.join(r2, 'bad'), { recursive: true });
+    fs.writeFileSync(path.join(r2, 'bad', 'state.json'), '{"id": ');
+    const l = moat(r2, ['list', '-q']);
+    assert.equal(l.status, 0, l.stderr);
+    assert.equal(l.stdout, '');
+    assert.match(
+      l.stderr,
+      /^moat: warning: list: skipping container "bad": read ".*": invalid JSON/m,
+    );
+    const s = moat(r2, ['state', 'bad']);
+    assert.equal(s.status, 1);
+    assert.match(s.stderr, /^moat: read ".*state\.json": invalid JSON/m);
+    assert.equal(moat(r2, ['delete', 'bad']).status, 1);
+    assert.equal(moat(r2, ['delete', '--force', 'bad']).status, 0);
+    assert.deepEqual(fs.readdirSync(r2), []);
+  });
+});
+
 describe('global flags', () => {
   it('writes errors to --log as json lines and to stderr', () => {
     const log = path.join(base, 'log.json');

@@ -33,7 +33,10 @@ export function cmdList(ctx: CliContext, argv: string[]): Promise<number> {
   if (format !== 'table' && format !== 'json') {
     throw new CliError('CLI_USAGE', `list: invalid format "${format}" (table or json)`);
   }
-  const states = listContainers(ctx.store).map((c) => toOciState(c.record, c.status));
+  const containers = listContainers(ctx.store, (id, e) =>
+    ctx.log.warn(`list: skipping container "${id}": ${e.message}`),
+  );
+  const states = containers.map((c) => toOciState(c.record, c.status));
   if (boolFlag(p, 'quiet')) {
     ctx.out(states.map((s) => `${s.id}\n`).join(''));
   } else if (format === 'json') {

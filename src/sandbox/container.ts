@@ -249,10 +249,22 @@ export async function killContainer(
  * Deletes a container: a stopped or created one always, a running one only with `force`.
  * Kills what is left of the sandbox, waits for it, removes the socket and the state dir.
  */
-export async function deleteContainer(store: StateStore, id: string, force: boolean) {
+export async function deleteContainer(
+  store: StateStore,
+  id: string,
+  force: boolean,
+): Promise<void> {
   const lock = await store.lock(checkId(id));
   try {
-    const rec = store.read(id);
+    let rec: ContainerRecord;
+    try {
+      rec = store.read(id);
+    } catch (e) {
+      // A damaged record names no process we could stop: with --force the directory goes.
+      if (!(force && e instanceof OciError && e.code === 'STATE_CORRUPT')) throw e;
+      store.remove(id);
+      return;
+    }
     const status = containerStatus(rec);
     if (status === 'running' && !force) {
       throw new SandboxError(
@@ -274,6 +286,7 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
 /** Ids and records of every container in the store, skipping ones deleted meanwhile. */
 export function listContainers(
   store: StateStore,
+  onDamaged: (id: string, e: OciError) => void = () => undefined,
 ): Array<{ record: ContainerRecord; status: ContainerStatus }> {
   const out: Array<{ record: ContainerRecord; status: ContainerStatus }> = [];
   for (const id of store.list()) {
@@ -282,6 +295,10 @@ export function listContainers(
       out.push({ record, status: containerStatus(record) });
     } catch (e) {
       if (e instanceof OciError && e.code === 'CONTAINER_NOT_FOUND') continue;
+      if (e instanceof OciError && e.code === 'STATE_CORRUPT') {
+        onDamaged(id, e);
+        continue;
+      }
       throw e;
     }
   }
