@@ -122,6 +122,7 @@ export const V9FS_MAGIC = 0x01021997;
 export const DEVPTS_SUPER_MAGIC = 0x1cd1;
 export const ANON_INODE_FS_MAGIC = 0x09041934;
 export const PIPEFS_MAGIC = 0x50495045;
+export const PROC_SUPER_MAGIC = 0x9fa0;
 
 /** A file's attributes as the Sentry keeps them; encoded as struct stat or struct statx. */
 export interface Stat {
