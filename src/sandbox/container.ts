@@ -106,6 +106,15 @@ function removeAll(store: StateStore, id: string, socket: string): void {
   }
 }
 
+/** The caller's user name, as runc reports it; the uid when it has no passwd entry. */
+function ownerName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? '');
+  }
+}
+
 /**
  * Creates a container: reserves <root>/<id>, starts the sandbox with the init process loaded
  * but not running, writes state.json (status created) and the pid file. On failure nothing
@@ -151,7 +160,7 @@ export async function createContainer(
       bundle: p.bundleDir,
       rootfs: p.rootfs,
       created: new Date().toISOString(),
-      owner: os.userInfo().username,
+      owner: ownerName(),
       annotations: { ...p.spec.annotations },
       sandbox: launched.record,
     };
