@@ -112,11 +112,13 @@ describe('global flags', () => {
       ['kill', 'x', 'SIGNOPE'],
       ['delete', '--wat', 'x'],
       ['do'],
+      ['exec', 'x', 'sh'],
     ]) {
       const r = moat(root, args);
       assert.equal(r.status, 1, args.join(' '));
       assert.match(r.stderr, /^moat: /, args.join(' '));
     }
     assert.equal(fs.existsSync(root), false, 'no state root created by failed commands');
+    assert.match(moat(root, ['pause', 'x']).stderr, /^moat: pause: not supported by moat yet$/m);
   });
 });

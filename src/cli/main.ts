@@ -37,6 +37,18 @@ const COMMANDS: Readonly<Record<string, { run: Command; help: string }>> = {
   do: { run: cmdDo, help: 'run a host command in a sandbox: moat do -- CMD [ARGS...]' },
 };
 
+/** runc commands that moat does not implement yet: a clear error, not "unknown command". */
+const NOT_YET = [
+  'exec',
+  'events',
+  'pause',
+  'resume',
+  'checkpoint',
+  'restore',
+  'update',
+  'features',
+];
+
 export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   { name: 'root', kind: 'string' },
   { name: 'log', kind: 'string' },
@@ -113,6 +125,9 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const cmd = COMMANDS[name];
+    if (cmd === undefined && NOT_YET.includes(name)) {
+      throw new CliError('CLI_UNSUPPORTED', `${name}: not supported by moat yet`);
+    }
     if (cmd === undefined) {
       throw new CliError('CLI_USAGE', `unknown command "${name}" (see moat --help)`);
     }
