@@ -160,3 +160,25 @@ export function openPath(
 ): FileDescription | number {
   return openAt(ctx, AT_FDCWD, path, flags, 0);
 }
+
+/**
+ * Opens `path` for execve(2): follows symlinks, requires a regular file with execute
+ * permission (EACCES otherwise) but not read permission, like Linux's open_exec. The result
+ * reads like an O_RDONLY description (pread for the loader). Remember to decRef() it.
+ */
+export function openExecutable(ctx: ResolveContext, path: string): FileDescription | number {
+  if (path.length === 0) return -Errno.ENOENT;
+  const start = startFor(ctx, AT_FDCWD, path);
+  if (typeof start === 'number') return start;
+  const p = walkPath(ctx, start, path, true);
+  if (typeof p === 'number') return p;
+  const inode = p.dentry.inode;
+  if ((inode.type & S_IFMT) !== S_IFREG) return -Errno.EACCES;
+  const st = inode.stat();
+  if (typeof st === 'number') return st;
+  const perm = checkPermission(ctx.creds, st, MAY_EXEC);
+  if (perm < 0) return perm;
+  const impl = inode.open(O_RDONLY, ctx.creds);
+  if (typeof impl === 'number') return impl;
+  return new FileDescription(inode, p, impl, O_RDONLY | O_LARGEFILE);
+}

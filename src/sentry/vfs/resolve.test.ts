@@ -25,7 +25,7 @@ import { USER, makeTask, makeTree } from '../../../testlib/sentry_vfs.js';
 import { FileDescription } from './file_description.js';
 import { mountAtPath } from './mount_ops.js';
 import { mountAt, mountRoot, newRootMount, pathString } from './mount.js';
-import { openAt, openPath } from './open.js';
+import { openAt, openExecutable, openPath } from './open.js';
 import { resolveAt, walkPath } from './resolve.js';
 
 const dec = new TextDecoder();
@@ -162,6 +162,27 @@ describe('path resolution', () => {
     const q = resolveAt(t, AT_FDCWD, '/tmp', 0);
     assert.ok(typeof q !== 'number');
     assert.equal(q.dentry.inode.fs, top);
+  });
+});
+
+describe('openExecutable', () => {
+  it('needs execute permission on a regular file, not read permission', () => {
+    const fs = makeTree();
+    const t = makeTask(fs, USER);
+    const f = openExecutable(t, '/bin/sh');
+    assert.ok(f instanceof FileDescription);
+    assert.equal(f.pread(new Uint8Array(4), 0), 4);
+    assert.equal(openExecutable(t, '/etc/passwd'), -Errno.EACCES);
+    assert.equal(openExecutable(t, '/etc'), -Errno.EACCES);
+    assert.equal(openExecutable(t, '/nope'), -Errno.ENOENT);
+    const bb = walkPath(t, t.fs.root, '/bin/busybox', true);
+    assert.ok(typeof bb !== 'number');
+    const inode = bb.dentry.inode;
+    assert.ok(inode.setattr !== undefined);
+    inode.setattr({ mode: 0o100711 });
+    assert.equal(openPath(t, '/bin/busybox', O_RDONLY), -Errno.EACCES);
+    assert.ok(openExecutable(t, '/bin/busybox') instanceof FileDescription);
+    assert.equal(openExecutable(makeTask(), '/etc/passwd'), -Errno.EACCES);
   });
 });
 

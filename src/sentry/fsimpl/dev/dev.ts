@@ -1,11 +1,12 @@
 // The minimal /dev: null, zero, full, random and urandom as character devices on a tmpfs
 // (mode 0755 root directory, nodes 0666), with Linux's device numbers (1:3, 1:5, 1:7, 1:8,
-// 1:9). Randomness comes from Node's synchronous CSPRNG; nothing touches host devices.
+// 1:9); the fd, stdin, stdout and stderr links into /proc/self/fd; empty shm (1777) and pts. Randomness comes from Node's synchronous CSPRNG; nothing touches host devices.
 // Never throws.
 
 import { randomFillSync } from 'node:crypto';
 import { Errno } from '../../../abi/linux/errno.js';
 import { makeDev } from '../../../abi/linux/file.js';
+import type { Credentials } from '../../syscalls/types.js';
 import type { FileImpl } from '../../vfs/inode.js';
 import { TmpfsFilesystem } from '../tmpfs/tmpfs.js';
 
@@ -43,6 +44,8 @@ const randomDev = (): FileImpl =>
     (src) => src.length,
   );
 
+const ROOT_CREDS: Credentials = { uid: 0, gid: 0, euid: 0, egid: 0, suid: 0, sgid: 0, groups: [] };
+
 /** A new devtmpfs-like file system holding the standard memory devices. */
 export function newDevFilesystem(): TmpfsFilesystem {
   const fs = new TmpfsFilesystem({ name: 'tmpfs', mode: 0o755 });
@@ -52,5 +55,11 @@ export function newDevFilesystem(): TmpfsFilesystem {
   root.mknodChar('full', 0o666, makeDev(1, 7), fullDev);
   root.mknodChar('random', 0o666, makeDev(1, 8), randomDev);
   root.mknodChar('urandom', 0o666, makeDev(1, 9), randomDev);
+  root.symlink('fd', '/proc/self/fd', ROOT_CREDS);
+  root.symlink('stdin', '/proc/self/fd/0', ROOT_CREDS);
+  root.symlink('stdout', '/proc/self/fd/1', ROOT_CREDS);
+  root.symlink('stderr', '/proc/self/fd/2', ROOT_CREDS);
+  root.mkdir('shm', 0o1777, ROOT_CREDS);
+  root.mkdir('pts', 0o755, ROOT_CREDS);
   return fs;
 }
