@@ -65,6 +65,14 @@ describe('damaged state', () => {
     assert.equal(moat(r2, ['delete', '--force', 'bad']).status, 0);
     assert.deepEqual(fs.readdirSync(r2), []);
   });
+
+  it('delete removes what a create that died half-way left (a directory without state)', () => {
+    const r3 = path.join(base, 'halfway');
+    fs.mkdirSync(path.join(r3, 'half'), { recursive: true });
+    const d = moat(r3, ['delete', '--force', 'half']);
+    assert.equal(d.status, 0, d.stderr);
+    assert.deepEqual(fs.readdirSync(r3), []);
+  });
 });
 
 describe('global flags', () => {

@@ -269,6 +269,9 @@ export async function deleteContainer(
     try {
       rec = store.read(id);
     } catch (e) {
+      // A directory without a record is what a create that died half-way leaves (its lock
+      // went with it): remove it, as runc does, and still report the container as missing.
+      if (e instanceof OciError && e.code === 'CONTAINER_NOT_FOUND') store.remove(id);
       // A damaged record names no process we could stop: with --force the directory goes.
       if (!(force && e instanceof OciError && e.code === 'STATE_CORRUPT')) throw e;
       store.remove(id);
