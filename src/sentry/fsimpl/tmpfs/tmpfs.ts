@@ -101,6 +101,11 @@ export abstract class TmpfsInode implements Inode {
     return 0;
   }
 
+  /** st_blocks in 512-byte units: whole pages for file data, none otherwise (as tmpfs). */
+  blocks(): number {
+    return 0;
+  }
+
   stat(): Stat {
     const size = this.size();
     return {
@@ -113,7 +118,7 @@ export abstract class TmpfsInode implements Inode {
       rdev: this.rdev,
       size,
       blksize: 4096,
-      blocks: Math.ceil(size / 512),
+      blocks: this.blocks(),
       atimeSec: this.atime.sec,
       atimeNsec: this.atime.nsec,
       mtimeSec: this.mtime.sec,
@@ -152,6 +157,10 @@ export class TmpfsFile extends TmpfsInode {
 
   override size(): number {
     return this.len;
+  }
+
+  override blocks(): number {
+    return Math.ceil(this.len / 4096) * 8;
   }
 
   truncate(size: number): number {
@@ -352,8 +361,9 @@ export class TmpfsDir extends TmpfsInode {
     return 0;
   }
 
+  /** Linux tmpfs counts 20 bytes per entry, "." and ".." included. */
   override size(): number {
-    return 4096;
+    return 20 * (this.children.size + 2);
   }
 
   open(): FileImpl {
