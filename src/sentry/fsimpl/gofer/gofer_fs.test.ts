@@ -3,6 +3,7 @@
 // stat, getdents, readlink, statfs, creation, and symlinks that must stay inside the container.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Errno } from '../../../abi/linux/errno.js';
@@ -14,6 +15,7 @@ import {
   O_RDWR,
   O_WRONLY,
   S_IFDIR,
+  S_IFIFO,
   S_IFLNK,
   S_IFMT,
   S_IFREG,
@@ -105,6 +107,14 @@ function suite(
       assert.ok(Buffer.from(b.subarray(0, big.length)).equals(big));
       assert.equal(f.read(b), 0);
       f.decRef();
+    });
+
+    it('never opens special files through the Gofer', () => {
+      execFileSync('mkfifo', [`${tree.root}/fifo`]);
+      assert.equal(openPath(task, '/fifo', O_RDONLY), -Errno.EPERM);
+      const p = resolveAt(task, AT_FDCWD, '/fifo', 0);
+      assert.ok(typeof p !== 'number');
+      assert.equal(p.dentry.inode.type, S_IFIFO);
     });
 
     it('stats with qid.path inode numbers and the mount st_dev', () => {

@@ -7,8 +7,12 @@
 // is this instance's own. The Sentry is the only client of this tree, so caches are trusted
 // until the Sentry itself changes the file.
 //
-// It never throws, never follows a name outside what the Gofer walks, and never hands a host
-// fd number to the application. Cached inodes and their fids live as long as the instance.
+// It never throws, never follows a name outside what the Gofer walks, never opens a special
+// file (FIFO, device, socket) through the Gofer, and never hands a host fd number to the
+// application. Cached inodes and their fids live as long as the instance.
+//
+// Differences from Linux: opening a FIFO or device node of the container's root answers EPERM
+// (ENXIO for sockets); attributes are cached until the Sentry itself changes the file.
 
 import { Errno } from '../../../abi/linux/errno.js';
 import {
@@ -21,6 +25,8 @@ import {
   S_IFDIR,
   S_IFLNK,
   S_IFMT,
+  S_IFREG,
+  S_IFSOCK,
   V9FS_MAGIC,
   makeDev,
   type Stat,
@@ -180,6 +186,10 @@ export class GoferInode implements Inode {
 
   open(flags: number): FileImpl | number {
     const isDir = this.type === S_IFDIR;
+    // Special files are never opened through the Gofer: a FIFO would block it, a device or
+    // socket would reach the host's.
+    if (this.type === S_IFSOCK) return -Errno.ENXIO;
+    if (!isDir && this.type !== S_IFREG) return -Errno.EPERM;
     const clone = this.client.walk(this.fid, []);
     if (typeof clone === 'number') return clone;
     const p9flags = (flags & (O_ACCMODE | O_TRUNC)) | (isDir ? O_DIRECTORY : 0);
@@ -365,7 +375,9 @@ class GoferDirFile implements FileImpl {
       if (batch.length === 0) return out;
       for (const d of batch) {
         off = d.offset;
-        if (d.name === '.' || d.name === '..') continue;
+        // "." and ".." are ours; a name no Linux directory can hold is the Gofer's error.
+        if (d.name === '.' || d.name === '..' || d.name.length === 0) continue;
+        if (d.name.includes('/') || d.name.includes('\0')) continue;
         out.push({ ino: d.qid.path, type: d.type, name: d.name, next: out.length + 1 });
       }
     }
