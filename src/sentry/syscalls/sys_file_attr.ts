@@ -1,10 +1,18 @@
 // The file system calls that change attributes or flush: chmod, fchmod, fchmodat, chown,
-// fchown, lchown, fchownat, truncate, ftruncate, utimensat, fsync, fdatasync, sync, syncfs,
-// fadvise64. They resolve the target (a path or an open file) and call the vfs's attribute
+// fchown, lchown, fchownat, truncate, ftruncate, fallocate, utimensat, fsync, fdatasync, sync,
+// syncfs, fadvise64. They resolve the target (a path or an open file) and call the vfs's attribute
 // operations (vfs/attr_ops.ts). Never throws.
 
 import { Errno } from '../../abi/linux/errno.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_PATH } from '../../abi/linux/file.js';
+import {
+  AT_EMPTY_PATH,
+  AT_FDCWD,
+  AT_SYMLINK_NOFOLLOW,
+  O_PATH,
+  S_IFDIR,
+  S_IFMT,
+  S_IFREG,
+} from '../../abi/linux/file.js';
 import {
   setMode,
   setOwner,
@@ -188,6 +196,36 @@ function sysFadvise64(ctx: SyscallContext, a: SyscallArgs): number {
   return 0;
 }
 
+const FALLOC_FL_KEEP_SIZE = 0x01;
+
+/**
+ * Implements Linux syscall fallocate(2).
+ * Difference from Linux: only mode 0 (allocate, growing the size) and FALLOC_FL_KEEP_SIZE (a
+ * no-op: files have no preallocated blocks); hole punching, zeroing, collapsing and inserting
+ * answer EOPNOTSUPP (glibc's posix_fallocate then writes zeros itself).
+ */
+function sysFallocate(ctx: SyscallContext, a: SyscallArgs): number {
+  const f = openFile(ctx, a[0]);
+  if (typeof f === 'number') return f;
+  const mode = argInt(a[1]);
+  const off = argOffset(a[2]);
+  const len = argOffset(a[3]);
+  if (off < 0 || len <= 0) return -Errno.EINVAL;
+  if (!f.writable) return -Errno.EBADF;
+  const type = f.inode.type & S_IFMT;
+  if (type === S_IFDIR) return -Errno.EISDIR;
+  if (f.impl !== null && !f.impl.seekable) return -Errno.ESPIPE;
+  if (type !== S_IFREG) return -Errno.ENODEV;
+  if (mode !== 0 && mode !== FALLOC_FL_KEEP_SIZE) return -Errno.EOPNOTSUPP;
+  if (off + len > Number.MAX_SAFE_INTEGER) return -Errno.EFBIG;
+  if (mode === FALLOC_FL_KEEP_SIZE) return 0;
+  const st = f.stat();
+  if (typeof st === 'number') return st;
+  if (st.size >= off + len) return 0;
+  const r = setSize(ctx.creds, fileTarget(f), off + len, false);
+  return r === -Errno.EPERM ? -Errno.EOPNOTSUPP : r;
+}
+
 export const attrSyscalls: ReadonlyArray<[number, SyscallEntry]> = [
   [74, { name: 'fsync', handler: sysFsync, support: 'full' }],
   [75, { name: 'fdatasync', handler: sysFdatasync, support: 'full' }],
@@ -203,5 +241,14 @@ export const attrSyscalls: ReadonlyArray<[number, SyscallEntry]> = [
   [260, { name: 'fchownat', handler: sysFchownat, support: 'full' }],
   [268, { name: 'fchmodat', handler: sysFchmodat, support: 'full' }],
   [280, { name: 'utimensat', handler: sysUtimensat, support: 'full' }],
+  [
+    285,
+    {
+      name: 'fallocate',
+      handler: sysFallocate,
+      support: 'partial',
+      note: 'modes 0 and KEEP_SIZE only',
+    },
+  ],
   [306, { name: 'syncfs', handler: sysSyncfs, support: 'partial', note: 'no flush to the Gofer' }],
 ];

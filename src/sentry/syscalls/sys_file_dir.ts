@@ -1,5 +1,6 @@
-// The directory file system calls: getcwd, chdir, fchdir, getdents64. They read and move the
-// task's working directory (FsContext) and list directories through the open file. Never throws.
+// The directory file system calls: getcwd, chdir, fchdir, chroot, getdents64. They read and
+// move the task's working directory and root (FsContext) and list directories through the open
+// file. Never throws.
 
 import { Errno } from '../../abi/linux/errno.js';
 import { AT_FDCWD } from '../../abi/linux/file.js';
@@ -53,6 +54,22 @@ function sysFchdir(ctx: SyscallContext, a: SyscallArgs): number {
   return setCwd(ctx, f.path);
 }
 
+/** Implements Linux syscall chroot(2): needs euid 0 (CAP_SYS_CHROOT); the cwd stays. */
+function sysChroot(ctx: SyscallContext, a: SyscallArgs): number {
+  const path = argPath(ctx, a[0]);
+  if (typeof path === 'number') return path;
+  const p = resolveAt(ctx, AT_FDCWD, path, 0);
+  if (typeof p === 'number') return p;
+  if (!isDir(p.dentry.inode)) return -Errno.ENOTDIR;
+  const st = p.dentry.inode.stat();
+  if (typeof st === 'number') return st;
+  const perm = checkPermission(ctx.creds, st, MAY_EXEC);
+  if (perm < 0) return perm;
+  if (ctx.creds.euid !== 0) return -Errno.EPERM;
+  ctx.fs.root = p;
+  return 0;
+}
+
 /** Implements Linux syscall getdents64(2). */
 function sysGetdents64(ctx: SyscallContext, a: SyscallArgs): number {
   const f = ctx.files.getFile(argInt(a[0]));
@@ -69,5 +86,6 @@ export const dirSyscalls: ReadonlyArray<[number, SyscallEntry]> = [
   [79, { name: 'getcwd', handler: sysGetcwd, support: 'full' }],
   [80, { name: 'chdir', handler: sysChdir, support: 'full' }],
   [81, { name: 'fchdir', handler: sysFchdir, support: 'full' }],
+  [161, { name: 'chroot', handler: sysChroot, support: 'full' }],
   [217, { name: 'getdents64', handler: sysGetdents64, support: 'full' }],
 ];

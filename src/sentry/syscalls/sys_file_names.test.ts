@@ -52,6 +52,9 @@ const NR: Record<string, number> = {
   fadvise64: 221,
   sync: 162,
   syncfs: 306,
+  fallocate: 285,
+  chroot: 161,
+  getcwd: 79,
 };
 
 function sys(t: TestTask, name: string, ...args: Array<number | bigint>): number {
@@ -304,6 +307,34 @@ describe('chmod, chown, truncate, utimensat, fsync', () => {
     assert.equal(sys(t, 'utimensat', 99, 0, 0, 0), -Errno.EBADF);
     const u = makeTask(makeTree(), USER);
     assert.equal(sys(u, 'utimensat', AT_FDCWD, s(u, '/etc/passwd'), 0, 0), -Errno.EACCES);
+  });
+
+  it('fallocate grows files; other modes are not supported', () => {
+    const t = makeTask();
+    const fd = sys(t, 'open', s(t, '/etc/passwd'), O_RDWR);
+    assert.equal(sys(t, 'fallocate', fd, 0, 0, 100), 0);
+    assert.equal(field(statOf(t, '/etc/passwd'), 'size'), 100);
+    assert.equal(sys(t, 'fallocate', fd, 0, 0, 10), 0);
+    assert.equal(field(statOf(t, '/etc/passwd'), 'size'), 100);
+    assert.equal(sys(t, 'fallocate', fd, 1, 0, 1000), 0);
+    assert.equal(field(statOf(t, '/etc/passwd'), 'size'), 100);
+    assert.equal(sys(t, 'fallocate', fd, 3, 0, 10), -Errno.EOPNOTSUPP);
+    assert.equal(sys(t, 'fallocate', fd, 0, -1, 10), -Errno.EINVAL);
+    assert.equal(sys(t, 'fallocate', fd, 0, 0, 0), -Errno.EINVAL);
+    const ro = sys(t, 'open', s(t, '/etc/passwd'), O_RDONLY);
+    assert.equal(sys(t, 'fallocate', ro, 0, 0, 10), -Errno.EBADF);
+    assert.equal(sys(t, 'fallocate', 99, 0, 0, 10), -Errno.EBADF);
+  });
+
+  it('chroot changes the root for root only', () => {
+    const t = makeTask();
+    assert.equal(sys(t, 'chroot', s(t, '/etc')), 0);
+    assert.equal(field(statOf(t, '/passwd'), 'size'), 30);
+    assert.equal(field(statOf(t, '/../../passwd'), 'size'), 30);
+    assert.equal(sys(t, 'chroot', s(t, '/passwd')), -Errno.ENOTDIR);
+    const u = makeTask(makeTree(), USER);
+    assert.equal(sys(u, 'chroot', s(u, '/etc')), -Errno.EPERM);
+    assert.equal(sys(u, 'chroot', s(u, '/nope')), -Errno.ENOENT);
   });
 
   it('fsync, fdatasync, sync, syncfs, fadvise64', () => {
