@@ -17,6 +17,7 @@ import {
   MOAT,
   anyAlive,
   cleanupRoot,
+  fdTargets,
   moat,
   recordedProcesses,
   waitStatus,
@@ -233,11 +234,20 @@ describe('lifecycle', () => {
     assertEmptyRoot(root);
   });
 
-  it('delete of a created container kills its sandbox', () => {
+  it('delete of a created container kills its sandbox; no stray fd reaches it', () => {
     const root = newRoot();
     const bundle = newBundle({ args: ['true'] });
-    ok(moat(root, ['create', '-b', bundle, 'd1']), 'create');
+    const marker = path.join(bundle, 'stray-fd-marker');
+    const stray = fs.openSync(marker, 'w');
+    try {
+      ok(moat(root, ['create', '-b', bundle, 'd1'], { extraFd: stray }), 'create');
+    } finally {
+      fs.closeSync(stray);
+    }
     const refs = recordedProcesses(root, 'd1');
+    for (const r of refs) {
+      assert.ok(!fdTargets(r.pid).includes(marker), `pid ${r.pid} holds the caller's stray fd`);
+    }
     ok(moat(root, ['delete', 'd1']), 'delete');
     assert.equal(anyAlive(refs), false);
     assertEmptyRoot(root);

@@ -25,6 +25,16 @@ export interface MoatResult {
 export interface MoatOptions {
   cwd?: string;
   timeoutMs?: number;
+  /** An fd of ours to hand moat as its fd 100 (a caller's stray descriptor). */
+  extraFd?: number;
+}
+
+/** stdio for a child that also inherits `fd` as its fd 100 (low fds get reused by Node). */
+function strayStdio(out: number, err: number, fd: number): Array<'ignore' | number> {
+  const stdio: Array<'ignore' | number> = ['ignore', out, err];
+  while (stdio.length < 100) stdio.push('ignore');
+  stdio.push(fd);
+  return stdio;
 }
 
 /** Runs `moat --root <root> ...args` and waits for it. */
@@ -36,7 +46,7 @@ export function moat(root: string, args: string[], opts: MoatOptions = {}): Moat
   const err = fs.openSync(errPath, 'w');
   try {
     const r = spawnSync(process.execPath, [MOAT, '--root', root, ...args], {
-      stdio: ['ignore', out, err],
+      stdio: opts.extraFd === undefined ? ['ignore', out, err] : strayStdio(out, err, opts.extraFd),
       cwd: opts.cwd ?? REPO,
       timeout: opts.timeoutMs ?? 60_000,
     });
@@ -100,5 +110,20 @@ export async function waitStatus(
     else last = `error: ${r.stderr.trim()}`;
     if (want.includes(last) || Date.now() > deadline) return last;
     await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+/** The paths the open fds of a process point to ([] once it is gone). */
+export function fdTargets(pid: number): string[] {
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).map((f) => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/fd/${f}`);
+      } catch {
+        return '';
+      }
+    });
+  } catch {
+    return [];
   }
 }

@@ -17,6 +17,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
+import { markCloexecFrom } from '../host/proc.js';
 import { socketpair } from '../host/socket.js';
 import type { ProcessRef, SandboxRecord } from '../oci/state_types.js';
 import type { BootSpec } from './boot_spec.js';
@@ -157,6 +158,15 @@ async function killAll(refs: ProcessRef[]): Promise<void> {
   await waitGone(refs, 5000);
 }
 
+/** This process's open descriptors, from /proc/self/fd. */
+function openFds(): number[] {
+  try {
+    return fs.readdirSync('/proc/self/fd').map(Number).filter(Number.isInteger);
+  } catch {
+    return [];
+  }
+}
+
 interface Spawned {
   child: ChildProcess;
   ref: ProcessRef;
@@ -215,6 +225,11 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
   const bootPath = path.join(p.stateDir, 'boot.json');
   fs.writeFileSync(bootPath, JSON.stringify(p.boot, null, 2), { mode: 0o600 });
 
+  // Nothing the caller left open may reach the sandbox: only fds 0-2 and the ones handed over.
+  const r = markCloexecFrom(3, openFds);
+  if (r < 0) {
+    throw new SandboxError('SANDBOX_START_FAILED', `mark fds close-on-exec: errno ${-r}`);
+  }
   const pair = socketpair();
   if (typeof pair === 'number') {
     throw new SandboxError('SANDBOX_START_FAILED', `create gofer socketpair: errno ${-pair}`);
