@@ -188,18 +188,17 @@ function wrap(what: string, e: unknown): Error {
   return new SandboxError('SANDBOX_START_FAILED', `${what}: ${why(e)}`, { cause: e });
 }
 
-/** Reads a container's record and current status under its lock. */
-export async function readContainer(
+/**
+ * Reads a container's record and current status without taking its lock: state.json is
+ * replaced atomically, so a reader never sees half a record, and `state` does not wait for a
+ * `create` that is still booting its sandbox.
+ */
+export function readContainer(
   store: StateStore,
   id: string,
 ): Promise<{ record: ContainerRecord; status: ContainerStatus }> {
-  const lock = await store.lock(checkId(id));
-  try {
-    const record = store.read(id);
-    return { record, status: containerStatus(record) };
-  } finally {
-    lock.release();
-  }
+  const record = store.read(checkId(id));
+  return Promise.resolve({ record, status: containerStatus(record) });
 }
 
 /** Runs the created container's init process (runtime-spec "start"). */
