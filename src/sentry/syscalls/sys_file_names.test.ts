@@ -54,6 +54,9 @@ const NR: Record<string, number> = {
   syncfs: 306,
   fallocate: 285,
   chroot: 161,
+  mknod: 133,
+  mknodat: 259,
+  close: 3,
   getcwd: 79,
 };
 
@@ -162,6 +165,31 @@ describe('mkdir, rmdir, unlink', () => {
     assert.equal(sys(t, 'mkdir', s(t, '/tmp'), 0o700), -Errno.EEXIST);
     assert.equal(sys(t, 'unlink', s(t, '/etc/passwd')), -Errno.EROFS);
     assert.equal(sys(t, 'creat', s(t, '/tmp/x'), 0o600), -Errno.EROFS);
+  });
+});
+
+describe('mknod', () => {
+  it('makes regular files and FIFOs; FIFOs carry data between opens', () => {
+    const t = makeTask();
+    assert.equal(sys(t, 'mknod', s(t, '/tmp/reg'), 0o100640, 0), 0);
+    assert.equal(field(statOf(t, '/tmp/reg'), 'mode'), 0o100640);
+    assert.equal(sys(t, 'mknod', s(t, '/tmp/reg2'), 0o644, 0), 0);
+    assert.equal(field(statOf(t, '/tmp/reg2'), 'mode'), 0o100644);
+    assert.equal(sys(t, 'mknodat', AT_FDCWD, s(t, '/tmp/fifo'), 0o10666, 0), 0);
+    assert.equal(field(statOf(t, '/tmp/fifo'), 'mode'), 0o10644);
+    assert.equal(sys(t, 'mknod', s(t, '/tmp/fifo'), 0o10666, 0), -Errno.EEXIST);
+    assert.equal(sys(t, 'mknod', s(t, '/tmp/dev'), 0o20666, 0x103), -Errno.EPERM);
+    assert.equal(sys(t, 'mknod', s(t, '/tmp/dir'), 0o40755, 0), -Errno.EINVAL);
+    assert.equal(sys(t, 'open', s(t, '/tmp/fifo'), 0o1 | 0o4000), -Errno.ENXIO);
+    const r = sys(t, 'open', s(t, '/tmp/fifo'), O_RDONLY | 0o4000);
+    const w = sys(t, 'open', s(t, '/tmp/fifo'), 0o1);
+    assert.ok(r >= 0 && w >= 0);
+    assert.equal(sys(t, 'write', w, s(t, 'through'), 7), 7);
+    const buf = t.mem.alloc(16);
+    assert.equal(sys(t, 'read', r, buf, 16), 7);
+    assert.equal(Buffer.from(t.mem.read(buf, 7)).toString(), 'through');
+    assert.equal(sys(t, 'close', w), 0);
+    assert.equal(sys(t, 'read', r, buf, 16), 0);
   });
 });
 

@@ -1,6 +1,7 @@
-// The file system calls that change names: creat, mkdir, mkdirat, rmdir, unlink, unlinkat,
-// symlink, symlinkat, link, linkat, rename, renameat, renameat2. Each decodes its paths and
-// calls the vfs (vfs/path_ops.ts), which checks and orders errors like Linux. Never throws.
+// The file system calls that change names: creat, mkdir, mkdirat, mknod, mknodat, rmdir,
+// unlink, unlinkat, symlink, symlinkat, link, linkat, rename, renameat, renameat2. Each
+// decodes its paths and calls the vfs (vfs/path_ops.ts), which checks and orders errors like
+// Linux. Never throws.
 
 import { Errno } from '../../abi/linux/errno.js';
 import {
@@ -12,7 +13,7 @@ import {
   O_TRUNC,
   O_WRONLY,
 } from '../../abi/linux/file.js';
-import { linkAt, mkdirAt, renameAt, symlinkAt, unlinkAt } from '../vfs/path_ops.js';
+import { linkAt, mkdirAt, mknodAt, renameAt, symlinkAt, unlinkAt } from '../vfs/path_ops.js';
 import { argInt, argPath, argUint } from './sys_file_common.js';
 import { doOpen } from './sys_file_open.js';
 import type { SyscallArgs, SyscallContext, SyscallEntry } from './types.js';
@@ -48,6 +49,22 @@ function sysMkdir(ctx: SyscallContext, a: SyscallArgs): number {
 /** Implements Linux syscall mkdirat(2). */
 function sysMkdirat(ctx: SyscallContext, a: SyscallArgs): number {
   return withPath(ctx, a[1], (p) => mkdirAt(ctx, argInt(a[0]), p, argUint(a[2])));
+}
+
+/**
+ * Implements Linux syscall mknod(2).
+ * Differences from Linux: regular files and FIFOs only; device nodes and sockets answer EPERM.
+ */
+function sysMknod(ctx: SyscallContext, a: SyscallArgs): number {
+  return withPath(ctx, a[0], (p) => mknodAt(ctx, AT_FDCWD, p, argUint(a[1])));
+}
+
+/**
+ * Implements Linux syscall mknodat(2).
+ * Differences from Linux: regular files and FIFOs only; device nodes and sockets answer EPERM.
+ */
+function sysMknodat(ctx: SyscallContext, a: SyscallArgs): number {
+  return withPath(ctx, a[1], (p) => mknodAt(ctx, argInt(a[0]), p, argUint(a[2])));
 }
 
 /** Implements Linux syscall rmdir(2). */
@@ -123,7 +140,15 @@ export const nameSyscalls: ReadonlyArray<[number, SyscallEntry]> = [
   [86, { name: 'link', handler: sysLink, support: 'full' }],
   [87, { name: 'unlink', handler: sysUnlink, support: 'full' }],
   [88, { name: 'symlink', handler: sysSymlink, support: 'full' }],
+  [
+    133,
+    { name: 'mknod', handler: sysMknod, support: 'partial', note: 'no device or socket nodes' },
+  ],
   [258, { name: 'mkdirat', handler: sysMkdirat, support: 'full' }],
+  [
+    259,
+    { name: 'mknodat', handler: sysMknodat, support: 'partial', note: 'no device or socket nodes' },
+  ],
   [263, { name: 'unlinkat', handler: sysUnlinkat, support: 'full' }],
   [264, { name: 'renameat', handler: sysRenameat, support: 'full' }],
   [265, { name: 'linkat', handler: sysLinkat, support: 'partial', note: 'AT_EMPTY_PATH: ENOENT' }],

@@ -39,6 +39,8 @@ export interface Inode {
   create?(name: string, mode: number, creds: Credentials): Inode | number;
   mkdir?(name: string, mode: number, creds: Credentials): Inode | number;
   symlink?(name: string, target: string, creds: Credentials): Inode | number;
+  /** Directories: creates a FIFO `name` (mknod(2) with S_IFIFO). */
+  mkfifo?(name: string, mode: number, creds: Credentials): Inode | number;
   /** Regular files: sets the size (O_TRUNC, truncate(2)). */
   truncate?(size: number): number;
   /** Directories: removes the non-directory `name`. */

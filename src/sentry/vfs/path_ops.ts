@@ -1,10 +1,19 @@
-// The vfs's name-changing operations, with Linux's checks and their order: mkdir, symlink,
-// link, unlink, rmdir and rename over (dirfd, path) pairs. Resolves parents, checks write and
+// The vfs's name-changing operations, with Linux's checks and their order: mkdir, mknod,
+// symlink, link, unlink, rmdir and rename over (dirfd, path) pairs. Resolves parents, checks write and
 // search permission on them, the sticky bit, read-only mounts, mount points (EBUSY) and
 // cross-mount moves (EXDEV); the file system then does the change. Never throws.
 
 import { Errno } from '../../abi/linux/errno.js';
-import { S_ISVTX, type Stat } from '../../abi/linux/file.js';
+import {
+  S_IFBLK,
+  S_IFCHR,
+  S_IFIFO,
+  S_IFMT,
+  S_IFREG,
+  S_IFSOCK,
+  S_ISVTX,
+  type Stat,
+} from '../../abi/linux/file.js';
 import type { Inode } from './inode.js';
 import type { VfsPath } from './mount.js';
 import { MAY_EXEC, MAY_WRITE, checkPermission } from './permissions.js';
@@ -81,6 +90,43 @@ export function mkdirAt(ctx: ResolveContext, dirfd: number, path: string, mode: 
   const dir = parent.dentry.inode;
   if (dir.mkdir === undefined) return -Errno.EPERM;
   const made = dir.mkdir(name, mode & ~ctx.fs.umask & 0o1777, ctx.creds);
+  return typeof made === 'number' ? made : 0;
+}
+
+/**
+ * mknodat(2). Differences from Linux: device nodes (S_IFCHR, S_IFBLK) and sockets answer
+ * EPERM even for root.
+ */
+export function mknodAt(ctx: ResolveContext, dirfd: number, path: string, mode: number): number {
+  let type = mode & S_IFMT;
+  if (type === 0) type = S_IFREG;
+  if (
+    type !== S_IFREG &&
+    type !== S_IFIFO &&
+    type !== S_IFCHR &&
+    type !== S_IFBLK &&
+    type !== S_IFSOCK
+  ) {
+    return -Errno.EINVAL;
+  }
+  const pn = parentAt(ctx, dirfd, path);
+  if (typeof pn === 'number') return pn;
+  const { parent, name } = pn;
+  if (name === '.' || name === '..') return -Errno.EEXIST;
+  const found = lookupChild(ctx, parent, name);
+  if (typeof found !== 'number') return -Errno.EEXIST;
+  if (found !== -Errno.ENOENT) return found;
+  if (parent.mount.readOnly) return -Errno.EROFS;
+  const r = mayChangeDir(ctx, parent);
+  if (r < 0) return r;
+  const dir = parent.dentry.inode;
+  const perm = mode & ~ctx.fs.umask & 0o7777;
+  let made: Inode | number;
+  if (type === S_IFREG)
+    made = dir.create === undefined ? -Errno.EPERM : dir.create(name, S_IFREG | perm, ctx.creds);
+  else if (type === S_IFIFO)
+    made = dir.mkfifo === undefined ? -Errno.EPERM : dir.mkfifo(name, perm, ctx.creds);
+  else made = -Errno.EPERM;
   return typeof made === 'number' ? made : 0;
 }
 

@@ -114,9 +114,12 @@ export class Pipe {
   private chunks: Uint8Array[] = [];
   private head = 0;
   size = 0;
-  readers = 1;
-  writers = 1;
   private readonly waiters = new Set<() => void>();
+
+  constructor(
+    public readers = 1,
+    public writers = 1,
+  ) {}
 
   get space(): number {
     return PIPE_CAPACITY - this.size;
@@ -175,7 +178,8 @@ export class Pipe {
   }
 }
 
-function readEnd(p: Pipe): FileImpl {
+/** The read end of `p` (the caller counted the reader). */
+export function readEnd(p: Pipe): FileImpl {
   return {
     seekable: false,
     read: (dst) => p.read(dst),
@@ -187,7 +191,8 @@ function readEnd(p: Pipe): FileImpl {
   };
 }
 
-function writeEnd(p: Pipe): FileImpl {
+/** The write end of `p` (the caller counted the writer). */
+export function writeEnd(p: Pipe): FileImpl {
   return {
     seekable: false,
     read: () => -Errno.EBADF,
@@ -195,6 +200,24 @@ function writeEnd(p: Pipe): FileImpl {
     readiness: () => (p.readers === 0 ? POLLERR : p.space > 0 ? POLLOUT | POLLWRNORM : 0),
     subscribe: (cb) => p.subscribe(cb),
     release: () => p.closeWriter(),
+  };
+}
+
+/** Both ends at once (a FIFO opened O_RDWR; the caller counted a reader and a writer). */
+export function bothEnds(p: Pipe): FileImpl {
+  const r = readEnd(p);
+  const w = writeEnd(p);
+  return {
+    seekable: false,
+    read: (dst) => p.read(dst),
+    write: (src) => p.write(src),
+    readable: () => p.size,
+    readiness: () => (r.readiness?.() ?? 0) | (w.readiness?.() ?? 0),
+    subscribe: (cb) => p.subscribe(cb),
+    release: () => {
+      p.closeReader();
+      p.closeWriter();
+    },
   };
 }
 

@@ -7,10 +7,13 @@ import { Errno } from '../../../abi/linux/errno.js';
 import {
   DT_DIR,
   O_ACCMODE,
+  O_NONBLOCK,
   O_RDONLY,
   O_TRUNC,
+  O_WRONLY,
   S_IFCHR,
   S_IFDIR,
+  S_IFIFO,
   S_IFLNK,
   S_IFMT,
   S_IFREG,
@@ -21,6 +24,7 @@ import {
 } from '../../../abi/linux/file.js';
 import type { Credentials } from '../../syscalls/types.js';
 import { allocAnonDev } from '../../vfs/dev_numbers.js';
+import { Pipe, bothEnds, readEnd, writeEnd } from '../pipe/pipe.js';
 import type { DirEntry, FileImpl, Filesystem, Inode, SetAttr } from '../../vfs/inode.js';
 
 /** The largest tmpfs file we hold (1 GiB): writes beyond answer EFBIG. */
@@ -235,6 +239,31 @@ export class TmpfsSymlink extends TmpfsInode {
   }
 }
 
+/**
+ * A named pipe. Difference from Linux: opening never waits for the other end (a read end
+ * opened first reads end-of-file until a writer comes); O_WRONLY|O_NONBLOCK with no reader
+ * answers ENXIO as in Linux.
+ */
+export class TmpfsFifo extends TmpfsInode {
+  private readonly pipe = new Pipe(0, 0);
+
+  open(flags: number): FileImpl | number {
+    const acc = flags & O_ACCMODE;
+    if (acc === O_RDONLY) {
+      this.pipe.readers++;
+      return readEnd(this.pipe);
+    }
+    if (acc === O_WRONLY) {
+      if ((flags & O_NONBLOCK) !== 0 && this.pipe.readers === 0) return -Errno.ENXIO;
+      this.pipe.writers++;
+      return writeEnd(this.pipe);
+    }
+    this.pipe.readers++;
+    this.pipe.writers++;
+    return bothEnds(this.pipe);
+  }
+}
+
 /** Makes the open file of a device node. */
 export type DeviceOpener = (flags: number) => FileImpl | number;
 
@@ -295,6 +324,13 @@ export class TmpfsDir extends TmpfsInode {
 
   symlink(name: string, target: string, creds: Credentials): Inode | number {
     return this.add(name, new TmpfsSymlink(this.fs, target, creds.euid, creds.egid));
+  }
+
+  mkfifo(name: string, mode: number, creds: Credentials): Inode | number {
+    return this.add(
+      name,
+      new TmpfsFifo(this.fs, S_IFIFO | (mode & 0o7777), creds.euid, creds.egid),
+    );
   }
 
   /** Adds a character device node whose opens call `opener`. */
