@@ -56,6 +56,12 @@ describe('StateStore', () => {
     assert.throws(() => store.read('c1'), code('CONTAINER_NOT_FOUND'));
   });
 
+  it('reports a state root that is not a directory as an I/O error', () => {
+    const file = path.join(tmp, 'a-file');
+    fs.writeFileSync(file, '');
+    assert.throws(() => new StateStore(file).reserve('x'), code('STATE_IO'));
+  });
+
   it('refuses a second container with the same id', () => {
     const store = new StateStore(path.join(tmp, 'r2'));
     store.reserve('dup');

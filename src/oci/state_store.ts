@@ -53,6 +53,11 @@ export class StateStore {
     const dir = this.dir(id);
     try {
       fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+      if (!fs.statSync(this.root).isDirectory()) throw new Error('not a directory');
+    } catch (e) {
+      throw new OciError('STATE_IO', `create state root "${this.root}": ${why(e)}`, { cause: e });
+    }
+    try {
       fs.mkdirSync(dir, { mode: 0o700 });
     } catch (e) {
       if (sysCode(e) === 'EEXIST') {
