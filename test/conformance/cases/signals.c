@@ -74,6 +74,8 @@ int main(void) {
     printf("read_unmapped_page: signo=%d code=%s addr_exact=%d\n", (int)got_signo,
            got_code == SEGV_MAPERR ? "SEGV_MAPERR" : "other", got_addr == ro + 5);
   }
+  /* A later, unexpected fault must kill the program, not jump back to a stale sigsetjmp. */
+  signal(SIGSEGV, SIG_DFL);
   unsigned long m = 0;
   syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &m, 8);
   printf("mask_restored_after_siglongjmp: %#lx\n", m);
@@ -120,6 +122,8 @@ int main(void) {
 
   /* sigaltstack: the handler runs on it when SA_ONSTACK is set. */
   static char alt[65536];
+  stack_t tiny = {.ss_sp = alt, .ss_size = 100, .ss_flags = 0};
+  CHECK_RET("sigaltstack_too_small", syscall(SYS_sigaltstack, &tiny, NULL));
   stack_t ss = {.ss_sp = alt, .ss_size = sizeof alt, .ss_flags = 0};
   CHECK_RET("sigaltstack_set", syscall(SYS_sigaltstack, &ss, NULL));
   stack_t old;
@@ -127,8 +131,6 @@ int main(void) {
   CHECK_RET("sigaltstack_query", syscall(SYS_sigaltstack, NULL, &old));
   printf("sigaltstack_values: sp_ok=%d size=%zu flags=%d\n", old.ss_sp == alt, old.ss_size,
          old.ss_flags);
-  stack_t tiny = {.ss_sp = alt, .ss_size = 100, .ss_flags = 0};
-  CHECK_RET("sigaltstack_too_small", syscall(SYS_sigaltstack, &tiny, NULL));
   CHECK_RET("install_onstack", install(SIGUSR1, count_handler, SA_ONSTACK, 0));
   on_altstack = 0;
   syscall(SYS_kill, syscall(SYS_getpid), SIGUSR1);
