@@ -301,9 +301,23 @@ export class TmpfsDir extends TmpfsInode {
     return this.children.get(name) ?? -Errno.ENOENT;
   }
 
+  /** Each name's position in listings: increasing with insertion, never reused. */
+  private readonly cookies = new Map<string, number>();
+  private nextCookie = 2;
+
+  private put(name: string, child: TmpfsInode): void {
+    this.children.set(name, child);
+    this.cookies.set(name, this.nextCookie++);
+  }
+
+  private drop(name: string): void {
+    this.children.delete(name);
+    this.cookies.delete(name);
+  }
+
   private add(name: string, child: TmpfsInode): TmpfsInode | number {
     if (this.children.has(name)) return -Errno.EEXIST;
-    this.children.set(name, child);
+    this.put(name, child);
     this.touch();
     return child;
   }
@@ -345,7 +359,7 @@ export class TmpfsDir extends TmpfsInode {
     if (c instanceof TmpfsDir) return -Errno.EISDIR;
     c.nlink--;
     c.ctime = now();
-    this.children.delete(name);
+    this.drop(name);
     this.touch();
     return 0;
   }
@@ -356,7 +370,7 @@ export class TmpfsDir extends TmpfsInode {
     if (c === undefined) return -Errno.ENOENT;
     if (!(c instanceof TmpfsDir)) return -Errno.ENOTDIR;
     if (c.children.size > 0) return -Errno.ENOTEMPTY;
-    this.children.delete(name);
+    this.drop(name);
     this.nlink--;
     c.nlink = 0;
     c.parent = null;
@@ -374,8 +388,8 @@ export class TmpfsDir extends TmpfsInode {
       const r = victim instanceof TmpfsDir ? newDir.rmdir(newName) : newDir.unlink(newName);
       if (r < 0) return r;
     }
-    this.children.delete(oldName);
-    newDir.children.set(newName, c);
+    this.drop(oldName);
+    newDir.put(newName, c);
     if (c instanceof TmpfsDir) {
       c.parent = newDir;
       this.nlink--;
@@ -412,15 +426,17 @@ export class TmpfsDir extends TmpfsInode {
     };
   }
 
-  /** Position 0 is ".", 1 is "..", then the children in creation order. */
+  /**
+   * Position 0 is ".", 1 is "..", then each child at its cookie, in insertion order, so that
+   * removing entries while listing (rm -r) skips nothing.
+   */
   private entries(pos: number): DirEntry[] {
     const out: DirEntry[] = [];
     if (pos <= 0) out.push({ ino: this.ino, type: DT_DIR, name: '.', next: 1 });
     if (pos <= 1) out.push({ ino: (this.parent ?? this).ino, type: DT_DIR, name: '..', next: 2 });
-    let i = 2;
     for (const [name, c] of this.children) {
-      if (i >= pos) out.push({ ino: c.ino, type: dtFromMode(c.mode), name, next: i + 1 });
-      i++;
+      const cookie = this.cookies.get(name) ?? 0;
+      if (cookie >= pos) out.push({ ino: c.ino, type: dtFromMode(c.mode), name, next: cookie + 1 });
     }
     return out;
   }
