@@ -61,6 +61,8 @@ const dataDir = path.join(work, 'data');
 const sources = listCaseSources();
 const gccMissing = haveProgram('gcc') ? null : 'gcc is not installed';
 const withRunsc = process.env['MOAT_CONFORMANCE_RUNSC'] === '1';
+/** Stops a hung run (a case takes well under a second natively); never a measurement. */
+const RUN_TIMEOUT_MS = 60_000;
 const TARGETS = ['moat-do', 'moat-run', 'runc-run', 'runsc-run', 'runsc-do'] as const;
 type Target = (typeof TARGETS)[number];
 const targetEnv = process.env['MOAT_CONFORMANCE_TARGET'] ?? 'moat-do';
@@ -167,12 +169,12 @@ function runCase(t: test.TestContext, src: CaseSource, variant: Variant): void {
   }
   const c: CompiledCase = compileOne(src, variant, binDir);
   const argv = [c.binary, dataDir];
-  const native = runNative(argv, { input: src.stdin });
+  const native = runNative(argv, { input: src.stdin, timeoutMs: RUN_TIMEOUT_MS });
   const broken = nativeProblem(native, src.expectExit, src.expectSignal);
   assert.equal(broken, null, `broken test: ${c.id} fails natively: ${broken ?? ''}`);
 
   if (withRunsc && runtimeUnavailable('runsc') === null) {
-    const ref = runRunscDo(argv, { input: src.stdin });
+    const ref = runRunscDo(argv, { input: src.stdin, timeoutMs: RUN_TIMEOUT_MS });
     for (const m of compareRuns(native, ref))
       t.diagnostic(`runsc differs: ${formatMismatch(m, 'runsc')}`);
   }
@@ -182,7 +184,7 @@ function runCase(t: test.TestContext, src: CaseSource, variant: Variant): void {
     t.skip(`${target} cannot run: ${why}`);
     return;
   }
-  const other = runTarget(c, { input: src.stdin });
+  const other = runTarget(c, { input: src.stdin, timeoutMs: RUN_TIMEOUT_MS });
   if (parseChecks(other.stdout).size === 0) {
     assert.fail(`${c.id}: printed no checks under ${target} (${describeResult(other)})`);
   }
@@ -233,7 +235,7 @@ describe('moat only', () => {
     const c = compileOne(readCaseSource(path.join(MOAT_ONLY_DIR, 'pid_one.c')), 'static', binDir);
     const why = moatUnavailable();
     if (why !== null) return t.skip(`moat cannot run: ${why}`);
-    const r = runMoatDo([c.binary]);
+    const r = runMoatDo([c.binary], { timeoutMs: RUN_TIMEOUT_MS });
     assert.equal(r.status, 0, describeResult(r));
     const lines = parseChecks(r.stdout);
     assert.equal(lines.get('getpid'), 'ret=1 errno=0', r.stdout);
@@ -251,7 +253,7 @@ describe('moat only', () => {
     fs.mkdirSync(nativeDir);
     fs.writeFileSync(path.join(nativeDir, 'keep'), 'keep\n');
     const before0 = snapshot(nativeDir);
-    const native = runNative([c.binary, nativeDir]);
+    const native = runNative([c.binary, nativeDir], { timeoutMs: RUN_TIMEOUT_MS });
     assert.equal(native.status, 0, describeResult(native));
     assert.notDeepEqual(snapshot(nativeDir), before0, 'natively the program changed nothing');
 
@@ -261,7 +263,7 @@ describe('moat only', () => {
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'keep'), 'keep\n');
     const before1 = snapshot(dir);
-    const r = runMoatDo([c.binary, dir]);
+    const r = runMoatDo([c.binary, dir], { timeoutMs: RUN_TIMEOUT_MS });
     t.diagnostic(`moat do printed:\n${r.stdout}`);
     assert.deepEqual(snapshot(dir), before1, `the host directory changed (${describeResult(r)})`);
     assert.equal(r.status, 0, describeResult(r));

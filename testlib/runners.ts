@@ -6,8 +6,9 @@
 // It must never kill anything it did not start: timeouts kill only the child it spawned
 // (spawnSync's own kill), and containers are cleaned up by id with `<runtime> delete
 // --force <id>` in the state root this module created. Every state root is a fresh
-// temporary directory, removed afterwards. Output is always captured through pipes: runsc
-// writes a container's output at offset 0 of a regular-file stdout, a pipe has no offset.
+// temporary directory, removed afterwards. Output is always captured through pipes (Node
+// hands a child Unix socket pairs, which behave as pipes here): runsc writes a container's
+// output at offset 0 of a regular-file stdout, and a pipe or a socket has no offset.
 // Lives outside test/ so that the test runner does not run it as a test.
 
 import * as fs from 'node:fs';
