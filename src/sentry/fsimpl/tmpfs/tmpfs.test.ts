@@ -36,7 +36,7 @@ describe('tmpfs', () => {
       const n: number = f.getdents(buf);
       assert.ok(n >= 0);
       if (n === 0) break;
-      for (const name of names(buf, n) as string[]) {
+      for (const name of names(buf, n)) {
         seen.push(name);
         if (name !== '.' && name !== '..') assert.equal(d.unlink(name), 0);
       }
