@@ -62,6 +62,17 @@ int main(int argc, char **argv) {
   check_true("fstat_hello_nlink", st.st_nlink == 1, "st_nlink is not 1");
   check_true("fstat_hello_blksize", st.st_blksize > 0, "st_blksize is 0");
   CHECK_RET("write_readonly_fd", syscall(SYS_write, fd, "x", 1));
+  /* readv scatters in order; preadv reads at an offset. */
+  char v1[6], v2[20];
+  memset(v1, 0, sizeof v1);
+  memset(v2, 0, sizeof v2);
+  struct iovec { void *base; size_t len; } iov[2] = {{v1, 5}, {v2, 19}};
+  CHECK_RET("lseek_rewind", syscall(SYS_lseek, fd, 0L, SEEK_SET));
+  CHECK_RET("readv_two", syscall(SYS_readv, fd, iov, 2));
+  check_true("readv_two_content", strcmp(v1, "hello") == 0 && strcmp(v2, ", conformance\n") == 0,
+             "wrong bytes");
+  CHECK_RET("readv_zero_iovecs", syscall(SYS_readv, fd, iov, 0));
+  CHECK_RET("readv_bad_count", syscall(SYS_readv, fd, iov, -1));
   CHECK_RET("close_hello", syscall(SYS_close, fd));
   CHECK_RET("close_again", syscall(SYS_close, fd));
   CHECK_RET("read_closed", syscall(SYS_read, fd, buf, 1));

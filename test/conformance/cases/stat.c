@@ -107,5 +107,37 @@ int main(int argc, char **argv) {
   check_true("root_dotdot_is_root", a.st_ino == b.st_ino && a.st_dev == b.st_dev,
              "/.. is not /");
   check_true("stat_dir_nlink", a.st_nlink >= 2, "a directory has fewer than 2 links");
+
+  /* statx: the basic fields agree with newfstatat. */
+  struct statx sx;
+  memset(&sx, 0, sizeof sx);
+  CHECK_RET("statx_hello", syscall(SYS_statx, AT_FDCWD, in_data(d, "hello.txt"), 0, STATX_BASIC_STATS, &sx));
+  check_true("statx_hello_basic_mask", (sx.stx_mask & STATX_BASIC_STATS) == STATX_BASIC_STATS,
+             "not every basic field was filled");
+  printf("statx_hello_fields: type=%s perm=%04o size=%llu nlink=%u\n", type_name(sx.stx_mode),
+         (unsigned)(sx.stx_mode & 07777), (unsigned long long)sx.stx_size, sx.stx_nlink);
+  memset(&h, 0, sizeof h);
+  syscall(SYS_newfstatat, AT_FDCWD, in_data(d, "hello.txt"), &h, 0);
+  check_true("statx_ino_matches_stat", sx.stx_ino == h.st_ino, "stx_ino != st_ino");
+  memset(&sx, 0, sizeof sx);
+  CHECK_RET("statx_lnk_nofollow",
+            syscall(SYS_statx, AT_FDCWD, in_data(d, "link"), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx));
+  printf("statx_lnk_fields: type=%s size=%llu\n", type_name(sx.stx_mode), (unsigned long long)sx.stx_size);
+  CHECK_RET("statx_empty_path_fd", syscall(SYS_statx, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx));
+  printf("statx_empty_path_fd_size: %llu\n", (unsigned long long)sx.stx_size);
+  CHECK_RET("statx_missing", syscall(SYS_statx, AT_FDCWD, in_data(d, "missing"), 0, STATX_BASIC_STATS, &sx));
+  CHECK_RET("statx_bad_flags", syscall(SYS_statx, AT_FDCWD, in_data(d, "hello.txt"), 0x40000000, STATX_BASIC_STATS, &sx));
+  CHECK_RET("statx_reserved_mask", syscall(SYS_statx, AT_FDCWD, in_data(d, "hello.txt"), 0, 0x80000000U, &sx));
+  CHECK_RET("statx_bad_buffer", syscall(SYS_statx, AT_FDCWD, in_data(d, "hello.txt"), 0, STATX_BASIC_STATS, BAD_PTR));
+
+  /* access / faccessat: existence and, as the harness runs as root, read access. */
+  CHECK_RET("access_hello_f_ok", syscall(SYS_access, in_data(d, "hello.txt"), F_OK));
+  CHECK_RET("access_hello_r_ok", syscall(SYS_access, in_data(d, "hello.txt"), R_OK));
+  CHECK_RET("access_missing", syscall(SYS_access, in_data(d, "missing"), F_OK));
+  CHECK_RET("access_dangling", syscall(SYS_access, in_data(d, "dangling"), F_OK));
+  CHECK_RET("access_bad_mode", syscall(SYS_access, in_data(d, "hello.txt"), 0x100));
+  CHECK_RET("faccessat_relative", syscall(SYS_faccessat, dfd, "dir/a", F_OK));
+  CHECK_RET("faccessat_x_ok_on_plain_file", syscall(SYS_faccessat, dfd, "hello.txt", X_OK));
+  CHECK_RET("faccessat_x_ok_on_dir", syscall(SYS_faccessat, dfd, "dir", X_OK));
   return check_end();
 }
