@@ -91,7 +91,12 @@ export function runNative(argv: readonly string[], opts: RunOptions = {}): RunRe
 }
 
 /** Runs argv in a sandbox over the host's root file system: `moat do -- argv`. */
-export function runMoatDo(argv: readonly string[], opts: RunOptions = {}): RunResult {
+export function runMoatDo(
+  argv: readonly string[],
+  opts: RunOptions = {},
+  /** Global flags before `do`, e.g. ['--log', file]. */
+  globals: readonly string[] = [],
+): RunResult {
   // `moat do` keeps its state root under os.tmpdir(): pointing TMPDIR at a directory of our
   // own lets us find the sandbox it left behind if it was killed or failed, and delete it
   // by id. moat do passes only PATH, HOME, TERM and LANG to the program, so TMPDIR does
@@ -99,7 +104,8 @@ export function runMoatDo(argv: readonly string[], opts: RunOptions = {}): RunRe
   const tmp = fs.mkdtempSync(path.join('/tmp', 'moat-do-tmp-'));
   try {
     const env = { ...(opts.env ?? process.env), TMPDIR: tmp };
-    const r = spawnCaptured('moat-do', process.execPath, [MOAT_BIN, 'do', '--', ...argv], {
+    const args = [MOAT_BIN, ...globals, 'do', '--', ...argv];
+    const r = spawnCaptured('moat-do', process.execPath, args, {
       ...opts,
       env,
     });
