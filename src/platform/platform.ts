@@ -54,6 +54,9 @@ export interface AddressSpace {
   protect(addr: bigint, len: number, prot: number): number;
   /** Runs the application with `regs` until the next trap; `regs` is updated in place. */
   switchTo(regs: Registers): Trap;
+  /** The floating-point state (the 512-byte fxsave image), for signal frames. */
+  getFpState(): Uint8Array | number;
+  setFpState(state: Uint8Array): number;
   /** The registers a fresh thread starts from (segment selectors, flags). */
   initialRegisters(): Registers;
   /** Kills the host side; the address space is unusable afterwards. */

@@ -49,7 +49,7 @@ import { makeLogger } from './logger.js';
 import { MemoryFile } from './mm/memory_file.js';
 import { MemoryManager } from './mm/memory_manager.js';
 import { sentryFilter } from './seccomp_filter.js';
-import { sendSignal } from './syscalls/sys_signal.js';
+import { SI_USER, sendSignal } from './kernel/signals.js';
 import { buildSyscallTable } from './syscalls/table.js';
 import type { Credentials } from './syscalls/types.js';
 import { FdTable } from './vfs/fd_table.js';
@@ -95,6 +95,41 @@ function readHostHwcaps(): [bigint, bigint] {
   } catch {
     return [0n, 0n];
   }
+}
+
+/** The limits the Sentry itself was started with: the defaults config.json overrides. */
+function readHostRlimits(): Map<number, Rlimit> {
+  const out = new Map<number, Rlimit>();
+  const names: Record<string, number> = {
+    'Max cpu time': 0,
+    'Max file size': 1,
+    'Max data size': 2,
+    'Max stack size': 3,
+    'Max core file size': 4,
+    'Max resident set': 5,
+    'Max processes': 6,
+    'Max open files': 7,
+    'Max locked memory': 8,
+    'Max address space': 9,
+    'Max file locks': 10,
+    'Max pending signals': 11,
+    'Max msgqueue size': 12,
+    'Max nice priority': 13,
+    'Max realtime priority': 14,
+    'Max realtime timeout': 15,
+  };
+  const parse = (v: string): bigint => (v === 'unlimited' ? 0xffffffffffffffffn : BigInt(v));
+  try {
+    for (const line of fs.readFileSync('/proc/self/limits', 'utf8').split('\n').slice(1)) {
+      const m = /^(.+?)\s{2,}(\S+)\s+(\S+)/.exec(line);
+      const n = m?.[1] === undefined ? undefined : names[m[1]];
+      if (m === null || n === undefined) continue;
+      out.set(n, { cur: parse(m[2] ?? '0'), max: parse(m[3] ?? '0') });
+    }
+  } catch {
+    /* no /proc: Linux's compiled-in defaults apply */
+  }
+  return out;
 }
 
 async function startControl(socketPath: string, shared: Int32Array): Promise<Worker> {
@@ -191,6 +226,7 @@ export async function boot(spec: BootSpec): Promise<number> {
     if (typeof p === 'string') throw new BootError(p);
     plat = p;
     const [hwcap, hwcap2] = readHostHwcaps();
+    const hostRlimits = readHostRlimits();
 
     // 2. Confinement.
     confineFilesystem();
@@ -216,7 +252,7 @@ export async function boot(spec: BootSpec): Promise<number> {
       sgid: spec.gid,
       groups: [...spec.additionalGids],
     };
-    const rlimits = new Map<number, Rlimit>([[3, { cur: 8n << 20n, max: 0xffffffffffffffffn }]]);
+    const rlimits = hostRlimits;
     for (const r of spec.rlimits ?? []) {
       const n = RLIMIT_NAMES[r.type];
       if (n !== undefined) rlimits.set(n, { cur: BigInt(r.soft), max: BigInt(r.hard) });
@@ -317,7 +353,8 @@ export async function boot(spec: BootSpec): Promise<number> {
     const table = buildSyscallTable();
     Atomics.store(ctl, CTL.stubPid, as.hostPid);
     const applyPending = (t: Task): void => {
-      for (const sig of takePendingSignals(ctl)) sendSignal(t, sig);
+      for (const sig of takePendingSignals(ctl))
+        sendSignal(t, { signo: sig, code: SI_USER, pid: 0, uid: 0 });
     };
     applyPending(task);
     const profile = spec.debug === true ? new Map<number, [number, bigint]>() : undefined;

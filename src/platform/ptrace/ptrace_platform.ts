@@ -16,6 +16,8 @@ import { mapCodeAt, nativeFunction, viewOf } from '../../host/memory.js';
 import {
   PTRACE_CONT,
   PTRACE_GETEVENTMSG,
+  PTRACE_GETFPREGS,
+  PTRACE_SETFPREGS,
   PTRACE_GETREGS,
   PTRACE_GETSIGINFO,
   PTRACE_GET_RSEQ_CONFIGURATION,
@@ -331,6 +333,20 @@ class PtraceAddressSpace implements AddressSpace {
 
   initialRegisters(): Registers {
     return this.stub.initialRegisters();
+  }
+
+  getFpState(): Uint8Array | number {
+    const b = new Uint8Array(512);
+    const r = ptraceBuf(PTRACE_GETFPREGS, this.stub.pid, 0n, b);
+    return r < 0 ? r : b;
+  }
+
+  setFpState(state: Uint8Array): number {
+    if (state.length !== 512) return -Errno.EINVAL;
+    // The MXCSR reserved bits must stay clear, or the kernel refuses the image.
+    const mxcsr = new DataView(state.buffer, state.byteOffset).getUint32(24, true);
+    if ((mxcsr & 0xffff0000) !== 0) return -Errno.EINVAL;
+    return ptraceBuf(PTRACE_SETFPREGS, this.stub.pid, 0n, state);
   }
 
   switchTo(regs: Registers): Trap {

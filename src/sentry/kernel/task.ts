@@ -11,6 +11,7 @@ import type { Credentials, SyscallContext } from '../syscalls/types.js';
 import type { FdTable } from '../vfs/fd_table.js';
 import type { FsContext } from '../vfs/fs_context.js';
 import type { Kernel } from './kernel.js';
+import type { AltStack, SigInfo } from './signals.js';
 
 /** rt_sigaction's struct sigaction, as the application gave it (x86-64 layout). */
 export interface SigAction {
@@ -37,6 +38,12 @@ export class Task implements SyscallContext {
   exit: ExitState = { kind: 'running' };
   sigmask = 0n;
   readonly sigactions = new Map<number, SigAction>();
+  /** Pending signals as bits (bit n-1 for signal n), and the siginfo of each. */
+  pendingSignals = 0n;
+  readonly pendingInfo = new Map<number, SigInfo>();
+  altStack: AltStack = { sp: 0n, size: 0n, flags: 2 /* SS_DISABLE */ };
+  /** rt_sigsuspend's caller mask, restored once the signal that ended it is delivered. */
+  savedMaskAfterSuspend: bigint | undefined;
   clearChildTid = 0n;
   robustList = 0n;
   comm: string;

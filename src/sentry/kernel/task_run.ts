@@ -8,11 +8,13 @@
 import { Errno } from '../../abi/linux/errno.js';
 import { Reg } from '../../platform/platform.js';
 import type { SyscallArgs, SyscallEntry } from '../syscalls/types.js';
+import { deliverPending, forceFault } from './signals.js';
 import type { ExitState, Task } from './task.js';
 
 export type SyscallTable = ReadonlyMap<number, SyscallEntry<Task>>;
 
 const SIGKILL = 9;
+const SYS_rt_sigreturn = 15;
 /** Host signal used by the control plane to interrupt a running stub ("kick"). */
 export const KICK_SIGNAL = 10; // SIGUSR1
 const SI_USER = 0;
@@ -45,6 +47,10 @@ export function runTask(t: Task, table: SyscallTable, hooks: RunHooks): ExitStat
   const as = t.mm.as;
   const regs = t.regs;
   while (t.exit.kind === 'running') {
+    if ((t.pendingSignals & ~t.sigmask) !== 0n) {
+      deliverPending(t);
+      if (t.exit.kind !== 'running') break;
+    }
     const trap = as.switchTo(regs);
     switch (trap.kind) {
       case 'syscall': {
@@ -68,7 +74,8 @@ export function runTask(t: Task, table: SyscallTable, hooks: RunHooks): ExitStat
           e[1] += process.hrtime.bigint() - t0;
           hooks.profile.set(nr, e);
         }
-        regs[Reg.rax] = BigInt.asUintN(64, r);
+        // rt_sigreturn restored every register itself, rax included.
+        if (nr !== SYS_rt_sigreturn) regs[Reg.rax] = BigInt.asUintN(64, r);
         if (t.kernel.hasPendingSignals()) hooks.onKick(t);
         break;
       }
@@ -77,11 +84,11 @@ export function runTask(t: Task, table: SyscallTable, hooks: RunHooks): ExitStat
           hooks.onKick(t);
           break;
         }
-        // A synchronous fault: without handler delivery, the default action ends the task.
-        t.exit = { kind: 'killed', signo: trap.signo, core: true };
+        // A synchronous fault: to its handler, or the task dies with it.
         t.kernel.log.debug(
           `task ${t.tid}: signal ${trap.signo} code ${trap.code} addr 0x${trap.addr.toString(16)}`,
         );
+        forceFault(t, { signo: trap.signo, code: trap.code, addr: trap.addr });
         break;
       case 'dead':
         t.exit = { kind: 'killed', signo: SIGKILL, core: false };

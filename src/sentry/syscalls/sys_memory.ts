@@ -55,7 +55,8 @@ function mmap(t: Task, a: readonly bigint[]): bigint | number {
   const file = t.files.get(fd);
   if (file === undefined) return -Errno.EBADF;
   if (!file.readable) return -Errno.EACCES;
-  if (type !== MAP_PRIVATE && (prot & PROT_WRITE) !== 0) return -Errno.ENODEV;
+  if (type !== MAP_PRIVATE && (prot & PROT_WRITE) !== 0)
+    return file.writable ? -Errno.ENODEV : -Errno.EACCES;
   const fileOff = Number(offset);
   const fill = (start: bigint): number => {
     const len = Number(((length + PAGE_N - 1n) / PAGE_N) * PAGE_N);

@@ -1,11 +1,23 @@
-// Signals, as far as the walking skeleton goes: dispositions and masks are recorded exactly
-// (rt_sigaction, rt_sigprocmask, sigaltstack), and a signal sent to oneself with kill/tgkill
-// takes its default action or is ignored. Delivering to a handler (signal frames,
-// rt_sigreturn) is not implemented yet: such a delivery ends the task as the default action
-// would, and rt_sigreturn answers ENOSYS. Nothing here signals a host process.
+// Signal system calls: dispositions (rt_sigaction), masks (rt_sigprocmask), pending sets
+// (rt_sigpending), waiting (rt_sigsuspend, pause), the alternate stack (sigaltstack), sending
+// to oneself (kill, tgkill, tkill: one process for now) and rt_sigreturn. Delivery itself is
+// kernel/signals.ts. Nothing here signals a host process.
 
 import { Errno } from '../../abi/linux/errno.js';
-import { SIG_DFL, SIG_IGN, type Task } from '../kernel/task.js';
+import {
+  MINSIGSTKSZ,
+  SI_TKILL,
+  SI_USER,
+  SS_AUTODISARM,
+  SS_DISABLE,
+  SS_ONSTACK,
+  UNBLOCKABLE,
+  altStackFlags,
+  sendSignal,
+  sigreturn,
+} from '../kernel/signals.js';
+import { SIG_DFL, type Task } from '../kernel/task.js';
+import { Reg } from '../../platform/platform.js';
 import { int } from './args.js';
 import type { SyscallEntry } from './types.js';
 
@@ -14,12 +26,13 @@ export const SIGSTOP = 19;
 const SIG_BLOCK = 0;
 const SIG_UNBLOCK = 1;
 const SIG_SETMASK = 2;
-const UNBLOCKABLE = (1n << BigInt(SIGKILL - 1)) | (1n << BigInt(SIGSTOP - 1));
+/** The sa_flags bits Linux knows on x86-64. */
+const KNOWN_SA_FLAGS =
+  0x1n | 0x2n | 0x4n | 0x04000000n | 0x08000000n | 0x10000000n | 0x40000000n | 0x80000000n;
 
-/** Signals whose default action is to ignore them. */
-const DEFAULT_IGNORE = new Set([17, 23, 28]); // SIGCHLD, SIGURG, SIGWINCH
-/** Signals whose default action dumps core. */
-const DEFAULT_CORE = new Set([3, 4, 5, 6, 7, 8, 11, 24, 25, 31]);
+function u64s(values: bigint[]): Uint8Array {
+  return new Uint8Array(new BigUint64Array(values).buffer);
+}
 
 /** Implements Linux syscall rt_sigaction(2). */
 function rtSigaction(t: Task, a: readonly bigint[]): number {
@@ -36,20 +49,20 @@ function rtSigaction(t: Task, a: readonly bigint[]): number {
     const v = new BigUint64Array(b.buffer);
     next = {
       handler: v[0] ?? 0n,
-      flags: v[1] ?? 0n,
+      flags: (v[1] ?? 0n) & KNOWN_SA_FLAGS,
       restorer: v[2] ?? 0n,
       mask: (v[3] ?? 0n) & ~UNBLOCKABLE,
     };
   }
   if (oldPtr !== 0n) {
     const old = t.sigactions.get(sig) ?? { handler: SIG_DFL, flags: 0n, restorer: 0n, mask: 0n };
-    const r = t.mem.copyOut(
-      oldPtr,
-      new Uint8Array(new BigUint64Array([old.handler, old.flags, old.restorer, old.mask]).buffer),
-    );
+    const r = t.mem.copyOut(oldPtr, u64s([old.handler, old.flags, old.restorer, old.mask]));
     if (r < 0) return r;
   }
-  if (next) t.sigactions.set(sig, next);
+  if (next) {
+    if (next.handler === SIG_DFL) t.sigactions.delete(sig);
+    else t.sigactions.set(sig, next);
+  }
   return 0;
 }
 
@@ -67,7 +80,7 @@ function rtSigprocmask(t: Task, a: readonly bigint[]): number {
     if (how !== SIG_BLOCK && how !== SIG_UNBLOCK && how !== SIG_SETMASK) return -Errno.EINVAL;
   }
   if (oldPtr !== 0n) {
-    const r = t.mem.copyOut(oldPtr, new Uint8Array(new BigUint64Array([t.sigmask]).buffer));
+    const r = t.mem.copyOut(oldPtr, u64s([t.sigmask]));
     if (r < 0) return r;
   }
   if (set !== undefined) {
@@ -79,35 +92,74 @@ function rtSigprocmask(t: Task, a: readonly bigint[]): number {
   return 0;
 }
 
-/** Implements Linux syscall sigaltstack(2): the stack is recorded (no frames are built yet). */
+/** Implements Linux syscall rt_sigpending(2). */
+function rtSigpending(t: Task, a: readonly bigint[]): number {
+  const size = a[1] ?? 0n;
+  if (size > 8n) return -Errno.EINVAL;
+  const b = u64s([t.pendingSignals & t.sigmask]).subarray(0, Number(size));
+  const r = t.mem.copyOut(a[0] ?? 0n, b);
+  return r < 0 ? r : 0;
+}
+
+/** Waits until a signal is pending (only signals from outside can come: one task). */
+function waitForSignal(t: Task): void {
+  while ((t.pendingSignals & ~t.sigmask) === 0n && t.exit.kind === 'running') {
+    t.kernel.sleep(1_000_000_000n);
+    if (t.kernel.hasPendingSignals()) return;
+  }
+}
+
+/** Implements Linux syscall rt_sigsuspend(2): the mask is restored by the signal's frame. */
+function rtSigsuspend(t: Task, a: readonly bigint[]): number {
+  if ((a[1] ?? 0n) !== 8n) return -Errno.EINVAL;
+  const b = t.mem.copyIn(a[0] ?? 0n, 8);
+  if (typeof b === 'number') return b;
+  const old = t.sigmask;
+  t.sigmask = (new BigUint64Array(b.buffer)[0] ?? 0n) & ~UNBLOCKABLE;
+  waitForSignal(t);
+  // The caller's mask comes back through the frame of the signal that ended the wait.
+  t.savedMaskAfterSuspend = old;
+  return -Errno.EINTR;
+}
+
+/** Implements Linux syscall pause(2). */
+function pause(t: Task): number {
+  waitForSignal(t);
+  return -Errno.EINTR;
+}
+
+/** Implements Linux syscall sigaltstack(2). */
 function sigaltstack(t: Task, a: readonly bigint[]): number {
+  const newPtr = a[0] ?? 0n;
   const oldPtr = a[1] ?? 0n;
-  if ((a[0] ?? 0n) !== 0n) {
-    const b = t.mem.copyIn(a[0] ?? 0n, 24);
+  let next: { sp: bigint; size: bigint; flags: number } | undefined;
+  if (newPtr !== 0n) {
+    const b = t.mem.copyIn(newPtr, 24);
     if (typeof b === 'number') return b;
+    const dv = new DataView(b.buffer);
+    const sp = dv.getBigUint64(0, true);
+    const flags = dv.getInt32(8, true);
+    const size = dv.getBigUint64(16, true);
+    if ((altStackFlags(t) & SS_ONSTACK) !== 0) return -Errno.EPERM;
+    const mode = flags & ~SS_AUTODISARM;
+    if (mode !== 0 && mode !== SS_DISABLE && mode !== SS_ONSTACK) return -Errno.EINVAL;
+    if (mode === SS_DISABLE) next = { sp: 0n, size: 0n, flags: SS_DISABLE };
+    else {
+      if (size < BigInt(MINSIGSTKSZ)) return -Errno.ENOMEM;
+      next = { sp, size, flags: flags & SS_AUTODISARM };
+    }
   }
   if (oldPtr !== 0n) {
     const ss = new Uint8Array(24);
-    new DataView(ss.buffer).setInt32(8, 2, true); // SS_DISABLE
+    const dv = new DataView(ss.buffer);
+    dv.setBigUint64(0, t.altStack.sp, true);
+    dv.setInt32(8, altStackFlags(t), true);
+    dv.setBigUint64(16, t.altStack.size, true);
     const r = t.mem.copyOut(oldPtr, ss);
     if (r < 0) return r;
   }
+  if (next) t.altStack = next;
   return 0;
-}
-
-/** Applies `sig` to `t`: ignored, or the task ends as the default action says. */
-export function sendSignal(t: Task, sig: number): void {
-  if (sig === 0) return;
-  const act = t.sigactions.get(sig);
-  const handler = act?.handler ?? SIG_DFL;
-  if (sig !== SIGKILL && handler === SIG_IGN) return;
-  if (sig !== SIGKILL && handler === SIG_DFL && DEFAULT_IGNORE.has(sig)) return;
-  if (handler !== SIG_DFL && sig !== SIGKILL) {
-    t.kernel.log.warn(
-      `signal ${sig} has a handler, but handler delivery is not implemented: the task ends`,
-    );
-  }
-  t.exit = { kind: 'killed', signo: sig, core: DEFAULT_CORE.has(sig) };
 }
 
 /** Implements Linux syscall kill(2) within the sandbox (one process for now). */
@@ -116,7 +168,7 @@ function kill(t: Task, a: readonly bigint[]): number {
   const sig = int(a[1] ?? 0n);
   if (sig < 0 || sig > 64) return -Errno.EINVAL;
   if (pid !== t.tgid && pid !== 0 && pid !== -1 && pid !== -t.tgid) return -Errno.ESRCH;
-  sendSignal(t, sig);
+  sendSignal(t, { signo: sig, code: SI_USER, pid: t.tgid, uid: t.creds.uid });
   return 0;
 }
 
@@ -127,7 +179,7 @@ function tgkill(t: Task, a: readonly bigint[]): number {
   const sig = int(a[2] ?? 0n);
   if (tgid <= 0 || tid <= 0 || sig < 0 || sig > 64) return -Errno.EINVAL;
   if (tgid !== t.tgid || tid !== t.tid) return -Errno.ESRCH;
-  sendSignal(t, sig);
+  sendSignal(t, { signo: sig, code: SI_TKILL, pid: t.tgid, uid: t.creds.uid });
   return 0;
 }
 
@@ -136,25 +188,54 @@ function tkill(t: Task, a: readonly bigint[]): number {
   return tgkill(t, [BigInt(t.tgid), a[0] ?? 0n, a[1] ?? 0n]);
 }
 
+/** Implements Linux syscall rt_sigreturn(2). A bad frame kills the task with SIGSEGV. */
+function rtSigreturn(t: Task): bigint {
+  if (!sigreturn(t)) {
+    t.kernel.log.debug(
+      `task ${t.tid}: rt_sigreturn: bad frame at 0x${(t.regs[Reg.rsp] ?? 0n).toString(16)}: SIGSEGV`,
+    );
+    t.exit = { kind: 'killed', signo: 11, core: true };
+    return 0n;
+  }
+  return t.regs[Reg.rax] ?? 0n;
+}
+
 export const signalSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
   number,
   SyscallEntry<Task>
 >([
+  [13, { name: 'rt_sigaction', handler: rtSigaction, support: 'full' }],
+  [14, { name: 'rt_sigprocmask', handler: rtSigprocmask, support: 'full' }],
   [
-    13,
+    15,
     {
-      name: 'rt_sigaction',
-      handler: rtSigaction,
+      name: 'rt_sigreturn',
+      handler: rtSigreturn,
       support: 'partial',
-      note: 'recorded; handlers are not yet called',
+      note: 'fxsave image only (no AVX state)',
     },
   ],
-  [14, { name: 'rt_sigprocmask', handler: rtSigprocmask, support: 'full' }],
-  [131, { name: 'sigaltstack', handler: sigaltstack, support: 'partial', note: 'recorded only' }],
+  [127, { name: 'rt_sigpending', handler: rtSigpending, support: 'full' }],
   [
-    62,
-    { name: 'kill', handler: kill, support: 'partial', note: 'one process; default actions only' },
+    130,
+    {
+      name: 'rt_sigsuspend',
+      handler: rtSigsuspend,
+      support: 'partial',
+      note: 'one task: only signals from outside can end it',
+    },
   ],
-  [234, { name: 'tgkill', handler: tgkill, support: 'partial' }],
-  [200, { name: 'tkill', handler: tkill, support: 'partial' }],
+  [
+    34,
+    {
+      name: 'pause',
+      handler: (t) => pause(t),
+      support: 'partial',
+      note: 'one task: only signals from outside can end it',
+    },
+  ],
+  [131, { name: 'sigaltstack', handler: sigaltstack, support: 'full' }],
+  [62, { name: 'kill', handler: kill, support: 'partial', note: 'one process' }],
+  [234, { name: 'tgkill', handler: tgkill, support: 'partial', note: 'one thread' }],
+  [200, { name: 'tkill', handler: tkill, support: 'partial', note: 'one thread' }],
 ]);

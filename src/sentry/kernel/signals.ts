@@ -1,0 +1,273 @@
+// Signal state and delivery for a task, as Linux does it on x86-64: signals are queued as
+// pending (one instance per standard signal), delivered when the task returns to user mode
+// if unblocked, by taking the default action, ignoring them, or building an rt_sigframe
+// (siginfo, ucontext with the saved registers and mask, and the fxsave image) on the stack or
+// the alternate stack and entering the handler; rt_sigreturn undoes the frame.
+//
+// The frame is built from the application's own memory and may be hostile on the way back:
+// rt_sigreturn restores only user-changeable flags and keeps the segment selectors, and a
+// frame that cannot be written or read kills the task with SIGSEGV, as Linux does.
+
+import { Reg } from '../../platform/platform.js';
+import { SIG_DFL, SIG_IGN, type Task } from './task.js';
+
+export const SIGKILL = 9;
+export const SIGSEGV = 11;
+export const SIGSTOP = 19;
+export const SI_USER = 0;
+export const SI_KERNEL = 0x80;
+export const SI_TKILL = -6;
+
+const SA_SIGINFO = 0x4n;
+const SA_ONSTACK = 0x08000000n;
+const SA_RESETHAND = 0x80000000n;
+const SA_NODEFER = 0x40000000n;
+export const SS_ONSTACK = 1;
+export const SS_DISABLE = 2;
+export const SS_AUTODISARM = 1 << 31;
+export const MINSIGSTKSZ = 2048;
+
+export const UNBLOCKABLE = (1n << BigInt(SIGKILL - 1)) | (1n << BigInt(SIGSTOP - 1));
+/** Default action: ignore. */
+const DEFAULT_IGNORE = new Set([17, 18, 23, 28]); // SIGCHLD, SIGCONT, SIGURG, SIGWINCH
+/** Default action: stop (job control; ignored here, see deliverPending). */
+const DEFAULT_STOP = new Set([19, 20, 21, 22]);
+/** Default action: terminate with a core dump. */
+const DEFAULT_CORE = new Set([3, 4, 5, 6, 7, 8, 11, 24, 25, 31]);
+
+export interface SigInfo {
+  signo: number;
+  code: number;
+  /** si_pid/si_uid for kill-like codes, si_addr for faults. */
+  pid?: number;
+  uid?: number;
+  addr?: bigint;
+}
+
+export interface AltStack {
+  sp: bigint;
+  size: bigint;
+  flags: number;
+}
+
+export function bit(sig: number): bigint {
+  return 1n << BigInt(sig - 1);
+}
+
+/** Queues `info` on `t` (standard signals do not stack: a pending one absorbs the new one). */
+export function queueSignal(t: Task, info: SigInfo): void {
+  const b = bit(info.signo);
+  if ((t.pendingSignals & b) !== 0n) return;
+  t.pendingSignals |= b;
+  t.pendingInfo.set(info.signo, info);
+}
+
+/** Whether `sig` would be ignored if delivered now (it is then discarded at queue time too). */
+export function isIgnored(t: Task, sig: number): boolean {
+  if (sig === SIGKILL || sig === SIGSTOP) return false;
+  const h = t.sigactions.get(sig)?.handler ?? SIG_DFL;
+  return h === SIG_IGN || (h === SIG_DFL && DEFAULT_IGNORE.has(sig));
+}
+
+/** Sends `info` to `t` from a kill-like source: dropped if ignored, else queued. */
+export function sendSignal(t: Task, info: SigInfo): void {
+  if (info.signo === 0) return;
+  if (isIgnored(t, info.signo)) return;
+  queueSignal(t, info);
+}
+
+/**
+ * A synchronous fault: delivered to its handler if one is installed and the signal is not
+ * blocked; otherwise the task dies with it (Linux's force_sig_fault).
+ */
+export function forceFault(t: Task, info: SigInfo): void {
+  const act = t.sigactions.get(info.signo);
+  const blocked = (t.sigmask & bit(info.signo)) !== 0n;
+  if (act === undefined || act.handler === SIG_DFL || act.handler === SIG_IGN || blocked) {
+    t.kernel.log.debug(
+      `task ${t.tid}: fault signal ${info.signo} with no handler to take it: the task dies`,
+    );
+    t.exit = { kind: 'killed', signo: info.signo, core: DEFAULT_CORE.has(info.signo) };
+    return;
+  }
+  t.pendingSignals |= bit(info.signo);
+  t.pendingInfo.set(info.signo, info);
+}
+
+function siginfoBytes(info: SigInfo): Uint8Array {
+  const b = new Uint8Array(128);
+  const dv = new DataView(b.buffer);
+  dv.setInt32(0, info.signo, true);
+  dv.setInt32(8, info.code, true);
+  if (info.addr !== undefined) dv.setBigUint64(16, info.addr, true);
+  else {
+    dv.setInt32(16, info.pid ?? 0, true);
+    dv.setUint32(20, info.uid ?? 0, true);
+  }
+  return b;
+}
+
+// struct sigcontext (within uc_mcontext), in the order of Linux's x86-64 layout.
+const MCTX_REGS: ReadonlyArray<number> = [
+  Reg.r8,
+  Reg.r9,
+  Reg.r10,
+  Reg.r11,
+  Reg.r12,
+  Reg.r13,
+  Reg.r14,
+  Reg.r15,
+  Reg.rdi,
+  Reg.rsi,
+  Reg.rbp,
+  Reg.rbx,
+  Reg.rdx,
+  Reg.rax,
+  Reg.rcx,
+  Reg.rsp,
+  Reg.rip,
+];
+const UC_MCONTEXT = 40;
+const UC_SIGMASK = 296;
+const UC_SIZE = 304;
+const FRAME_UC = 8;
+const FRAME_INFO = FRAME_UC + UC_SIZE;
+const FRAME_SIZE = FRAME_INFO + 128;
+const FP_SIZE = 512;
+const REDZONE = 128n;
+const UC_SIGCONTEXT_SS = 2n;
+const UC_STRICT_RESTORE_SS = 4n;
+/** The flags a sigreturn may change (Linux's FIX_EFLAGS). */
+const FIX_EFLAGS = 0x00254dd5n;
+const EFLAGS_DF_TF = (1n << 10n) | (1n << 8n);
+
+function onAltStack(t: Task, sp: bigint): boolean {
+  const a = t.altStack;
+  return (a.flags & SS_DISABLE) === 0 && a.size > 0n && sp > a.sp && sp <= a.sp + a.size;
+}
+
+/** The alternate stack as sigaltstack reports it (SS_ONSTACK while on it). */
+export function altStackFlags(t: Task): number {
+  if ((t.altStack.flags & SS_DISABLE) !== 0) return SS_DISABLE;
+  return onAltStack(t, t.regs[Reg.rsp] ?? 0n) ? SS_ONSTACK : t.altStack.flags;
+}
+
+/** Builds the frame and enters the handler; false if the frame could not be written. */
+function enterHandler(t: Task, sig: number, info: SigInfo): boolean {
+  const act = t.sigactions.get(sig);
+  if (act === undefined) return false;
+  const regs = t.regs;
+  const rsp = regs[Reg.rsp] ?? 0n;
+  let sp: bigint;
+  if (
+    (act.flags & SA_ONSTACK) !== 0n &&
+    (t.altStack.flags & SS_DISABLE) === 0 &&
+    !onAltStack(t, rsp)
+  ) {
+    sp = t.altStack.sp + t.altStack.size;
+  } else sp = rsp - REDZONE;
+  const fp = t.mm.as.getFpState();
+  if (typeof fp === 'number') {
+    t.kernel.log.warn(`signal frame: cannot read the FP state: ${fp}`);
+    return false;
+  }
+  sp = (sp - BigInt(FP_SIZE)) & ~63n;
+  const fpAddr = sp;
+  sp = ((sp - BigInt(FRAME_SIZE)) & ~15n) - 8n;
+  const frame = new Uint8Array(FRAME_SIZE);
+  const dv = new DataView(frame.buffer);
+  dv.setBigUint64(0, act.restorer, true);
+  dv.setBigUint64(FRAME_UC, UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS, true);
+  dv.setBigUint64(FRAME_UC + 16, t.altStack.sp, true);
+  dv.setInt32(FRAME_UC + 24, altStackFlags(t), true);
+  dv.setBigUint64(FRAME_UC + 32, t.altStack.size, true);
+  const mc = FRAME_UC + UC_MCONTEXT;
+  MCTX_REGS.forEach((r, i) => dv.setBigUint64(mc + i * 8, regs[r] ?? 0n, true));
+  dv.setBigUint64(mc + 136, regs[Reg.eflags] ?? 0n, true);
+  dv.setUint16(mc + 144, Number(regs[Reg.cs] ?? 0n), true);
+  dv.setUint16(mc + 150, Number(regs[Reg.ss] ?? 0n), true);
+  dv.setBigUint64(mc + 160, info.signo === SIGSEGV ? 14n : 0n, true); // trapno
+  const savedMask = t.savedMaskAfterSuspend ?? t.sigmask;
+  t.savedMaskAfterSuspend = undefined;
+  dv.setBigUint64(mc + 168, savedMask, true); // oldmask
+  dv.setBigUint64(mc + 176, info.signo === SIGSEGV ? (info.addr ?? 0n) : 0n, true); // cr2
+  dv.setBigUint64(mc + 184, fpAddr, true);
+  dv.setBigUint64(FRAME_UC + UC_SIGMASK, savedMask, true);
+  frame.set(siginfoBytes(info), FRAME_INFO);
+  if (t.mm.copyOut(fpAddr, fp) < 0 || t.mm.copyOut(sp, frame) < 0) return false;
+
+  regs[Reg.rsp] = sp;
+  regs[Reg.rip] = act.handler;
+  regs[Reg.rdi] = BigInt(sig);
+  regs[Reg.rsi] = (act.flags & SA_SIGINFO) !== 0n ? sp + BigInt(FRAME_INFO) : 0n;
+  regs[Reg.rdx] = (act.flags & SA_SIGINFO) !== 0n ? sp + BigInt(FRAME_UC) : 0n;
+  regs[Reg.rax] = 0n;
+  regs[Reg.eflags] = (regs[Reg.eflags] ?? 0n) & ~EFLAGS_DF_TF;
+  t.sigmask |= act.mask;
+  if ((act.flags & SA_NODEFER) === 0n) t.sigmask |= bit(sig);
+  t.sigmask &= ~UNBLOCKABLE;
+  if ((act.flags & SA_RESETHAND) !== 0n) t.sigactions.delete(sig);
+  return true;
+}
+
+/** Delivers every pending, unblocked signal (lowest number first), as Linux does at return to user. */
+export function deliverPending(t: Task): void {
+  deliverLoop(t);
+  if (t.savedMaskAfterSuspend !== undefined) {
+    t.sigmask = t.savedMaskAfterSuspend;
+    t.savedMaskAfterSuspend = undefined;
+  }
+}
+
+function deliverLoop(t: Task): void {
+  while (t.exit.kind === 'running') {
+    const ready = t.pendingSignals & ~t.sigmask;
+    if (ready === 0n) return;
+    let sig = 1;
+    while (((ready >> BigInt(sig - 1)) & 1n) === 0n) sig++;
+    t.pendingSignals &= ~bit(sig);
+    const info = t.pendingInfo.get(sig) ?? { signo: sig, code: SI_KERNEL };
+    t.pendingInfo.delete(sig);
+    const handler = t.sigactions.get(sig)?.handler ?? SIG_DFL;
+    if (sig === SIGKILL || handler === SIG_DFL) {
+      if (DEFAULT_IGNORE.has(sig)) continue;
+      if (DEFAULT_STOP.has(sig) && sig !== SIGSTOP) {
+        t.kernel.log.warn(`signal ${sig}: job-control stop is not implemented; ignored`);
+        continue;
+      }
+      t.kernel.log.debug(`task ${t.tid}: signal ${sig}: default action ends the task`);
+      t.exit = { kind: 'killed', signo: sig, core: DEFAULT_CORE.has(sig) };
+      return;
+    }
+    if (handler === SIG_IGN) continue;
+    if (!enterHandler(t, sig, info)) {
+      t.kernel.log.debug(`task ${t.tid}: cannot build the frame for signal ${sig}: SIGSEGV`);
+      t.exit = { kind: 'killed', signo: SIGSEGV, core: true };
+      return;
+    }
+  }
+}
+
+/** Implements the core of rt_sigreturn(2): restores the frame at rsp; false if unreadable. */
+export function sigreturn(t: Task): boolean {
+  const regs = t.regs;
+  const uc = regs[Reg.rsp] ?? 0n; // the handler's `ret` popped pretcode
+  const b = t.mm.copyIn(uc, UC_SIZE);
+  if (typeof b === 'number') return false;
+  const dv = new DataView(b.buffer);
+  const mc = UC_MCONTEXT;
+  MCTX_REGS.forEach((r, i) => {
+    regs[r] = dv.getBigUint64(mc + i * 8, true);
+  });
+  const eflags = dv.getBigUint64(mc + 136, true);
+  regs[Reg.eflags] = ((regs[Reg.eflags] ?? 0n) & ~FIX_EFLAGS) | (eflags & FIX_EFLAGS);
+  regs[Reg.orig_rax] = 0xffffffffffffffffn;
+  const fpAddr = dv.getBigUint64(mc + 184, true);
+  if (fpAddr !== 0n) {
+    const fp = t.mm.copyIn(fpAddr, FP_SIZE);
+    if (typeof fp === 'number') return false;
+    if (t.mm.as.setFpState(fp) < 0) return false;
+  }
+  t.sigmask = dv.getBigUint64(UC_SIGMASK, true) & ~UNBLOCKABLE;
+  return true;
+}
