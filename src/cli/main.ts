@@ -4,16 +4,6 @@
 
 import { boolFlag, parseArgs, stringFlag } from './args.js';
 import type { FlagSpec } from './args.js';
-import { cmdCreate } from './cmd_create.js';
-import { cmdDelete } from './cmd_delete.js';
-import { cmdDo } from './cmd_do.js';
-import { cmdKill } from './cmd_kill.js';
-import { cmdList } from './cmd_list.js';
-import { cmdPs } from './cmd_ps.js';
-import { cmdRun } from './cmd_run.js';
-import { cmdSpec } from './cmd_spec.js';
-import { cmdStart } from './cmd_start.js';
-import { cmdState } from './cmd_state.js';
 import { type CliContext, DEFAULT_ROOT, type GlobalOptions, makeContext } from './context.js';
 import { CliError } from './errors.js';
 import { exitStatusFor } from './exit_codes.js';
@@ -24,17 +14,51 @@ const OCI_SPEC_VERSION = '1.2.0';
 
 type Command = (ctx: CliContext, argv: string[]) => Promise<number>;
 
-const COMMANDS: Readonly<Record<string, { run: Command; help: string }>> = {
-  create: { run: cmdCreate, help: 'create a container' },
-  start: { run: cmdStart, help: 'run the user process of a created container' },
-  run: { run: cmdRun, help: 'create and run a container' },
-  state: { run: cmdState, help: 'output the state of a container' },
-  kill: { run: cmdKill, help: 'send a signal (default SIGTERM) to the init process' },
-  delete: { run: cmdDelete, help: 'delete a container and everything it holds' },
-  list: { run: cmdList, help: 'list the containers under --root' },
-  ps: { run: cmdPs, help: 'list the processes of a container (sandbox pids)' },
-  spec: { run: cmdSpec, help: 'write a default config.json' },
-  do: { run: cmdDo, help: 'run a host command in a sandbox: moat do -- CMD [ARGS...]' },
+/**
+ * Each command's module is loaded only when it runs: `state` and `list`, which supervisors
+ * call often, then never load the FFI that starting a sandbox needs.
+ */
+const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; help: string }>> = {
+  create: {
+    load: async () => (await import('./cmd_create.js')).cmdCreate,
+    help: 'create a container',
+  },
+  start: {
+    load: async () => (await import('./cmd_start.js')).cmdStart,
+    help: 'run the user process of a created container',
+  },
+  run: {
+    load: async () => (await import('./cmd_run.js')).cmdRun,
+    help: 'create and run a container',
+  },
+  state: {
+    load: async () => (await import('./cmd_state.js')).cmdState,
+    help: 'output the state of a container',
+  },
+  kill: {
+    load: async () => (await import('./cmd_kill.js')).cmdKill,
+    help: 'send a signal (default SIGTERM) to the init process',
+  },
+  delete: {
+    load: async () => (await import('./cmd_delete.js')).cmdDelete,
+    help: 'delete a container and everything it holds',
+  },
+  list: {
+    load: async () => (await import('./cmd_list.js')).cmdList,
+    help: 'list the containers under --root',
+  },
+  ps: {
+    load: async () => (await import('./cmd_ps.js')).cmdPs,
+    help: 'list the processes of a container (sandbox pids)',
+  },
+  spec: {
+    load: async () => (await import('./cmd_spec.js')).cmdSpec,
+    help: 'write a default config.json',
+  },
+  do: {
+    load: async () => (await import('./cmd_do.js')).cmdDo,
+    help: 'run a host command in a sandbox: moat do -- CMD [ARGS...]',
+  },
 };
 
 /** runc commands that moat does not implement yet: a clear error, not "unknown command". */
@@ -132,7 +156,8 @@ export async function main(argv: string[]): Promise<number> {
       throw new CliError('CLI_USAGE', `unknown command "${name}" (see moat --help)`);
     }
     log.debug(`command: ${name} ${args.join(' ')}`);
-    return await cmd.run(ctx, args);
+    const run = await cmd.load();
+    return await run(ctx, args);
   } catch (e) {
     log.error(messageOf(e));
     if (!(e instanceof Error && 'code' in e) && e instanceof Error && e.stack !== undefined) {

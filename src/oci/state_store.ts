@@ -7,7 +7,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LOCK_EX, LOCK_NB, flock } from '../host/proc.js';
 import { checkId, isValidId } from './container_id.js';
 import { OciError } from './errors.js';
 import type { ContainerRecord } from './state_types.js';
@@ -82,6 +81,8 @@ export class StateStore {
   async lock(id: string, timeoutMs = 30_000): Promise<ContainerLock> {
     const dir = this.dir(id);
     const lockPath = path.join(dir, LOCK_FILE);
+    // Loaded here, not at the top: readers (state, list) never need the FFI.
+    const { LOCK_EX, LOCK_NB, flock } = await import('../host/proc.js');
     let fd: number;
     try {
       fd = fs.openSync(lockPath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);

@@ -17,7 +17,7 @@ import type { ContainerRecord, ContainerStatus, ProcessRef } from '../oci/state_
 import { bootFromSpec } from './boot_build.js';
 import { ControlError, controlRequest } from './control_client.js';
 import { SandboxError } from './errors.js';
-import { type LaunchedSandbox, launchSandbox } from './launcher.js';
+import type { LaunchParams, LaunchedSandbox } from './launcher.js';
 import { isAlive, signalRef, waitGone } from './proc_stat.js';
 
 const SOCKETS_DIR = '.sockets';
@@ -140,7 +140,9 @@ export async function createContainer(
     if (p.logPath !== undefined) bootOpts.logPath = p.logPath;
     if (p.logFormat !== undefined) bootOpts.logFormat = p.logFormat;
     if (p.debug !== undefined) bootOpts.debug = p.debug;
-    const launchParams: Parameters<typeof launchSandbox>[0] = {
+    // Loaded here, not at the top: readers (state, list) never need the FFI.
+    const { launchSandbox } = await import('./launcher.js');
+    const launchParams: LaunchParams = {
       stateDir,
       rootfs: p.rootfs,
       readonlyRoot: p.spec.root.readonly,
