@@ -40,8 +40,9 @@ function runOne(rt: Runtime, bundle: string): BenchResult {
   return parseBenchOutput(r.stdout, OPS);
 }
 
-function fmtNs(v: number | undefined): string {
-  if (v === undefined) return 'failed';
+function fmtNs(r: BenchResult | undefined, v: number | undefined): string {
+  if (r === undefined) return '-';
+  if (!r.ok || v === undefined) return 'failed';
   return v >= 100 ? v.toFixed(0) : v.toFixed(1);
 }
 
@@ -58,9 +59,9 @@ function table(results: Map<Runtime, BenchResult>): string {
   const header = ['op', 'runc ns', 'runsc ns', 'moat ns', 'moat/runc', 'moat/runsc'];
   const rows = OPS.map((op) => [
     op,
-    fmtNs(ns('runc', op)),
-    fmtNs(ns('runsc', op)),
-    fmtNs(ns('moat', op)),
+    fmtNs(results.get('runc'), ns('runc', op)),
+    fmtNs(results.get('runsc'), ns('runsc', op)),
+    fmtNs(results.get('moat'), ns('moat', op)),
     fmtRatio(ns('moat', op), ns('runc', op)),
     fmtRatio(ns('moat', op), ns('runsc', op)),
   ]);
