@@ -179,7 +179,8 @@ describe('mknod', () => {
     assert.equal(field(statOf(t, '/tmp/fifo'), 'mode'), 0o10644);
     assert.equal(sys(t, 'mknod', s(t, '/tmp/fifo'), 0o10666, 0), -Errno.EEXIST);
     assert.equal(sys(t, 'mknod', s(t, '/tmp/dev'), 0o20666, 0x103), -Errno.EPERM);
-    assert.equal(sys(t, 'mknod', s(t, '/tmp/dir'), 0o40755, 0), -Errno.EINVAL);
+    assert.equal(sys(t, 'mknod', s(t, '/tmp/dir'), 0o40755, 0), -Errno.EPERM);
+    assert.equal(sys(t, 'mknod', s(t, '/tmp/bad'), 0o70755, 0), -Errno.EINVAL);
     assert.equal(sys(t, 'open', s(t, '/tmp/fifo'), 0o1 | 0o4000), -Errno.ENXIO);
     const r = sys(t, 'open', s(t, '/tmp/fifo'), O_RDONLY | 0o4000);
     const w = sys(t, 'open', s(t, '/tmp/fifo'), 0o1);

@@ -91,11 +91,14 @@ function mayOpen(ctx: ResolveContext, p: VfsPath, flags: number): number {
   const inode: Inode = p.dentry.inode;
   const acc = flags & O_ACCMODE;
   const wantWrite = acc === O_WRONLY || acc === O_RDWR;
-  if (isDir(inode) && (wantWrite || (flags & O_CREAT) !== 0)) return -Errno.EISDIR;
-  if (acc === O_ACCMODE) return -Errno.EINVAL;
+  // Access mode 3 asks for read and write permission and grants neither (ioctl-only opens).
+  const rw = acc === O_RDWR || acc === O_ACCMODE;
+  if (isDir(inode) && (wantWrite || acc === O_ACCMODE || (flags & (O_CREAT | O_TRUNC)) !== 0)) {
+    return -Errno.EISDIR;
+  }
   let mask = 0;
-  if (acc === O_RDONLY || acc === O_RDWR) mask |= MAY_READ;
-  if (wantWrite || (flags & O_TRUNC) !== 0) mask |= MAY_WRITE;
+  if (acc === O_RDONLY || rw) mask |= MAY_READ;
+  if (wantWrite || rw || (flags & O_TRUNC) !== 0) mask |= MAY_WRITE;
   const st = inode.stat();
   if (typeof st === 'number') return st;
   const perm = checkPermission(ctx.creds, st, mask);

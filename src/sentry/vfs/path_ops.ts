@@ -7,6 +7,7 @@ import { Errno } from '../../abi/linux/errno.js';
 import {
   S_IFBLK,
   S_IFCHR,
+  S_IFDIR,
   S_IFIFO,
   S_IFMT,
   S_IFREG,
@@ -100,6 +101,7 @@ export function mkdirAt(ctx: ResolveContext, dirfd: number, path: string, mode: 
 export function mknodAt(ctx: ResolveContext, dirfd: number, path: string, mode: number): number {
   let type = mode & S_IFMT;
   if (type === 0) type = S_IFREG;
+  if (type === S_IFDIR) return -Errno.EPERM;
   if (
     type !== S_IFREG &&
     type !== S_IFIFO &&

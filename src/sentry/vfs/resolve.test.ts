@@ -209,6 +209,12 @@ describe('open', () => {
     assert.equal(openPath(t, '/etc/passwd', O_RDONLY | O_DIRECTORY), -Errno.ENOTDIR);
     assert.equal(openPath(t, '/etc', O_WRONLY), -Errno.EISDIR);
     assert.equal(openPath(t, '/etc', O_RDONLY | O_CREAT), -Errno.EISDIR);
+    assert.equal(openPath(t, '/etc', O_RDONLY | O_TRUNC), -Errno.EISDIR);
+    // Access mode 3: permission for both, then neither read nor write.
+    const f3 = openPath(t, '/etc/passwd', 3);
+    assert.ok(f3 instanceof FileDescription);
+    assert.equal(f3.read(new Uint8Array(1)), -Errno.EBADF);
+    assert.equal(f3.write(new Uint8Array(1)), -Errno.EBADF);
     const d = openPath(t, '/etc', O_RDONLY);
     assert.ok(d instanceof FileDescription);
     assert.equal(d.read(new Uint8Array(4)), -Errno.EISDIR);
