@@ -2,6 +2,7 @@
 // cmd_*.ts. The one place that turns errors into `moat: <message>` on stderr (and --log) and
 // into exit statuses, through exit_codes.ts. Returns the status; never calls process.exit.
 
+import * as path from 'node:path';
 import { boolFlag, parseArgs, stringFlag } from './args.js';
 import type { FlagSpec } from './args.js';
 import { type CliContext, DEFAULT_ROOT, type GlobalOptions, makeContext } from './context.js';
@@ -114,7 +115,8 @@ function globalsFrom(argv: string[]): { globals: GlobalOptions; rest: string[]; 
     debug: boolFlag(p, 'debug'),
   };
   const log = stringFlag(p, 'log');
-  if (log !== undefined && log !== '') globals.log = log;
+  // Absolute, because the sandbox processes that also write to it start in "/".
+  if (log !== undefined && log !== '') globals.log = path.resolve(log);
   if (boolFlag(p, 'version')) {
     return { globals, rest: ['--version'], help: false };
   }
