@@ -63,6 +63,8 @@ const gccMissing = haveProgram('gcc') ? null : 'gcc is not installed';
 const withRunsc = process.env['MOAT_CONFORMANCE_RUNSC'] === '1';
 /** Stops a hung run (a case takes well under a second natively); never a measurement. */
 const RUN_TIMEOUT_MS = 60_000;
+/** How many differences of one case a failure message lists. */
+const MAX_SHOWN = 25;
 const TARGETS = ['moat-do', 'moat-run', 'runc-run', 'runsc-run', 'runsc-do'] as const;
 type Target = (typeof TARGETS)[number];
 const targetEnv = process.env['MOAT_CONFORMANCE_TARGET'] ?? 'moat-do';
@@ -199,8 +201,13 @@ function runCase(t: test.TestContext, src: CaseSource, variant: Variant): void {
     ),
   ];
   if (problems.length > 0) {
+    // The first differences name the cause; a long tail is usually its consequences.
+    const shown =
+      problems.length > MAX_SHOWN
+        ? [...problems.slice(0, MAX_SHOWN), `… and ${problems.length - MAX_SHOWN} more`]
+        : problems;
     assert.fail(
-      `${c.id}: ${problems.length} problem(s) under ${target} (${describeResult(other)}):\n  ${problems.join('\n  ')}`,
+      `${c.id}: ${problems.length} problem(s) under ${target} (${describeResult(other)}):\n  ${shown.join('\n  ')}`,
     );
   }
 }
