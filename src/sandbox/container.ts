@@ -20,7 +20,7 @@ import { SandboxError } from './errors.js';
 import type { LaunchParams, LaunchedSandbox } from './launcher.js';
 import { isAlive, signalRef, waitGone } from './proc_stat.js';
 
-const SOCKETS_DIR = '.sockets';
+const SOCKETS_DIR = '.s';
 const SUN_PATH_MAX = 107;
 
 export interface CreateParams {
@@ -48,12 +48,21 @@ function why(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** The control socket: in the state dir unless that path is too long for sun_path. */
+/**
+ * The control socket: in the state dir unless that path is too long for sun_path, then a
+ * short hashed name under <root>/.s/; an error if even that does not fit (a socket path
+ * silently truncated by bind(2) would be one that delete cannot find).
+ */
 export function controlSocketPath(store: StateStore, id: string): string {
   const p = path.join(store.dir(id), 'control.sock');
   if (Buffer.byteLength(p) <= SUN_PATH_MAX) return p;
-  const h = createHash('sha256').update(id).digest('hex').slice(0, 32);
-  return path.join(store.root, SOCKETS_DIR, `${h}.sock`);
+  const h = createHash('sha256').update(id).digest('hex').slice(0, 16);
+  const short = path.join(store.root, SOCKETS_DIR, `${h}.sock`);
+  if (Buffer.byteLength(short) <= SUN_PATH_MAX) return short;
+  throw new OciError(
+    'STATE_IO',
+    `state root "${store.root}" is too long for a control socket path (at most ${SUN_PATH_MAX - 25} bytes)`,
+  );
 }
 
 /** Writes a pid file atomically, as runc does for --pid-file. */
@@ -125,8 +134,8 @@ export async function createContainer(
   p: CreateParams,
 ): Promise<CreatedContainer> {
   const id = checkId(p.id);
-  const stateDir = store.reserve(id);
   const socket = controlSocketPath(store, id);
+  const stateDir = store.reserve(id);
   let lock;
   try {
     lock = await store.lock(id);

@@ -70,7 +70,9 @@ describe('controlSocketPath', () => {
     assert.equal(controlSocketPath(store, 'web'), '/run/moat/web/control.sock');
     const long = 'x'.repeat(200);
     const p = controlSocketPath(store, long);
-    assert.equal(path.dirname(p), '/run/moat/.sockets');
+    assert.equal(path.dirname(p), '/run/moat/.s');
     assert.ok(Buffer.byteLength(p) <= 107);
+    const tooLong = new StateStore(`/${'r'.repeat(100)}`);
+    assert.throws(() => controlSocketPath(tooLong, 'x'), /too long for a control socket path/);
   });
 });
