@@ -91,6 +91,10 @@ const NR = {
   pipe: 22,
   pipe2: 293,
   sendfile: 40,
+  preadv: 295,
+  pwritev: 296,
+  preadv2: 327,
+  pwritev2: 328,
 } as const;
 
 function sys(t: TestTask, name: keyof typeof NR, ...args: Array<number | bigint>): number {
@@ -405,6 +409,18 @@ describe('pread64, pwrite64, readv, writev, lseek', () => {
     assert.equal(sys(t, 'readv', fd, iov([[x, 1]]), 1025), -Errno.EINVAL);
     assert.equal(sys(t, 'readv', 99, iov([[x, 1]]), 1), -Errno.EBADF);
     assert.equal(sys(t, 'writev', fd, iov([[a, -1]]), 1), -Errno.EINVAL);
+    // preadv/pwritev at an offset leave the file offset; preadv2 with -1 uses it.
+    const at = sys(t, 'lseek', fd, 0, SEEK_CUR);
+    assert.equal(sys(t, 'pwritev', fd, iov([[b, 5]]), 1, 1), 5);
+    assert.equal(sys(t, 'preadv', fd, iov([[x, 3]]), 1, 0), 3);
+    assert.equal(str(t, x, 3), 'ade');
+    assert.equal(sys(t, 'lseek', fd, 0, SEEK_CUR), at);
+    assert.equal(sys(t, 'lseek', fd, 0, SEEK_SET), 0);
+    assert.equal(sys(t, 'preadv2', fd, iov([[x, 2]]), 1, -1, 0, 0), 2);
+    assert.equal(sys(t, 'lseek', fd, 0, SEEK_CUR), 2);
+    assert.equal(sys(t, 'preadv', fd, iov([[x, 2]]), 1, -1), -Errno.EINVAL);
+    assert.equal(sys(t, 'pwritev2', fd, iov([[x, 2]]), 1, 0, 0, 0x100), -Errno.EOPNOTSUPP);
+    assert.equal(sys(t, 'preadv', 99, iov([[x, 2]]), 1, 0), -Errno.EBADF);
   });
 });
 

@@ -197,12 +197,14 @@ function sysFadvise64(ctx: SyscallContext, a: SyscallArgs): number {
 }
 
 const FALLOC_FL_KEEP_SIZE = 0x01;
+const FALLOC_FL_PUNCH_HOLE = 0x02;
 
 /**
  * Implements Linux syscall fallocate(2).
- * Difference from Linux: only mode 0 (allocate, growing the size) and FALLOC_FL_KEEP_SIZE (a
- * no-op: files have no preallocated blocks); hole punching, zeroing, collapsing and inserting
- * answer EOPNOTSUPP (glibc's posix_fallocate then writes zeros itself).
+ * Difference from Linux: mode 0 (allocate, growing the size), FALLOC_FL_KEEP_SIZE (a no-op:
+ * files have no preallocated blocks) and hole punching where the file system can (tmpfs);
+ * zeroing, collapsing and inserting answer EOPNOTSUPP (glibc's posix_fallocate then writes
+ * zeros itself).
  */
 function sysFallocate(ctx: SyscallContext, a: SyscallArgs): number {
   const f = openFile(ctx, a[0]);
@@ -216,6 +218,10 @@ function sysFallocate(ctx: SyscallContext, a: SyscallArgs): number {
   if (type === S_IFDIR) return -Errno.EISDIR;
   if (f.impl !== null && !f.impl.seekable) return -Errno.ESPIPE;
   if (type !== S_IFREG) return -Errno.ENODEV;
+  if (mode === (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) {
+    if (f.path?.mount.readOnly === true) return -Errno.EROFS;
+    return f.inode.punchHole?.(off, len) ?? -Errno.EOPNOTSUPP;
+  }
   if (mode !== 0 && mode !== FALLOC_FL_KEEP_SIZE) return -Errno.EOPNOTSUPP;
   if (off + len > Number.MAX_SAFE_INTEGER) return -Errno.EFBIG;
   if (mode === FALLOC_FL_KEEP_SIZE) return 0;

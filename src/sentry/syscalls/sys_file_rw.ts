@@ -1,5 +1,5 @@
-// The data-moving file system calls: read, write, pread64, pwrite64, readv, writev, lseek,
-// sendfile.
+// The data-moving file system calls: read, write, pread64, pwrite64, readv, writev, preadv,
+// pwritev, preadv2, pwritev2, lseek, sendfile.
 // Each decodes its arguments, finds the open file and moves bytes through the chunked loops
 // of sys_file_common.ts. Never throws.
 
@@ -125,6 +125,63 @@ function sysWritev(ctx: SyscallContext, a: SyscallArgs): number {
   return vectored(ctx, f, iovs, null, true);
 }
 
+const RWF_HIPRI = 0x1;
+const RWF_DSYNC = 0x2;
+const RWF_SYNC = 0x4;
+const RWF_NOWAIT = 0x8;
+const RWF_APPEND = 0x10;
+
+function positioned(
+  ctx: SyscallContext,
+  a: SyscallArgs,
+  write: boolean,
+  flags: number | null,
+): number {
+  const f = ctx.files.getFile(argInt(a[0]));
+  if (typeof f === 'number') return f;
+  if (
+    flags !== null &&
+    (flags & ~(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND)) !== 0
+  ) {
+    return -Errno.EOPNOTSUPP;
+  }
+  const off = BigInt.asIntN(64, a[3]);
+  // preadv2/pwritev2 with offset -1 use (and move) the file offset.
+  const current = flags !== null && off === -1n;
+  if (!current && (off < 0n || off > BigInt(Number.MAX_SAFE_INTEGER))) return -Errno.EINVAL;
+  const iovs = copyInIovecs(ctx, a[1], argInt(a[2]));
+  if (typeof iovs === 'number') return iovs;
+  if (!current && f.impl !== null && !f.impl.seekable) return -Errno.ESPIPE;
+  return vectored(ctx, f, iovs, current ? null : Number(off), write);
+}
+
+/** Implements Linux syscall preadv(2). */
+function sysPreadv(ctx: SyscallContext, a: SyscallArgs): number {
+  return positioned(ctx, a, false, null);
+}
+
+/** Implements Linux syscall pwritev(2). */
+function sysPwritev(ctx: SyscallContext, a: SyscallArgs): number {
+  return positioned(ctx, a, true, null);
+}
+
+/**
+ * Implements Linux syscall preadv2(2).
+ * Difference from Linux: RWF_* flags are accepted and have no effect (RWF_NOWAIT never fails).
+ */
+function sysPreadv2(ctx: SyscallContext, a: SyscallArgs): number {
+  return positioned(ctx, a, false, argInt(a[5]));
+}
+
+/**
+ * Implements Linux syscall pwritev2(2).
+ * Difference from Linux: RWF_* flags are accepted and have no effect (RWF_APPEND does not
+ * append).
+ */
+function sysPwritev2(ctx: SyscallContext, a: SyscallArgs): number {
+  return positioned(ctx, a, true, argInt(a[5]));
+}
+
 /**
  * Implements Linux syscall lseek(2).
  * Difference from Linux: offsets beyond 2^53 - 1 answer EINVAL (Linux allows up to 2^63 - 1).
@@ -200,4 +257,11 @@ export const rwSyscalls: ReadonlyArray<[number, SyscallEntry]> = [
   [19, { name: 'readv', handler: sysReadv, support: 'full' }],
   [20, { name: 'writev', handler: sysWritev, support: 'full' }],
   [40, { name: 'sendfile', handler: sysSendfile, support: 'full' }],
+  [295, { name: 'preadv', handler: sysPreadv, support: 'full' }],
+  [296, { name: 'pwritev', handler: sysPwritev, support: 'full' }],
+  [327, { name: 'preadv2', handler: sysPreadv2, support: 'partial', note: 'RWF_* flags ignored' }],
+  [
+    328,
+    { name: 'pwritev2', handler: sysPwritev2, support: 'partial', note: 'RWF_* flags ignored' },
+  ],
 ];

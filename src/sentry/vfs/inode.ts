@@ -54,6 +54,8 @@ export interface Inode {
   rename?(oldName: string, newDir: Inode, newName: string): number;
   /** Directories: a new name `name` for the non-directory `target` (same file system). */
   link?(name: string, target: Inode): number;
+  /** Regular files: zeroes [offset, offset + length) within the size (FALLOC_FL_PUNCH_HOLE). */
+  punchHole?(offset: number, length: number): number;
   /** Changes attributes: only the fields present. */
   setattr?(attr: SetAttr): number;
 }

@@ -184,6 +184,13 @@ export class TmpfsFile extends TmpfsInode {
     this.data = next;
   }
 
+  punchHole(offset: number, length: number): number {
+    const end = Math.min(this.len, offset + length);
+    if (offset < end) this.data.fill(0, offset, end);
+    this.touch();
+    return 0;
+  }
+
   readAt(dst: Uint8Array, offset: number): number {
     if (offset >= this.len) return 0;
     const n = Math.min(dst.length, this.len - offset);
