@@ -1,7 +1,8 @@
 /*
  * Conformance case: clock_gettime (through glibc, which may use the vDSO, and as a raw
- * system call), clock_getres, gettimeofday and time. Only properties are printed: success,
- * monotonic time not going backwards, the real-time clock being after 2020.
+ * system call), clock_getres, gettimeofday, time, nanosleep and clock_nanosleep. Only
+ * properties are printed: success, monotonic time not going backwards, the real-time
+ * clock being after 2020, a sleep lasting at least what was asked (never an upper bound).
  * variants: static dynamic
  */
 #include "../include/check.h"
@@ -57,6 +58,25 @@ int main(void) {
   check_true("gettimeofday_after_2020", tv.tv_sec > 1577836800L && tv.tv_usec < 1000000,
              "gettimeofday is before 2020 or usec out of range");
   CHECK_RET("gettimeofday_raw_syscall", syscall(SYS_gettimeofday, &tv, NULL));
+  /* Sleeping: at least the asked duration passes on the monotonic clock (a guarantee of
+   * the call, not a measurement: no upper bound is checked). */
+  struct timespec req = {0, 2000000}, before, after;
+  clock_gettime(CLOCK_MONOTONIC, &before);
+  CHECK_RET("nanosleep_2ms", syscall(SYS_nanosleep, &req, NULL));
+  clock_gettime(CLOCK_MONOTONIC, &after);
+  long slept = (after.tv_sec - before.tv_sec) * 1000000000L + (after.tv_nsec - before.tv_nsec);
+  check_true("nanosleep_slept_at_least_2ms", slept >= 2000000, "woke up early");
+  CHECK_RET("clock_nanosleep_relative",
+            syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &req, NULL));
+  struct timespec abs_past = {0, 1};
+  CHECK_RET("clock_nanosleep_absolute_past",
+            syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME, &abs_past, NULL));
+  struct timespec bad = {0, 2000000000L};
+  CHECK_RET("nanosleep_bad_nsec", syscall(SYS_nanosleep, &bad, NULL));
+  struct timespec neg = {-1, 0};
+  CHECK_RET("nanosleep_negative", syscall(SYS_nanosleep, &neg, NULL));
+  CHECK_RET("nanosleep_bad_pointer", syscall(SYS_nanosleep, BAD_PTR, NULL));
+  CHECK_RET("clock_nanosleep_bad_clock", syscall(SYS_clock_nanosleep, 1000, 0, &req, NULL));
   time_t t = time(NULL);
   check_true("time_after_2020", t > 1577836800L, "time(NULL) is before 2020");
   return check_end();
