@@ -4,6 +4,7 @@
 // removed before returning.
 
 import { constants as osConstants } from 'node:os';
+import { OciError } from '../oci/errors.js';
 import { deleteContainer, killContainer, startContainer } from '../sandbox/container.js';
 import type { CreatedContainer } from '../sandbox/container.js';
 import type { ExitStatus } from '../sandbox/launcher.js';
@@ -53,6 +54,11 @@ export async function runForeground(
     for (const [sig, h] of handlers) process.off(sig, h);
   }
   ctx.log.debug(`container "${id}" exited: code ${status.code}, signal ${status.signal}`);
-  if (!keep) await deleteContainer(ctx.store, id, true);
+  if (!keep) {
+    // Someone may have deleted it meanwhile (delete --force from another shell): that is fine.
+    await deleteContainer(ctx.store, id, true).catch((e: unknown) => {
+      if (!(e instanceof OciError && e.code === 'CONTAINER_NOT_FOUND')) throw e;
+    });
+  }
   return exitStatusOf(status);
 }
