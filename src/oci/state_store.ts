@@ -75,10 +75,11 @@ export class StateStore {
   }
 
   /**
-   * Takes the container's lock, waiting up to timeoutMs for another command to release it.
+   * Takes the container's lock, waiting up to timeoutMs (longer than a sandbox may take to
+   * boot, so that a command queued behind a `create` outlasts it) for the holder to release it.
    * CONTAINER_NOT_FOUND if the container does not exist or was deleted while we waited.
    */
-  async lock(id: string, timeoutMs = 30_000): Promise<ContainerLock> {
+  async lock(id: string, timeoutMs = 90_000): Promise<ContainerLock> {
     const dir = this.dir(id);
     const lockPath = path.join(dir, LOCK_FILE);
     // Loaded here, not at the top: readers (state, list) never need the FFI.
