@@ -3,8 +3,8 @@
 // and the two outputs are compared check by check. A case that fails natively is a broken
 // test. Differences are allowed only by test/conformance/known_differences.json, and an
 // entry that no longer differs fails the run. Then the moat-only checks: the application
-// is pid 1, and system calls the Sentry does not implement or that would change the host
-// do not reach the host.
+// is pid 1; system calls the Sentry does not implement or that would change the host do
+// not reach the host; each unimplemented call is logged once, by name.
 //
 // It must never mark a difference acceptable by itself, nor fail on how long anything
 // took (timeouts only stop hangs).
@@ -68,9 +68,10 @@ const MAX_SHOWN = 25;
 const TARGETS = ['moat-do', 'moat-run', 'runc-run', 'runsc-run', 'runsc-do'] as const;
 type Target = (typeof TARGETS)[number];
 const targetEnv = process.env['MOAT_CONFORMANCE_TARGET'] ?? 'moat-do';
-const target: Target = (TARGETS as readonly string[]).includes(targetEnv)
-  ? (targetEnv as Target)
-  : 'moat-do';
+if (!(TARGETS as readonly string[]).includes(targetEnv)) {
+  throw new Error(`MOAT_CONFORMANCE_TARGET="${targetEnv}": expected one of ${TARGETS.join(', ')}`);
+}
+const target = targetEnv as Target;
 const bundleDir = path.join(work, 'bundle');
 let bundleReady = false;
 
