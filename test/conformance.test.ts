@@ -55,6 +55,13 @@ import {
   type RunResult,
 } from '../testlib/runners.js';
 
+const TARGETS = ['moat-do', 'moat-run', 'runc-run', 'runsc-run', 'runsc-do'] as const;
+type Target = (typeof TARGETS)[number];
+const targetEnv = process.env['MOAT_CONFORMANCE_TARGET'] ?? 'moat-do';
+if (!(TARGETS as readonly string[]).includes(targetEnv)) {
+  throw new Error(`MOAT_CONFORMANCE_TARGET="${targetEnv}": expected one of ${TARGETS.join(', ')}`);
+}
+const target = targetEnv as Target;
 const work = conformanceWorkDir();
 const binDir = path.join(work, 'bin');
 const dataDir = path.join(work, 'data');
@@ -65,13 +72,6 @@ const withRunsc = process.env['MOAT_CONFORMANCE_RUNSC'] === '1';
 const RUN_TIMEOUT_MS = 60_000;
 /** How many differences of one case a failure message lists. */
 const MAX_SHOWN = 25;
-const TARGETS = ['moat-do', 'moat-run', 'runc-run', 'runsc-run', 'runsc-do'] as const;
-type Target = (typeof TARGETS)[number];
-const targetEnv = process.env['MOAT_CONFORMANCE_TARGET'] ?? 'moat-do';
-if (!(TARGETS as readonly string[]).includes(targetEnv)) {
-  throw new Error(`MOAT_CONFORMANCE_TARGET="${targetEnv}": expected one of ${TARGETS.join(', ')}`);
-}
-const target = targetEnv as Target;
 const bundleDir = path.join(work, 'bundle');
 let bundleReady = false;
 
