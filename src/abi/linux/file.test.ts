@@ -19,6 +19,7 @@ import {
   direntReclen,
   dtFromMode,
   encodeDirent64,
+  encodeOldDirent,
   encodeStat,
   encodeStatFs,
   encodeStatx,
@@ -145,6 +146,22 @@ describe('linux_dirent64', () => {
     assert.ok(buf.subarray(24, 32).every((x) => x === 0));
     assert.equal(buf[32], 0xff);
     assert.equal(encodeDirent64(buf, 40, 1n, 1, DT_REG, Buffer.from('hello')), 0);
+  });
+});
+
+describe('old linux_dirent', () => {
+  it('puts d_type in the last byte of an 8-aligned record', () => {
+    const buf = new Uint8Array(64).fill(0xff);
+    const n = encodeOldDirent(buf, 0, 7n, 2, DT_DIR, Buffer.from('abc'));
+    assert.equal(n, 24);
+    const v = new DataView(buf.buffer);
+    assert.equal(v.getBigUint64(0, true), 7n);
+    assert.equal(v.getBigUint64(8, true), 2n);
+    assert.equal(v.getUint16(16, true), 24);
+    assert.equal(Buffer.from(buf.subarray(18, 21)).toString(), 'abc');
+    assert.equal(buf[21], 0);
+    assert.equal(buf[23], DT_DIR);
+    assert.equal(encodeOldDirent(buf, 48, 7n, 2, DT_DIR, Buffer.from('abc')), 0);
   });
 });
 

@@ -298,3 +298,33 @@ export function encodeDirent64(
   buf.fill(0, at + 19 + name.length, at + reclen);
   return reclen;
 }
+
+/** The size of one old linux_dirent record (getdents(2)) for a name of `nameLen` bytes. */
+export function oldDirentReclen(nameLen: number): number {
+  return (18 + nameLen + 2 + 7) & ~7;
+}
+
+/**
+ * Writes one old linux_dirent { unsigned long d_ino; unsigned long d_off; unsigned short
+ * d_reclen; char d_name[]; char pad; char d_type (last byte) } at `at`; the record length, or 0
+ * when it does not fit.
+ */
+export function encodeOldDirent(
+  buf: Uint8Array,
+  at: number,
+  ino: bigint,
+  off: number,
+  type: number,
+  name: Uint8Array,
+): number {
+  const reclen = oldDirentReclen(name.length);
+  if (at + reclen > buf.length) return 0;
+  const v = new DataView(buf.buffer, buf.byteOffset + at, reclen);
+  v.setBigUint64(0, BigInt.asUintN(64, ino), true);
+  v.setBigUint64(8, BigInt(off), true);
+  v.setUint16(16, reclen, true);
+  buf.set(name, at + 18);
+  buf.fill(0, at + 18 + name.length, at + reclen);
+  v.setUint8(reclen - 1, type);
+  return reclen;
+}

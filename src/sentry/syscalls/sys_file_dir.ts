@@ -1,9 +1,10 @@
-// The directory file system calls: getcwd, chdir, fchdir, chroot, getdents64. They read and
-// move the task's working directory and root (FsContext) and list directories through the open
-// file. Never throws.
+// The directory file system calls: getcwd, chdir, fchdir, chroot, getdents, getdents64. They
+// read and move the task's working directory and root (FsContext) and list directories through
+// the open file. Never throws.
 
 import { Errno } from '../../abi/linux/errno.js';
-import { AT_FDCWD } from '../../abi/linux/file.js';
+import { AT_FDCWD, encodeDirent64, encodeOldDirent } from '../../abi/linux/file.js';
+import type { DirentEncoder } from '../vfs/file_description.js';
 import { pathString } from '../vfs/mount.js';
 import { MAY_EXEC, checkPermission } from '../vfs/permissions.js';
 import { isDir, resolveAt } from '../vfs/resolve.js';
@@ -70,19 +71,29 @@ function sysChroot(ctx: SyscallContext, a: SyscallArgs): number {
   return 0;
 }
 
-/** Implements Linux syscall getdents64(2). */
-function sysGetdents64(ctx: SyscallContext, a: SyscallArgs): number {
+function doGetdents(ctx: SyscallContext, a: SyscallArgs, encode: DirentEncoder): number {
   const f = ctx.files.getFile(argInt(a[0]));
   if (typeof f === 'number') return f;
   const count = Math.min(Number(BigInt.asUintN(32, a[2])), IO_CHUNK);
   const buf = new Uint8Array(count);
-  const n = f.getdents(buf);
+  const n = f.getdents(buf, encode);
   if (n <= 0) return n;
   const r = ctx.mem.copyOut(a[1], buf.subarray(0, n));
   return r < 0 ? r : n;
 }
 
+/** Implements Linux syscall getdents64(2). */
+function sysGetdents64(ctx: SyscallContext, a: SyscallArgs): number {
+  return doGetdents(ctx, a, encodeDirent64);
+}
+
+/** Implements Linux syscall getdents(2) (the old struct linux_dirent). */
+function sysGetdents(ctx: SyscallContext, a: SyscallArgs): number {
+  return doGetdents(ctx, a, encodeOldDirent);
+}
+
 export const dirSyscalls: ReadonlyArray<[number, SyscallEntry]> = [
+  [78, { name: 'getdents', handler: sysGetdents, support: 'full' }],
   [79, { name: 'getcwd', handler: sysGetcwd, support: 'full' }],
   [80, { name: 'chdir', handler: sysChdir, support: 'full' }],
   [81, { name: 'fchdir', handler: sysFchdir, support: 'full' }],

@@ -32,6 +32,16 @@ import type { VfsPath } from './mount.js';
 
 const enc = new TextEncoder();
 
+/** Writes one directory record at `at`; its length, or 0 when it does not fit. */
+export type DirentEncoder = (
+  buf: Uint8Array,
+  at: number,
+  ino: bigint,
+  off: number,
+  type: number,
+  name: Uint8Array,
+) => number;
+
 /** The largest file offset we represent exactly (2^53 - 1; Linux's is 2^63 - 1). */
 export const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
 
@@ -176,11 +186,12 @@ export class FileDescription {
   }
 
   /**
-   * getdents64(2): fills `buf` with linux_dirent64 records from the file offset on; the bytes
+   * getdents64(2) (and getdents(2) with the old encoder): fills `buf` with linux_dirent64
+   * records from the file offset on; the bytes
    * filled, 0 at the end, -EINVAL when even the first record does not fit, -ENOTDIR if not a
    * directory.
    */
-  getdents(buf: Uint8Array): number {
+  getdents(buf: Uint8Array, encode: DirentEncoder = encodeDirent64): number {
     const impl = this.impl;
     if (impl === null) return -Errno.EBADF;
     if (impl.readdir === undefined) return -Errno.ENOTDIR;
@@ -190,7 +201,7 @@ export class FileDescription {
       if (typeof batch === 'number') return filled > 0 ? filled : batch;
       if (batch.length === 0) return filled;
       for (const e of batch) {
-        const n = encodeDirent64(buf, filled, e.ino, e.next, e.type, enc.encode(e.name));
+        const n = encode(buf, filled, e.ino, e.next, e.type, enc.encode(e.name));
         if (n === 0) return filled > 0 ? filled : -Errno.EINVAL;
         filled += n;
         this.offset = e.next;
