@@ -261,7 +261,14 @@ describe('moat only', () => {
     fs.mkdirSync(nativeDir);
     fs.writeFileSync(path.join(nativeDir, 'keep'), 'keep\n');
     const before0 = snapshot(nativeDir);
-    const native = runNative([c.binary, nativeDir], { timeoutMs: RUN_TIMEOUT_MS });
+    const nativeTmp = `/tmp/moat-isolation-native-${process.pid}-${Date.now().toString(36)}`;
+    let native: RunResult;
+    try {
+      native = runNative([c.binary, nativeDir, nativeTmp], { timeoutMs: RUN_TIMEOUT_MS });
+      assert.ok(fs.existsSync(`${nativeTmp}/file`), 'natively the program made nothing in /tmp');
+    } finally {
+      fs.rmSync(nativeTmp, { recursive: true, force: true });
+    }
     assert.equal(native.status, 0, describeResult(native));
     assert.notDeepEqual(snapshot(nativeDir), before0, 'natively the program changed nothing');
 
@@ -272,7 +279,14 @@ describe('moat only', () => {
     fs.writeFileSync(path.join(dir, 'keep'), 'keep\n');
     const before1 = snapshot(dir);
     const logFile = path.join(work, 'isolation-moat.log');
-    const r = runMoatDo([c.binary, dir], { timeoutMs: RUN_TIMEOUT_MS }, ['--log', logFile]);
+    const moatTmp = `/tmp/moat-isolation-moat-${process.pid}-${Date.now().toString(36)}`;
+    const r = runMoatDo([c.binary, dir, moatTmp], { timeoutMs: RUN_TIMEOUT_MS }, [
+      '--log',
+      logFile,
+    ]);
+    const leaked = fs.existsSync(moatTmp);
+    fs.rmSync(moatTmp, { recursive: true, force: true });
+    assert.equal(leaked, false, `${moatTmp}, made in the sandbox's /tmp, appeared on the host`);
     t.diagnostic(`moat do printed:\n${r.stdout}`);
     assert.deepEqual(snapshot(dir), before1, `the host directory changed (${describeResult(r)})`);
     assert.equal(r.status, 0, describeResult(r));

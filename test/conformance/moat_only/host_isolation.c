@@ -5,7 +5,9 @@
  * (each twice: the Sentry logs an unimplemented call once per sandbox, by name),
  * then tries to change argv[1] through calls that create, remove and rename: mkdir,
  * mknod (a FIFO), open(O_CREAT), symlink, unlink, rename, rmdir. It prints what each call
- * returned; the harness then checks the host directory is exactly as it made it. Run
+ * returned; the harness then checks the host directory is exactly as it made it.
+ * With argv[2], a new path under /tmp, it also makes that directory and a file in it:
+ * the sandbox's tmpfs takes them, the host's /tmp must not see them. Run
  * natively, the same program does change the directory: that is how the harness knows
  * the check can see a change.
  */
@@ -44,5 +46,14 @@ int main(int argc, char **argv) {
   CHECK_RET("unlink_renamed", syscall(SYS_unlink, in_dir(path_a, d, "renamed")));
   CHECK_RET("rmdir_made_dir", syscall(SYS_rmdir, in_dir(path_a, d, "made_dir")));
   CHECK_RET("mkdir_again", syscall(SYS_mkdir, in_dir(path_a, d, "made_dir2"), 0755));
+  if (argc > 2) {
+    /* argv[2] is a new name under /tmp: the sandbox's own tmpfs must take it, the host's
+     * /tmp must not see it. */
+    CHECK_RET("mkdir_tmp", syscall(SYS_mkdir, argv[2], 0700));
+    errno = 0;
+    long tfd = syscall(SYS_openat, AT_FDCWD, in_dir(path_a, argv[2], "file"),
+                       O_WRONLY | O_CREAT | O_EXCL, 0600);
+    check_ret("create_in_tmp", tfd, errno);
+  }
   return 0;
 }
