@@ -2,7 +2,7 @@
  * Conformance case: write(2) and read(2) on the standard descriptors the runtime hands over
  * (stdin and stdout are pipes or Unix socket pairs from the harness, which writes
  * "conformance-stdin\n" to the stdin of the cases marked as below).
- * Pipes created by the program itself are not covered yet (pipe(2) is not in the skeleton).
+ * Pipes the program makes itself are covered by pipe.c.
  * stdin: conformance-stdin
  * variants: static dynamic
  */
