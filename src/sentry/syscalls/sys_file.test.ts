@@ -695,6 +695,10 @@ describe('extended attributes', () => {
       -Errno.ERANGE,
     );
     assert.equal(sys(t, 'getxattr', t.mem.bad, name, buf, 64), -Errno.EFAULT);
+    assert.equal(
+      sys(t, 'getxattr', t.mem.string('/etc'), t.mem.string('nonsense.x'), buf, 64),
+      -Errno.EOPNOTSUPP,
+    );
     assert.equal(sys(t, 'fgetxattr', 99, name, buf, 64), -Errno.EBADF);
     assert.equal(sys(t, 'listxattr', t.mem.string('/etc'), buf, 64), 0);
     assert.equal(sys(t, 'setxattr', t.mem.string('/etc'), name, buf, 1, 0), -Errno.EOPNOTSUPP);

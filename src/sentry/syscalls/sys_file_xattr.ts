@@ -14,6 +14,8 @@ import type { SyscallArgs, SyscallContext, SyscallEntry } from './types.js';
 
 /** XATTR_NAME_MAX. */
 const XATTR_NAME_MAX = 255;
+/** The namespaces Linux knows; any other prefix is EOPNOTSUPP. */
+const NAMESPACES = ['user.', 'trusted.', 'security.', 'system.'];
 
 function checkPath(ctx: SyscallContext, addr: bigint, follow: boolean): number {
   const path = argPath(ctx, addr);
@@ -31,7 +33,8 @@ function checkName(ctx: SyscallContext, addr: bigint): number {
   const name = ctx.mem.copyInString(addr, XATTR_NAME_MAX);
   if (name === -Errno.ENAMETOOLONG) return -Errno.ERANGE;
   if (typeof name === 'number') return name;
-  return name.length === 0 ? -Errno.ERANGE : 0;
+  if (name.length === 0) return -Errno.ERANGE;
+  return NAMESPACES.some((ns) => name.startsWith(ns)) ? 0 : -Errno.EOPNOTSUPP;
 }
 
 function get(target: number, ctx: SyscallContext, nameAddr: bigint): number {
