@@ -33,9 +33,14 @@ test('a created sandbox: the Sentry sees an empty root and holds no capability',
     assert.equal(c.status, 0, c.stderr);
     const st = moat(root, ['state', 'conf1']);
     assert.equal(st.status, 0, st.stderr);
-    const pid = (JSON.parse(st.stdout) as { pid: number }).pid;
-    assert.ok(pid > 0);
+    // The state's pid is the unshare(1) process; the Sentry is its child.
+    const outer = (JSON.parse(st.stdout) as { pid: number }).pid;
+    assert.ok(outer > 0);
+    const pid = children(outer)[0] ?? -1;
+    assert.ok(pid > 0, 'the Sentry runs under unshare');
 
+    // It lives in a user namespace of its own: its capabilities mean nothing on the host.
+    assert.notEqual(fs.readlinkSync(`/proc/${pid}/ns/user`), fs.readlinkSync('/proc/self/ns/user'));
     // The root it sees is an empty directory.
     assert.deepEqual(fs.readdirSync(`/proc/${pid}/root`), []);
     // No capability in any set, on every thread; no_new_privs; a seccomp filter.

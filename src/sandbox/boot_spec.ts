@@ -1,6 +1,7 @@
 // The contract between the launcher (CLI) and the Sentry process: what the Sentry boots.
 // The launcher writes it as JSON to <state dir>/<id>/boot.json and starts the Sentry as
-//   unshare --mount --uts --ipc --net --pid --fork --kill-child --propagation private -- \
+//   unshare --user --map-root-user --mount --uts --ipc --net --pid --fork --kill-child \
+//     --propagation private -- \
 //     node dist/src/sentry/main.js <path of boot.json>
 // with fds 0-2 = the container's stdio (the caller's), fd 3 = the Sentry's end of the Gofer
 // socketpair, fd 4 = the write end of a "ready" pipe. It must never carry secrets of the host

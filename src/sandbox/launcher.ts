@@ -2,7 +2,7 @@
 //
 //   gofer:  unshare --mount --propagation private -- node dist/src/gofer/main.js
 //             --root <rootfs> [--readonly] --fd 3          (fd 3 = the Gofer's socket end)
-//   sentry: unshare --mount --uts --ipc --net --pid --fork --kill-child --propagation private
+//   sentry: unshare --user --map-root-user --mount --uts --ipc --net --pid --fork --kill-child --propagation private
 //             -- node dist/src/sentry/main.js <state dir>/boot.json
 //           fds 0-2 = the caller's stdio, 3 = the Sentry's socket end, 4 = the ready pipe.
 //
@@ -208,7 +208,17 @@ function goferArgs(repo: string, p: LaunchParams): string[] {
 }
 
 function sentryArgs(repo: string, bootPath: string): string[] {
-  const ns = ['--mount', '--uts', '--ipc', '--net', '--pid', '--fork', '--kill-child'];
+  const ns = [
+    '--user',
+    '--map-root-user',
+    '--mount',
+    '--uts',
+    '--ipc',
+    '--net',
+    '--pid',
+    '--fork',
+    '--kill-child',
+  ];
   return [...ns, '--propagation', 'private', '--', process.execPath, sentryMain(repo), bootPath];
 }
 
