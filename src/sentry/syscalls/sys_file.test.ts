@@ -592,7 +592,17 @@ describe('dup family, fcntl, ioctl, close_range', () => {
     assert.equal(new DataView(t.mem.read(q, 2).buffer).getInt16(0, true), 2);
     assert.equal(sys(t, 'fcntl', r, 5, fl(2)), -Errno.EINVAL);
     assert.equal(sys(t, 'fcntl', r, 6, t.mem.bad), -Errno.EFAULT);
-    assert.equal(sys(t, 'flock', r, 2), 0);
+    assert.equal(sys(t, 'flock', r, 1), 0);
+    assert.equal(sys(t, 'flock', r, 2 | 4), 0);
+    const r2 = open(t, '/etc/passwd', O_RDONLY);
+    assert.equal(sys(t, 'flock', r2, 1 | 4), -Errno.EAGAIN);
+    const dupd = sys(t, 'dup', r);
+    assert.equal(sys(t, 'flock', dupd, 2 | 4), 0);
+    assert.equal(sys(t, 'flock', r, 8), 0);
+    assert.equal(sys(t, 'flock', r2, 2 | 4), 0);
+    assert.equal(sys(t, 'flock', r, 1 | 4), -Errno.EAGAIN);
+    assert.equal(sys(t, 'close', r2), 0);
+    assert.equal(sys(t, 'flock', r, 1 | 4), 0);
     assert.equal(sys(t, 'flock', r, 8 | 4), 0);
     assert.equal(sys(t, 'flock', r, 3), -Errno.EINVAL);
     assert.equal(sys(t, 'flock', 99, 2), -Errno.EBADF);

@@ -19,6 +19,7 @@ import {
   O_PATH,
 } from '../../abi/linux/file.js';
 import type { FileDescription } from '../vfs/file_description.js';
+import { flock } from '../vfs/flock.js';
 import { argInt, copyInInt, copyOutInt } from './sys_file_common.js';
 import type { SyscallArgs, SyscallContext, SyscallEntry } from './types.js';
 
@@ -57,7 +58,9 @@ const F_UNLCK = 2;
 /**
  * Record locks (F_GETLK, F_SETLK, F_SETLKW and the F_OFD_* forms): the struct flock is read
  * and checked as Linux checks it, then every lock is granted and F_GETLK finds no conflict.
- * Difference from Linux: locks are not kept, so they do not exclude each other.
+ * POSIX record locks never conflict within one process, which is all the kernel runs yet.
+ * Difference from Linux: locks are not kept, so locks of other processes and OFD locks of
+ * other descriptions do not exclude each other.
  */
 function recordLock(ctx: SyscallContext, f: FileDescription, cmd: number, addr: bigint): number {
   const raw = ctx.mem.copyIn(addr, 32);
@@ -168,14 +171,18 @@ const LOCK_UN = 8;
 
 /**
  * Implements Linux syscall flock(2).
- * Difference from Linux: locks are granted but not kept, so they do not exclude each other.
+ * Difference from Linux: see vfs/flock.ts (a conflict without LOCK_NB answers EWOULDBLOCK
+ * instead of waiting, until the kernel parks tasks).
  */
 function sysFlock(ctx: SyscallContext, a: SyscallArgs): number {
   const f = ctx.files.getFile(argInt(a[0]));
   if (typeof f === 'number') return f;
   if ((f.flags & O_PATH) !== 0) return -Errno.EBADF;
   const op = argInt(a[1]) & ~LOCK_NB;
-  return op === LOCK_SH || op === LOCK_EX || op === LOCK_UN ? 0 : -Errno.EINVAL;
+  if (op === LOCK_SH) return flock(f, 'shared');
+  if (op === LOCK_EX) return flock(f, 'exclusive');
+  if (op === LOCK_UN) return flock(f, 'unlock');
+  return -Errno.EINVAL;
 }
 
 export const fdSyscalls: ReadonlyArray<[number, SyscallEntry]> = [
@@ -191,6 +198,6 @@ export const fdSyscalls: ReadonlyArray<[number, SyscallEntry]> = [
       note: 'record locks not kept; no leases, notify, SIGIO, pipe sizes, seals',
     },
   ],
-  [73, { name: 'flock', handler: sysFlock, support: 'partial', note: 'locks are not kept' }],
+  [73, { name: 'flock', handler: sysFlock, support: 'partial', note: 'conflicts never wait' }],
   [292, { name: 'dup3', handler: sysDup3, support: 'full' }],
 ];

@@ -50,6 +50,7 @@ export class FileDescription {
   flags: number;
   offset = 0;
   private refs = 1;
+  private releaseHooks: Array<() => void> | null = null;
 
   constructor(
     readonly inode: Inode,
@@ -76,10 +77,20 @@ export class FileDescription {
     this.refs++;
   }
 
-  /** Drops one reference; releases the file at the last. */
+  /** Drops one reference; releases the file (and runs the release hooks) at the last. */
   decRef(): void {
     this.refs--;
-    if (this.refs === 0 && this.impl !== null) this.impl.release();
+    if (this.refs !== 0) return;
+    if (this.impl !== null) this.impl.release();
+    const hooks = this.releaseHooks;
+    this.releaseHooks = null;
+    if (hooks !== null) for (const h of hooks) h();
+  }
+
+  /** Runs `hook` once when the last reference goes (locks held by this description). */
+  onRelease(hook: () => void): void {
+    this.releaseHooks ??= [];
+    this.releaseHooks.push(hook);
   }
 
   /** read(2) at the file offset (advancing it), or from the stream. */
