@@ -103,3 +103,15 @@ export function hostIsatty(fd: number): boolean {
 export function hostGetfl(fd: number): number {
   return check(fcntl_(fd, F_GETFL) as number);
 }
+
+// SAFETY: poll(2) reads and writes one 8-byte struct pollfd in a buffer we own for the call.
+const poll_ = libc.func('int poll(void*, unsigned long, int)');
+
+/** The POLL* events ready on host fd `fd` among `events`, waiting up to `timeoutMs` (-1: forever). */
+export function hostPoll(fd: number, events: number, timeoutMs: number): number {
+  const b = new Int16Array(4);
+  new Int32Array(b.buffer)[0] = fd;
+  b[2] = events;
+  const r = check(poll_(b, 1, timeoutMs) as number);
+  return r < 0 ? r : (b[3] ?? 0) & 0xffff;
+}

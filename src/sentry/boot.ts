@@ -11,6 +11,7 @@
 // launcher without an answer on the ready fd.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { randomFillSync } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { Errno, errnoName } from '../abi/linux/errno.js';
@@ -55,7 +56,12 @@ import type { Credentials } from './syscalls/types.js';
 import { FdTable } from './vfs/fd_table.js';
 import { FsContext } from './vfs/fs_context.js';
 import { mountAt, mountRoot, newRootMount } from './vfs/mount.js';
-import { openPath } from './vfs/open.js';
+import { openExecutable, openPath } from './vfs/open.js';
+import type { FileDescription } from './vfs/file_description.js';
+import { ProcFilesystem } from './fsimpl/proc/proc.js';
+import { TmpfsFilesystem } from './fsimpl/tmpfs/tmpfs.js';
+import { KernelProcSource } from './kernel/proc_source.js';
+import type { Logger } from './kernel/kernel.js';
 import { resolveAt } from './vfs/resolve.js';
 
 const AT_HWCAP = 16n;
@@ -165,6 +171,46 @@ function confineFilesystem(): void {
   }
 }
 
+/**
+ * Mounts what config.json asks for on top of the root, in order: proc, tmpfs (/dev gets the
+ * device set), and reports each mount it cannot honour yet (bind mounts come with the Gofer's
+ * mount support, issue #3; sysfs, devpts, mqueue, cgroup are not implemented).
+ */
+function assembleMounts(
+  vctx: { fs: FsContext; files: FdTable; creds: Credentials },
+  spec: BootSpec,
+  procSource: KernelProcSource,
+  log: Logger,
+): void {
+  for (const m of spec.mounts ?? []) {
+    const at = resolveAt(vctx, AT_FDCWD, m.destination, 0);
+    if (typeof at === 'number') {
+      log.warn(`mount ${m.destination}: ${errnoName(-at)} in the root file system: skipped`);
+      continue;
+    }
+    const opts = m.options ?? [];
+    const ro = opts.includes('ro');
+    const modeOpt = opts.find((o) => o.startsWith('mode='));
+    const mode = modeOpt === undefined ? undefined : parseInt(modeOpt.slice(5), 8);
+    switch (m.type ?? 'bind') {
+      case 'proc':
+        mountAt(at, new ProcFilesystem(procSource), ro);
+        break;
+      case 'tmpfs':
+        if (m.destination === '/dev') mountAt(at, newDevFilesystem(), ro);
+        else
+          mountAt(
+            at,
+            new TmpfsFilesystem(mode === undefined || Number.isNaN(mode) ? {} : { mode }),
+            ro,
+          );
+        break;
+      default:
+        log.warn(`mount ${m.destination} (${m.type ?? 'bind'}): not supported yet: skipped`);
+    }
+  }
+}
+
 function lookPath(
   ctx: { fs: FsContext; files: FdTable; creds: Credentials },
   arg0: string,
@@ -263,8 +309,10 @@ export async function boot(spec: BootSpec): Promise<number> {
     );
     const fsctx = new FsContext(root);
     const vctx = { fs: fsctx, files, creds };
-    const devAt = resolveAt(vctx, AT_FDCWD, '/dev', 0);
-    if (typeof devAt !== 'number') mountAt(devAt, newDevFilesystem(), false);
+    const kernel = new Kernel(p, mf, log, spec.hostname, hwcap, hwcap2);
+    kernel.memTotalBytes = os.totalmem();
+    const procSource = new KernelProcSource(kernel);
+    assembleMounts(vctx, spec, procSource, log);
     const cwd = resolveAt(vctx, AT_FDCWD, spec.cwd, 0);
     if (typeof cwd === 'number') throw new BootError(`cwd "${spec.cwd}": ${errnoName(-cwd)}`);
     fsctx.cwd = cwd;
@@ -272,7 +320,6 @@ export async function boot(spec: BootSpec): Promise<number> {
     if (stdio < 0) throw new BootError(`stdio: ${errnoName(-stdio)}`);
 
     // 4. The init process.
-    const kernel = new Kernel(p, mf, log, spec.hostname, hwcap, hwcap2);
     kernel.interrupt = {
       cell: ctl,
       index: CTL.sleep,
@@ -286,7 +333,13 @@ export async function boot(spec: BootSpec): Promise<number> {
     const arg0 = spec.args[0];
     if (arg0 === undefined) throw new BootError('process.args is empty');
     const path = lookPath(vctx, arg0, spec.env);
-    const open = (pth: string): ExecFile | number => openPath(vctx, pth, O_RDONLY);
+    // Every description the loader opens is released once the program is in memory.
+    const opened: FileDescription[] = [];
+    const open = (pth: string): ExecFile | number => {
+      const f = opened.length === 0 ? openExecutable(vctx, pth) : openPath(vctx, pth, O_RDONLY);
+      if (typeof f !== 'number') opened.push(f);
+      return f;
+    };
     const random = new Uint8Array(16);
     randomFillSync(random);
     const loaded = loadProgram(mm, open, {
@@ -301,6 +354,7 @@ export async function boot(spec: BootSpec): Promise<number> {
       hwcap2,
       random,
     });
+    for (const f of opened) f.decRef();
     if (typeof loaded === 'number') {
       throw new BootError(
         `exec "${path}": ${loaded === -Errno.ENOEXEC ? 'exec format error' : errnoName(-loaded)}`,
@@ -341,6 +395,11 @@ export async function boot(spec: BootSpec): Promise<number> {
       path.split('/').pop() ?? 'init',
       rlimits,
     );
+    task.argv = [...spec.args];
+    task.envp = [...spec.env];
+    task.exePath = path;
+    procSource.current_ = task;
+    procSource.tasks.set(task.tgid, task);
 
     // 5. Ready; wait for start; run.
     say({ ok: true });

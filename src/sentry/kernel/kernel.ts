@@ -30,6 +30,8 @@ export interface Logger {
 export class Kernel {
   hostname: string;
   domainname = '(none)';
+  /** MemTotal as the sandbox reports it. */
+  memTotalBytes = 0;
   private nextPid = 1;
   private readonly reported = new Set<number>();
   /** Wall-clock origin: realtime = bootRealtimeNs + (monotonic now - bootMonoNs). */

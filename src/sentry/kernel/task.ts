@@ -47,6 +47,10 @@ export class Task implements SyscallContext {
   clearChildTid = 0n;
   robustList = 0n;
   comm: string;
+  /** What execve gave the process: for /proc/<pid>/{cmdline,environ,exe}. */
+  argv: string[] = [];
+  envp: string[] = [];
+  exePath: string | null = null;
   readonly rlimits: Map<number, Rlimit>;
 
   constructor(

@@ -6,6 +6,7 @@ import { fileSyscalls } from './sys_file.js';
 import { identitySyscalls } from './sys_identity.js';
 import { memorySyscalls } from './sys_memory.js';
 import { miscSyscalls } from './sys_misc.js';
+import { pollSyscalls } from './sys_poll.js';
 import { processSyscalls } from './sys_process.js';
 import { signalSyscalls } from './sys_signal.js';
 import { timeSyscalls } from './sys_time.js';
@@ -18,6 +19,7 @@ export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
     identitySyscalls,
     memorySyscalls,
     miscSyscalls,
+    pollSyscalls,
     processSyscalls,
     signalSyscalls,
     timeSyscalls,

@@ -22,7 +22,7 @@ import {
   type StatFs,
 } from '../../../abi/linux/file.js';
 import type { HostFd } from '../../../host/fd.js';
-import { hostFstat, hostGetfl, hostRead, hostWrite } from '../../../host/io.js';
+import { hostFstat, hostGetfl, hostPoll, hostRead, hostWrite } from '../../../host/io.js';
 import { allocAnonDev } from '../../vfs/dev_numbers.js';
 import type { FdTable } from '../../vfs/fd_table.js';
 import { FileDescription } from '../../vfs/file_description.js';
@@ -121,6 +121,12 @@ class HostInode implements Inode {
       read: (dst) => (host.closed ? -Errno.EBADF : hostRead(host.fd, dst)),
       write: (src) => (host.closed ? -Errno.EBADF : hostWrite(host.fd, src)),
       ioctl: () => -Errno.ENOTTY,
+      // The host fd's own readiness, without waiting.
+      readiness: () => {
+        if (host.closed) return 0;
+        const r = hostPoll(host.fd, 0x1 | 0x4, 0);
+        return r < 0 ? 0 : r;
+      },
       release: () => {
         host.close();
       },
