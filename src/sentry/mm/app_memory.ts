@@ -15,4 +15,10 @@ export interface AppMemory {
   copyOut(addr: Addr, data: Uint8Array): number;
   /** Reads a NUL-terminated string of at most `max` bytes (without the NUL); -EFAULT, or -ENAMETOOLONG past max. */
   copyInString(addr: Addr, max: number): string | number;
+  /**
+   * A live view of [addr, addr+len) when it lies in one mapping that allows the access
+   * (`write`: the application's memory is written into, as by read(2)); null otherwise, and
+   * the caller falls back to copyIn/copyOut. The view must not outlive the system call.
+   */
+  ioView?(addr: Addr, len: number, write: boolean): Uint8Array | null;
 }

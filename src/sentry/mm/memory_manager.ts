@@ -271,6 +271,15 @@ export class MemoryManager implements AppMemory {
     });
   }
 
+  ioView(addr: Addr, len: number, write: boolean): Uint8Array | null {
+    const v = this.find(addr);
+    if (v === undefined || v.backing < 0 || addr + BigInt(len) > v.end) return null;
+    if ((v.prot & (write ? PROT_WRITE : PROT_READ)) === 0) return null;
+    const loc = this.mf.at(v.backing + Number(addr - v.start));
+    if (loc.room < len) return null;
+    return loc.view.subarray(loc.index, loc.index + len);
+  }
+
   /** Writes regardless of the VMA's protection (the loader filling read-only segments). */
   copyOutForce(addr: Addr, data: Uint8Array): number {
     return this.walk(addr, data.length, 0, (view, index, n, done) => {

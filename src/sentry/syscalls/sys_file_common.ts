@@ -67,12 +67,14 @@ export function readToApp(
   let done = 0;
   for (;;) {
     const want = Math.min(count - done, IO_CHUNK);
-    const buf = new Uint8Array(want);
+    // Straight into application memory when the range allows it; else through scratch.
+    const direct = ctx.mem.ioView?.(addr + BigInt(done), want, true) ?? null;
+    const buf = direct ?? scratch(want);
     let n: number;
     if (!impl.seekable) n = impl.read(buf, 0);
     else n = impl.read(buf, (pos ?? f.offset) + (pos === null ? 0 : done));
     if (n < 0) return ioResult(done, n);
-    if (n > 0) {
+    if (n > 0 && direct === null) {
       const c = ctx.mem.copyOut(addr + BigInt(done), buf.subarray(0, n));
       if (c < 0) return ioResult(done, c);
     }
@@ -80,6 +82,14 @@ export function readToApp(
     if (pos === null && impl.seekable) f.offset += n;
     if (n < want || done >= count || !impl.seekable) return done;
   }
+}
+
+let scratchBuf = new Uint8Array(0);
+
+/** A reusable buffer of at least `n` bytes (the Sentry is single-threaded; never retained). */
+function scratch(n: number): Uint8Array {
+  if (scratchBuf.length < n) scratchBuf = new Uint8Array(Math.max(n, 65536));
+  return scratchBuf.subarray(0, n);
 }
 
 /**
@@ -98,7 +108,9 @@ export function writeFromApp(
   let done = 0;
   for (;;) {
     const want = Math.min(count - done, IO_CHUNK);
-    const data = ctx.mem.copyIn(addr + BigInt(done), want);
+    const data =
+      ctx.mem.ioView?.(addr + BigInt(done), want, false) ??
+      ctx.mem.copyIn(addr + BigInt(done), want);
     if (typeof data === 'number') return ioResult(done, data);
     const n = pos === null ? f.write(data) : f.pwrite(data, pos + done);
     if (n < 0) return ioResult(done, n);

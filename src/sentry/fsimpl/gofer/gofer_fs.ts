@@ -19,6 +19,7 @@ import {
   AT_REMOVEDIR,
   DT_DIR,
   O_ACCMODE,
+  O_RDONLY,
   O_DIRECTORY,
   O_TRUNC,
   O_WRONLY,
@@ -117,6 +118,8 @@ export class GoferInode implements Inode {
   /** Directories: children by name; a number is a cached negative answer (-ENOENT). */
   private readonly children = new Map<string, GoferInode | number>();
   private target: string | null = null;
+  /** Read-only mounts: the donated host fd shared by every read-only open of this file. */
+  private sharedRead: HostFd | null = null;
 
   constructor(
     readonly fs: GoferFilesystem,
@@ -190,6 +193,11 @@ export class GoferInode implements Inode {
     // socket would reach the host's.
     if (this.type === S_IFSOCK) return -Errno.ENXIO;
     if (!isDir && this.type !== S_IFREG) return -Errno.EPERM;
+    // On a read-only mount, the host fd the Gofer donated for the first read-only open of a
+    // regular file serves every later one: positionless preads need no fid of their own, and
+    // an open+close costs no round trip. Nothing in the sandbox can change such a file.
+    const cacheable = !isDir && this.fs.readOnly && (flags & (O_ACCMODE | O_TRUNC)) === O_RDONLY;
+    if (cacheable && this.sharedRead !== null) return new SharedReadFile(this.sharedRead);
     const clone = this.client.walk(this.fid, []);
     if (typeof clone === 'number') return clone;
     const p9flags = (flags & (O_ACCMODE | O_TRUNC)) | (isDir ? O_DIRECTORY : 0);
@@ -208,6 +216,11 @@ export class GoferInode implements Inode {
         this.attr.qid.path,
         (this.parent ?? this).attr.qid.path,
       );
+    }
+    if (cacheable && o.fd !== undefined) {
+      // The fid stays open as long as the inode: it owns the donated fd's open file.
+      this.sharedRead = o.fd;
+      return new SharedReadFile(o.fd);
     }
     return new GoferRegularFile(this, this.client, clone.fid, o.fd ?? null);
   }
@@ -282,6 +295,24 @@ export class GoferInode implements Inode {
 }
 
 /** An open regular file (or device, socket, fifo node served by the Gofer). */
+/** A read-only open of a cached regular file: preads on the shared donated host fd. */
+class SharedReadFile implements FileImpl {
+  readonly seekable = true;
+  constructor(private readonly host: HostFd) {}
+
+  read(dst: Uint8Array, offset: number): number {
+    return hostPread(this.host.fd, dst, offset);
+  }
+
+  write(): number {
+    return -Errno.EBADF;
+  }
+
+  release(): void {
+    /* the inode keeps the shared fd */
+  }
+}
+
 class GoferRegularFile implements FileImpl {
   readonly seekable = true;
   constructor(
