@@ -1,6 +1,5 @@
 // Miscellany: getrandom (from the Sentry's CSPRNG, never a host device), and futex for a
-// single thread (wake finds no waiter; a wait whose value differs answers EAGAIN; a wait that
-// would sleep forever with no other thread to wake it blocks until a timeout, as on Linux).
+// single thread (see futex()).
 
 import { randomFillSync } from 'node:crypto';
 import { Errno } from '../../abi/linux/errno.js';
@@ -29,28 +28,56 @@ const FUTEX_WAIT = 0;
 const FUTEX_WAKE = 1;
 const FUTEX_WAIT_BITSET = 9;
 const FUTEX_WAKE_BITSET = 10;
+const FUTEX_CLOCK_REALTIME = 256;
 const FUTEX_CMD_MASK = ~(128 | 256);
 
-/** Implements Linux syscall futex(2) for a single-threaded process. */
+/**
+ * Implements Linux syscall futex(2) for a single-threaded process: WAKE finds no waiter; WAIT
+ * on a matching value sleeps until its timeout (ETIMEDOUT) or a signal (EINTR) — with one
+ * thread nothing else can wake it, exactly as on Linux. Other operations answer ENOSYS.
+ */
 function futex(t: Task, a: readonly bigint[]): number {
-  const op = int(a[1] ?? 0n) & FUTEX_CMD_MASK;
+  const rawOp = int(a[1] ?? 0n);
+  const op = rawOp & FUTEX_CMD_MASK;
   const addr = a[0] ?? 0n;
-  if (addr % 4n !== 0n) return -Errno.EINVAL;
   switch (op) {
     case FUTEX_WAKE:
     case FUTEX_WAKE_BITSET: {
-      const b = t.mem.copyIn(addr, 4);
-      return typeof b === 'number' ? b : 0;
+      if (addr % 4n !== 0n) return -Errno.EINVAL;
+      if (op === FUTEX_WAKE_BITSET && uint(a[5] ?? 0n) === 0) return -Errno.EINVAL;
+      return 0;
     }
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET: {
+      if (addr % 4n !== 0n) return -Errno.EINVAL;
+      if (op === FUTEX_WAIT_BITSET && uint(a[5] ?? 0n) === 0) return -Errno.EINVAL;
+      let timeoutNs = -1n;
+      const tp = a[3] ?? 0n;
+      if (tp !== 0n) {
+        const b = t.mem.copyIn(tp, 16);
+        if (typeof b === 'number') return b;
+        const v = new BigInt64Array(b.buffer);
+        const sec = v[0] ?? 0n;
+        const nsec = v[1] ?? 0n;
+        if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) return -Errno.EINVAL;
+        timeoutNs = sec * 1_000_000_000n + nsec;
+        if (op === FUTEX_WAIT_BITSET) {
+          // An absolute time on CLOCK_MONOTONIC, or CLOCK_REALTIME with the flag.
+          const now =
+            (rawOp & FUTEX_CLOCK_REALTIME) !== 0 ? t.kernel.realtimeNs() : t.kernel.monotonicNs();
+          timeoutNs = timeoutNs > now ? timeoutNs - now : 0n;
+        }
+      }
       const b = t.mem.copyIn(addr, 4);
       if (typeof b === 'number') return b;
       const cur = new Int32Array(b.buffer)[0] ?? 0;
       if (cur !== int(a[2] ?? 0n)) return -Errno.EAGAIN;
-      // No other thread exists that could wake us: only a timeout ends this wait.
-      if ((a[3] ?? 0n) === 0n) return -Errno.EDEADLK;
-      return -Errno.ETIMEDOUT;
+      if (timeoutNs >= 0n) {
+        const left = t.kernel.sleep(timeoutNs);
+        return left === 0n ? -Errno.ETIMEDOUT : -Errno.EINTR;
+      }
+      while (!t.kernel.hasPendingSignals()) t.kernel.sleep(1_000_000_000n);
+      return -Errno.EINTR;
     }
     default:
       return -Errno.ENOSYS;
@@ -68,7 +95,7 @@ export const miscSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
       name: 'futex',
       handler: futex,
       support: 'partial',
-      note: 'single-threaded: WAIT/WAKE only; an endless wait answers EDEADLK instead of hanging',
+      note: 'one thread: WAIT/WAKE (and _BITSET) only; a wait ends by timeout or signal',
     },
   ],
 ]);
