@@ -60,6 +60,18 @@ test('a created sandbox: the Sentry sees an empty root and holds no capability',
       assert.equal(statusField(s, 'Seccomp'), '2');
       assert.equal(fs.readdirSync(`/proc/${s}/fd`).length, 1, `stub ${s} fds`);
     }
+    // The Gofer: only the file capabilities, no_new_privs, its own seccomp filter, and a root
+    // that is the container's.
+    const rec = JSON.parse(fs.readFileSync(path.join(root, 'conf1', 'state.json'), 'utf8')) as {
+      sandbox: { gofer: { pid: number } };
+    };
+    const gofer = rec.sandbox.gofer.pid;
+    assert.equal(statusField(gofer, 'CapEff'), '000000000000001f');
+    assert.equal(statusField(gofer, 'CapBnd'), '000000000000001f');
+    assert.equal(statusField(gofer, 'Seccomp'), '2');
+    assert.equal(statusField(gofer, 'NoNewPrivs'), '1');
+    assert.ok(fs.readdirSync(`/proc/${gofer}/root`).includes('bin'));
+    assert.ok(!fs.readdirSync(`/proc/${gofer}/root`).includes('work'));
     const d = moat(root, ['delete', '--force', 'conf1']);
     assert.equal(d.status, 0, d.stderr);
     const deadline = Date.now() + 5000;

@@ -20,6 +20,16 @@ import {
 } from '../host/fs.js';
 import { serve } from '../p9/server.js';
 import { confine } from './confine.js';
+import { goferFilter } from './seccomp_filter.js';
+import {
+  SECCOMP_FILTER_FLAG_TSYNC,
+  installSeccompFilter,
+  keepOnlyCapabilities,
+  setNoNewPrivs,
+} from '../host/confine.js';
+
+/** CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID. */
+const GOFER_CAPABILITIES = [0, 1, 2, 3, 4];
 import { LocalFs } from './local_fs.js';
 
 function main(argv: string[]): number {
@@ -56,6 +66,15 @@ function main(argv: string[]): number {
   // Before confinement: /proc/self/fd, to reopen walked files by fd (see local_fs.ts).
   const procFd = openat(AT_FDCWD, '/proc/self/fd', O_PATH | O_DIRECTORY | O_CLOEXEC);
   const rootFd = confine(opts.root, opts.readonly === true);
+  // Only the capabilities serving files as the container's users needs; no_new_privs; the
+  // seccomp filter on every thread.
+  const caps = keepOnlyCapabilities(GOFER_CAPABILITIES);
+  const sc =
+    setNoNewPrivs() < 0 ? -1 : installSeccompFilter(goferFilter(), SECCOMP_FILTER_FLAG_TSYNC);
+  if (caps < 0 || sc < 0) {
+    process.stderr.write(`gofer: confine: capabilities ${caps}, seccomp ${sc}\n`);
+    return 1;
+  }
   const fs = new LocalFs(
     rootFd,
     opts.readonly === true,

@@ -31,6 +31,30 @@ export function dropAllCapabilities(): number {
   return check(capset_(header, data) as number);
 }
 
+/**
+ * Keeps only `caps` (capability numbers) in the calling thread's effective and permitted sets,
+ * drops every other capability from the bounding set, clears inheritable and ambient.
+ */
+export function keepOnlyCapabilities(caps: readonly number[]): number {
+  for (let cap = 0; cap < 64; cap++) {
+    if (caps.includes(cap)) continue;
+    const r = check(prctl_(PR_CAPBSET_DROP, cap, 0, 0, 0) as number);
+    if (r < 0) break;
+  }
+  const amb = check(prctl_(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) as number);
+  if (amb < 0) return amb;
+  let lo = 0;
+  let hi = 0;
+  for (const c of caps) {
+    if (c < 32) lo |= 1 << c;
+    else hi |= 1 << (c - 32);
+  }
+  const header = new Uint32Array([LINUX_CAPABILITY_VERSION_3, 0]);
+  // struct __user_cap_data_struct[2]: { effective, permitted, inheritable } for bits 0-31, 32-63.
+  const data = new Uint32Array([lo >>> 0, lo >>> 0, 0, hi >>> 0, hi >>> 0, 0]);
+  return check(capset_(header, data) as number);
+}
+
 export function setNoNewPrivs(): number {
   return check(prctl_(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) as number);
 }
