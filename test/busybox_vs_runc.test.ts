@@ -121,6 +121,7 @@ function doEnv(): NodeJS.ProcessEnv {
  */
 function normaliseRootListing(out: string): string {
   const MOUNTED = new Set(['proc', 'dev', 'tmp']);
+  const hidden = hostSubmounts();
   return out
     .split('\n')
     .filter((l) => !l.startsWith('total '))
@@ -130,9 +131,26 @@ function normaliseRootListing(out: string): string {
       if (f.length === 9 && name !== undefined && MOUNTED.has(name)) {
         return [f[0], f[2], f[3], name, '(moat-mounted)'].join(' ');
       }
+      if (f.length === 9 && name !== undefined && hidden.has(name)) {
+        return [name, '(a host mount moat do does not expose)'].join(' ');
+      }
       return f.join(' ');
     })
     .join('\n');
+}
+
+/**
+ * The host's mount points directly under "/" (sysfs on /sys, say). `moat do` serves the root
+ * file system alone, never the host's other mounts, so there the directory beneath shows.
+ */
+function hostSubmounts(): Set<string> {
+  const out = new Set<string>();
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const mountPoint = line.split(' ')[4];
+    const m = mountPoint === undefined ? null : /^\/([^/]+)$/.exec(mountPoint);
+    if (m?.[1] !== undefined) out.add(m[1]);
+  }
+  return out;
 }
 
 describe('moat do vs the host', () => {

@@ -203,7 +203,10 @@ describe('lifecycle', () => {
 
   it('run forwards SIGTERM to the container and returns 128+15', async () => {
     const root = newRoot();
-    const bundle = newBundle({ args: ['sleep', '30'] });
+    // PID 1 ignores signals it has no handler for (as under runc), so the shell traps TERM.
+    const bundle = newBundle({
+      args: ['sh', '-c', 'trap "exit 143" TERM; while true; do true; done'],
+    });
     const child = spawn(process.execPath, [MOAT, '--root', root, 'run', '-b', bundle, 's1'], {
       stdio: 'ignore',
     });

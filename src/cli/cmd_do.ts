@@ -24,6 +24,8 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 function callerCwd(): string {
   try {
     const cwd = process.cwd();
+    // The sandbox has a fresh tmpfs on /tmp: a directory of the host's /tmp is not there.
+    if (cwd === '/tmp' || cwd.startsWith('/tmp/')) return '/';
     return fs.statSync(cwd).isDirectory() ? cwd : '/';
   } catch {
     return '/';
@@ -52,6 +54,7 @@ export function doSpec(args: string[]): Spec {
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc' },
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+      { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=1777'] },
     ],
   });
 }

@@ -69,10 +69,17 @@ export function isIgnored(t: Task, sig: number): boolean {
   return h === SIG_IGN || (h === SIG_DFL && DEFAULT_IGNORE.has(sig));
 }
 
-/** Sends `info` to `t` from a kill-like source: dropped if ignored, else queued. */
+/**
+ * Sends `info` to `t` from a kill-like source: dropped if ignored, else queued. Like Linux's
+ * SIGNAL_UNKILLABLE, the PID namespace's init process (PID 1) never receives a signal whose
+ * disposition is the default, except SIGKILL and SIGSTOP (which only come from outside).
+ */
 export function sendSignal(t: Task, info: SigInfo): void {
   if (info.signo === 0) return;
   if (isIgnored(t, info.signo)) return;
+  if (t.tgid === 1 && info.signo !== SIGKILL && info.signo !== SIGSTOP) {
+    if ((t.sigactions.get(info.signo)?.handler ?? SIG_DFL) === SIG_DFL) return;
+  }
   queueSignal(t, info);
 }
 
