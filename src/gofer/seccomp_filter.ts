@@ -3,17 +3,7 @@
 // network socket, mount, change namespaces, trace, or reach the kernel's modules, keys, BPF,
 // perf or io_uring. x32 and foreign-arch calls kill it. Denied calls fail with EPERM.
 
-import {
-  AUDIT_ARCH_X86_64,
-  BpfProgram,
-  SECCOMP_DATA_ARCH,
-  SECCOMP_DATA_NR,
-  SECCOMP_RET_ALLOW,
-  SECCOMP_RET_ERRNO,
-  SECCOMP_RET_KILL_PROCESS,
-} from '../platform/asm/bpf.js';
-
-const EPERM = 1;
+import { denyListFilter } from '../platform/asm/bpf.js';
 
 export const GOFER_DENIED: ReadonlyMap<number, string> = new Map([
   [59, 'execve'],
@@ -53,16 +43,5 @@ export const GOFER_DENIED: ReadonlyMap<number, string> = new Map([
 ]);
 
 export function goferFilter(): Uint8Array {
-  const p = new BpfProgram();
-  p.loadWord(SECCOMP_DATA_ARCH)
-    .jeq(AUDIT_ARCH_X86_64, 0, 'kill')
-    .loadWord(SECCOMP_DATA_NR)
-    .jge(0x40000000, 'kill');
-  for (const nr of GOFER_DENIED.keys()) p.jeq(nr, 'deny');
-  p.ret(SECCOMP_RET_ALLOW)
-    .label('deny')
-    .ret(SECCOMP_RET_ERRNO | EPERM)
-    .label('kill')
-    .ret(SECCOMP_RET_KILL_PROCESS);
-  return p.assemble();
+  return denyListFilter(GOFER_DENIED.keys());
 }

@@ -7,17 +7,7 @@
 // This is a deny list, not yet an allow list: Node's own threads make calls we do not control,
 // and an allow list needs their exact set (TODO(#2): measure it and switch).
 
-import {
-  AUDIT_ARCH_X86_64,
-  BpfProgram,
-  SECCOMP_DATA_ARCH,
-  SECCOMP_DATA_NR,
-  SECCOMP_RET_ALLOW,
-  SECCOMP_RET_ERRNO,
-  SECCOMP_RET_KILL_PROCESS,
-} from '../platform/asm/bpf.js';
-
-const EPERM = 1;
+import { denyListFilter } from '../platform/asm/bpf.js';
 
 /** x86-64 numbers of the calls the confined Sentry never needs. */
 export const SENTRY_DENIED: ReadonlyMap<number, string> = new Map([
@@ -64,16 +54,5 @@ export const SENTRY_DENIED: ReadonlyMap<number, string> = new Map([
 ]);
 
 export function sentryFilter(): Uint8Array {
-  const p = new BpfProgram();
-  p.loadWord(SECCOMP_DATA_ARCH)
-    .jeq(AUDIT_ARCH_X86_64, 0, 'kill')
-    .loadWord(SECCOMP_DATA_NR)
-    .jge(0x40000000, 'kill');
-  for (const nr of SENTRY_DENIED.keys()) p.jeq(nr, 'deny');
-  p.ret(SECCOMP_RET_ALLOW)
-    .label('deny')
-    .ret(SECCOMP_RET_ERRNO | EPERM)
-    .label('kill')
-    .ret(SECCOMP_RET_KILL_PROCESS);
-  return p.assemble();
+  return denyListFilter(SENTRY_DENIED.keys());
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BpfProgram, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS } from './bpf.js';
+import { BpfProgram, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS, denyListFilter } from './bpf.js';
 
 test('bpf: encodes instructions and resolves forward labels', () => {
   const p = new BpfProgram()
@@ -21,4 +21,14 @@ test('bpf: encodes instructions and resolves forward labels', () => {
 test('bpf: refuses backward and undefined jumps', () => {
   assert.throws(() => new BpfProgram().label('x').jeq(1, 'x').assemble(), /out of range/);
   assert.throws(() => new BpfProgram().jeq(1, 'nowhere').assemble(), /undefined label/);
+});
+
+test('bpf: the deny-list filter denies exactly the listed calls, after the arch checks', () => {
+  const b = denyListFilter([59, 257]);
+  const dv = new DataView(b.buffer);
+  // ld arch, jeq x86_64, ld nr, jge x32, 2 × jeq, ret allow, ret errno, ret kill
+  assert.equal(b.length / 8, 9);
+  assert.equal(dv.getUint32(4 * 8 + 4, true), 59);
+  assert.equal(dv.getUint32(5 * 8 + 4, true), 257);
+  assert.equal(dv.getUint32(6 * 8 + 4, true), SECCOMP_RET_ALLOW);
 });

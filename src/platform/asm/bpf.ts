@@ -89,3 +89,24 @@ export class BpfProgram {
     return out;
   }
 }
+
+/**
+ * A seccomp program that fails the calls in `denied` with EPERM, kills the process on x32 or
+ * foreign-architecture calls, and allows the rest: the shape of the Sentry's and the Gofer's
+ * filters.
+ */
+export function denyListFilter(denied: Iterable<number>): Uint8Array {
+  const EPERM = 1;
+  const p = new BpfProgram();
+  p.loadWord(SECCOMP_DATA_ARCH)
+    .jeq(AUDIT_ARCH_X86_64, 0, 'kill')
+    .loadWord(SECCOMP_DATA_NR)
+    .jge(0x40000000, 'kill');
+  for (const nr of denied) p.jeq(nr, 'deny');
+  p.ret(SECCOMP_RET_ALLOW)
+    .label('deny')
+    .ret(SECCOMP_RET_ERRNO | EPERM)
+    .label('kill')
+    .ret(SECCOMP_RET_KILL_PROCESS);
+  return p.assemble();
+}
