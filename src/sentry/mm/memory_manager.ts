@@ -23,6 +23,7 @@ export const MAP_GROWSDOWN = 0x100;
 export const MAP_FIXED_NOREPLACE = 0x100000;
 
 const PAGE_N = BigInt(PAGE);
+const utf8 = new TextDecoder('utf-8');
 
 export interface Vma {
   start: bigint;
@@ -57,8 +58,18 @@ export class MemoryManager implements AppMemory {
     return this.vmas;
   }
 
+  /** The VMA of the last lookup: most copies hit the same stack or heap mapping again. */
+  private last: Vma | undefined;
+
   private find(addr: bigint): Vma | undefined {
-    for (const v of this.vmas) if (addr >= v.start && addr < v.end) return v;
+    const l = this.last;
+    if (l !== undefined && addr >= l.start && addr < l.end && this.vmas.includes(l)) return l;
+    for (const v of this.vmas) {
+      if (addr >= v.start && addr < v.end) {
+        this.last = v;
+        return v;
+      }
+    }
     return undefined;
   }
 
@@ -288,21 +299,24 @@ export class MemoryManager implements AppMemory {
   }
 
   copyInString(addr: Addr, max: number): string | number {
-    const bytes: number[] = [];
+    const parts: Uint8Array[] = [];
+    let total = 0;
     let cur = addr;
-    while (bytes.length <= max) {
+    while (total <= max) {
       const v = this.find(cur);
       if (!v || v.backing < 0 || (v.prot & PROT_READ) === 0) return -Errno.EFAULT;
       const off = v.backing + Number(cur - v.start);
       const loc = this.mf.at(off);
-      const n = Math.min(Number(v.end - cur), loc.room, max + 1 - bytes.length);
+      const n = Math.min(Number(v.end - cur), loc.room, max + 1 - total);
       const seg = loc.view.subarray(loc.index, loc.index + n);
       const z = seg.indexOf(0);
       if (z >= 0) {
-        for (let i = 0; i < z; i++) bytes.push(seg[i] ?? 0);
-        return Buffer.from(bytes).toString('utf8');
+        if (parts.length === 0) return utf8.decode(seg.subarray(0, z));
+        parts.push(seg.slice(0, z));
+        return utf8.decode(Buffer.concat(parts));
       }
-      for (const b of seg) bytes.push(b);
+      parts.push(seg.slice());
+      total += n;
       cur += BigInt(n);
     }
     return -Errno.ENAMETOOLONG;

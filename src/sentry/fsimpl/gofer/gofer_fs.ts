@@ -118,6 +118,8 @@ export class GoferInode implements Inode {
   /** Directories: children by name; a number is a cached negative answer (-ENOENT). */
   private readonly children = new Map<string, GoferInode | number>();
   private target: string | null = null;
+  private statCache: Stat | null = null;
+  private statCacheOf: P9Attr | null = null;
   /** Read-only mounts: the donated host fd shared by every read-only open of this file. */
   private sharedRead: HostFd | null = null;
 
@@ -138,7 +140,12 @@ export class GoferInode implements Inode {
   }
 
   stat(): Stat {
-    return attrToStat(this.fs.dev, this.attr);
+    // The decoded attributes, until they change (every change goes through setAttr).
+    if (this.statCache === null || this.statCacheOf !== this.attr) {
+      this.statCache = attrToStat(this.fs.dev, this.attr);
+      this.statCacheOf = this.attr;
+    }
+    return this.statCache;
   }
 
   /** Re-reads the attributes from the Gofer (after the Sentry changed the file). */
