@@ -69,7 +69,7 @@ export function recordedProcesses(root: string, id: string): ProcessRef[] {
     const rec = JSON.parse(
       fs.readFileSync(path.join(root, id, 'state.json'), 'utf8'),
     ) as ContainerRecord;
-    const refs = [rec.sandbox.sandbox, rec.sandbox.gofer];
+    const refs = [rec.sandbox.sandbox, rec.sandbox.gofer, ...(rec.sandbox.mountGofers ?? [])];
     if (rec.sandbox.sentry !== undefined) refs.push(rec.sandbox.sentry);
     return refs;
   } catch {

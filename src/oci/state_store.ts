@@ -222,5 +222,11 @@ export function parseRecord(text: string, id: string, file: string): ContainerRe
     throw bad('sandbox: malformed');
   }
   if (sb.sentry !== undefined && !isRef(sb.sentry)) throw bad('sandbox.sentry: malformed');
+  if (
+    sb.mountGofers !== undefined &&
+    !(Array.isArray(sb.mountGofers) && sb.mountGofers.every(isRef))
+  ) {
+    throw bad('sandbox.mountGofers: malformed');
+  }
   return v as ContainerRecord;
 }

@@ -17,6 +17,8 @@ export interface SandboxRecord {
   /** The Sentry itself (pid 1 of the sandbox's pid namespace), when it could be found. */
   sentry?: ProcessRef;
   gofer: ProcessRef;
+  /** One more Gofer per bind mount of a directory, in config.json's order. */
+  mountGofers?: ProcessRef[];
   controlSocket: string;
 }
 

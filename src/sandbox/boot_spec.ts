@@ -46,7 +46,14 @@ export interface BootSpec {
   /** Added by the launcher (optional): process.noNewPrivileges. */
   noNewPrivileges?: boolean;
   /** Added by the launcher (optional): config.json's mounts, in order, as validated. */
-  mounts?: Array<{ destination: string; type?: string; source?: string; options?: string[] }>;
+  mounts?: Array<{
+    destination: string;
+    type?: string;
+    source?: string;
+    options?: string[];
+    /** Bind mounts of a directory: the fd (5, 6, …) of the socket to this mount's own Gofer. */
+    goferFd?: number;
+  }>;
   /** Added by the launcher (optional): linux.maskedPaths and linux.readonlyPaths. */
   maskedPaths?: string[];
   readonlyPaths?: string[];

@@ -85,7 +85,7 @@ export function containerStatus(rec: ContainerRecord): ContainerStatus {
 }
 
 function sandboxRefs(rec: ContainerRecord): ProcessRef[] {
-  const refs = [rec.sandbox.sandbox, rec.sandbox.gofer];
+  const refs = [rec.sandbox.sandbox, rec.sandbox.gofer, ...(rec.sandbox.mountGofers ?? [])];
   if (rec.sandbox.sentry !== undefined) refs.unshift(rec.sandbox.sentry);
   return refs;
 }
@@ -156,6 +156,7 @@ export async function createContainer(
       rootfs: p.rootfs,
       readonlyRoot: p.spec.root.readonly,
       boot: bootFromSpec(p.spec, bootOpts),
+      bundle: p.bundleDir,
     };
     if (p.goferStderr !== undefined) launchParams.goferStderr = p.goferStderr;
     if (p.repo !== undefined) launchParams.repo = p.repo;

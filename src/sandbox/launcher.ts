@@ -18,6 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { markCloexecFrom } from '../host/proc.js';
+import type { HostFd } from '../host/fd.js';
 import { socketpair } from '../host/socket.js';
 import type { ProcessRef, SandboxRecord } from '../oci/state_types.js';
 import type { BootSpec } from './boot_spec.js';
@@ -30,6 +31,8 @@ export interface LaunchParams {
   rootfs: string;
   readonlyRoot: boolean;
   boot: BootSpec;
+  /** The bundle directory: relative bind-mount sources are relative to it (OCI runtime spec). */
+  bundle?: string;
   /** Where the Gofer's stderr goes: an fd opened by the caller, or the caller's stderr. */
   goferStderr?: number | 'inherit' | 'ignore';
   /** The repository whose dist/ holds the Sentry and the Gofer (default: this one). */
@@ -198,13 +201,45 @@ async function spawnTracked(
   return { child, ref, failed, exited };
 }
 
-function goferArgs(repo: string, p: LaunchParams): string[] {
+function goferArgs(repo: string, root: string, readonly: boolean, debug: boolean): string[] {
   const args = ['--mount', '--propagation', 'private', '--', process.execPath, goferMain(repo)];
-  args.push('--root', p.rootfs);
-  if (p.readonlyRoot) args.push('--readonly');
+  args.push('--root', root);
+  if (readonly) args.push('--readonly');
   args.push('--fd', '3');
-  if (p.boot.debug === true) args.push('--debug');
+  if (debug) args.push('--debug');
   return args;
+}
+
+/** A bind mount of a directory that gets a Gofer of its own. */
+interface BindMount {
+  index: number;
+  source: string;
+  readonly: boolean;
+}
+
+/**
+ * The bind mounts of config.json that name a directory (files, such as /etc/resolv.conf, are
+ * not served yet; the Sentry reports them as skipped).
+ */
+function dirBindMounts(p: LaunchParams): BindMount[] {
+  const out: BindMount[] = [];
+  (p.boot.mounts ?? []).forEach((m, index) => {
+    const opts = m.options ?? [];
+    if (m.type !== 'bind' && !opts.includes('bind') && !opts.includes('rbind')) return;
+    if (m.source === undefined) return;
+    const source = path.resolve(p.bundle ?? '/', m.source);
+    let isDir = false;
+    try {
+      isDir = fs.statSync(source).isDirectory();
+    } catch {
+      throw new SandboxError(
+        'SANDBOX_START_FAILED',
+        `mount "${m.destination}": source "${source}" does not exist`,
+      );
+    }
+    if (isDir) out.push({ index, source, readonly: opts.includes('ro') });
+  });
+  return out;
 }
 
 function sentryArgs(repo: string, bootPath: string): string[] {
@@ -232,6 +267,11 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
       throw new SandboxError('SANDBOX_START_FAILED', `start ${what}: "${file}" is missing`);
     }
   }
+  const binds = dirBindMounts(p);
+  binds.forEach((b, k) => {
+    const m = p.boot.mounts?.[b.index];
+    if (m !== undefined) m.goferFd = 5 + k;
+  });
   const bootPath = path.join(p.stateDir, 'boot.json');
   fs.writeFileSync(bootPath, JSON.stringify(p.boot, null, 2), { mode: 0o600 });
 
@@ -245,27 +285,52 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
     throw new SandboxError('SANDBOX_START_FAILED', `create gofer socketpair: errno ${-pair}`);
   }
   const [sentryEnd, goferEnd] = pair;
+  const mountPairs: Array<[HostFd, HostFd]> = [];
+  const closeEnds = (): void => {
+    sentryEnd.close();
+    goferEnd.close();
+    for (const [a, b] of mountPairs) {
+      a.close();
+      b.close();
+    }
+  };
   const started: ProcessRef[] = [];
   try {
     const goferStderr = p.goferStderr ?? 'inherit';
-    const gofer = await spawnTracked('gofer', goferArgs(repo, p), [
+    const debug = p.boot.debug === true;
+    const gofer = await spawnTracked('gofer', goferArgs(repo, p.rootfs, p.readonlyRoot, debug), [
       'ignore',
       'ignore',
       goferStderr,
       goferEnd.fd,
     ]);
     started.push(gofer.ref);
+    const mountGofers: ProcessRef[] = [];
+    for (const b of binds) {
+      const mp = socketpair();
+      if (typeof mp === 'number') {
+        throw new SandboxError('SANDBOX_START_FAILED', `create gofer socketpair: errno ${-mp}`);
+      }
+      mountPairs.push(mp);
+      const g = await spawnTracked(
+        `gofer for ${b.source}`,
+        goferArgs(repo, b.source, b.readonly, debug),
+        ['ignore', 'ignore', goferStderr, mp[1].fd],
+      );
+      started.push(g.ref);
+      mountGofers.push(g.ref);
+    }
     const sentry = await spawnTracked('sentry', sentryArgs(repo, bootPath), [
       'inherit',
       'inherit',
       'inherit',
       sentryEnd.fd,
       'pipe',
+      ...mountPairs.map(([s]) => s.fd),
     ]);
     started.push(sentry.ref);
-    // Our copies of the socket ends must go now: the Gofer must see EOF when the Sentry dies.
-    sentryEnd.close();
-    goferEnd.close();
+    // Our copies of the socket ends must go now: the Gofers must see EOF when the Sentry dies.
+    closeEnds();
 
     const timeout = p.readyTimeoutMs ?? 60_000;
     await Promise.race([waitReady(sentry.child, sentry.exited, timeout), sentry.failed]);
@@ -275,14 +340,14 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
       gofer: gofer.ref,
       controlSocket: p.boot.controlSocket,
     };
+    if (mountGofers.length > 0) record.mountGofers = mountGofers;
     // The Sentry is the only child of `unshare --fork`: pid 1 of the new pid namespace.
     const sentryPid = childrenOf(sentry.ref.pid)[0];
     const sentryRef = sentryPid === undefined ? undefined : refOf(sentryPid);
     if (sentryRef !== undefined) record.sentry = sentryRef;
     return { record, sentryChild: sentry.child, goferChild: gofer.child, exited: sentry.exited };
   } catch (e) {
-    sentryEnd.close();
-    goferEnd.close();
+    closeEnds();
     await killAll(started);
     throw e;
   }

@@ -192,7 +192,8 @@ function assembleMounts(
     const ro = opts.includes('ro');
     const modeOpt = opts.find((o) => o.startsWith('mode='));
     const mode = modeOpt === undefined ? undefined : parseInt(modeOpt.slice(5), 8);
-    switch (m.type ?? 'bind') {
+    const isBind = m.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
+    switch (isBind ? 'bind' : (m.type ?? 'bind')) {
       case 'proc':
         mountAt(at, new ProcFilesystem(procSource), ro);
         break;
@@ -205,6 +206,21 @@ function assembleMounts(
             ro,
           );
         break;
+      case 'bind': {
+        // A directory bind mount, served by a Gofer of its own on m.goferFd.
+        if (m.goferFd === undefined) {
+          log.warn(`mount ${m.destination}: bind mounts of files are not supported yet: skipped`);
+          break;
+        }
+        const client = P9Client.connect(new HostFd(m.goferFd));
+        if (typeof client === 'number')
+          throw new BootError(`mount "${m.destination}": gofer: attach: ${errnoName(-client)}`);
+        const gfs = GoferFilesystem.create(client, { readOnly: ro });
+        if (typeof gfs === 'number')
+          throw new BootError(`mount "${m.destination}": gofer: root: ${errnoName(-gfs)}`);
+        mountAt(at, gfs, ro);
+        break;
+      }
       default:
         log.warn(`mount ${m.destination} (${m.type ?? 'bind'}): not supported yet: skipped`);
     }

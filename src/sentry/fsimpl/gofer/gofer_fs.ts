@@ -35,10 +35,22 @@ import {
 } from '../../../abi/linux/file.js';
 import type { HostFd } from '../../../host/fd.js';
 import { hostPread, hostPwrite } from '../../../host/io.js';
-import type { GoferClient, P9Attr } from '../../../p9/client_api.js';
+import {
+  P9_ATTR_ATIME,
+  P9_ATTR_ATIME_SET,
+  P9_ATTR_GID,
+  P9_ATTR_MODE,
+  P9_ATTR_MTIME,
+  P9_ATTR_MTIME_SET,
+  P9_ATTR_SIZE,
+  P9_ATTR_UID,
+  type GoferClient,
+  type P9Attr,
+  type P9SetAttr,
+} from '../../../p9/client_api.js';
 import type { Credentials } from '../../syscalls/types.js';
 import { allocAnonDev } from '../../vfs/dev_numbers.js';
-import type { DirEntry, FileImpl, Filesystem, Inode } from '../../vfs/inode.js';
+import type { DirEntry, FileImpl, Filesystem, Inode, SetAttr } from '../../vfs/inode.js';
 
 /** The most bytes one Tread/Twrite asks for (the client splits by msize as well). */
 const IO_MAX = 1 << 20;
@@ -55,6 +67,21 @@ export class GoferFilesystem implements Filesystem {
   readonly dev = allocAnonDev();
   readonly readOnly: boolean;
   readonly root: GoferInode;
+  /**
+   * Attributes by file (qid.path), shared by every name of it: a change made through one hard
+   * link is seen through the others, as one inode's would be.
+   */
+  readonly attrs = new Map<bigint, { attr: P9Attr }>();
+
+  /** The shared attribute box for the file of `a`, holding the freshest attributes. */
+  attrBox(a: P9Attr): { attr: P9Attr } {
+    let b = this.attrs.get(a.qid.path);
+    if (b === undefined) {
+      b = { attr: a };
+      this.attrs.set(a.qid.path, b);
+    } else b.attr = a;
+    return b;
+  }
 
   private constructor(
     readonly client: GoferClient,
@@ -123,13 +150,25 @@ export class GoferInode implements Inode {
   /** Read-only mounts: the donated host fd shared by every read-only open of this file. */
   private sharedRead: HostFd | null = null;
 
+  private readonly box: { attr: P9Attr };
+
   constructor(
     readonly fs: GoferFilesystem,
     readonly fid: number,
-    private attr: P9Attr,
+    attr: P9Attr,
     /** The directory this inode was walked from; null for the root. */
     readonly parent: GoferInode | null = null,
-  ) {}
+  ) {
+    this.box = fs.attrBox(attr);
+  }
+
+  private get attr(): P9Attr {
+    return this.box.attr;
+  }
+
+  private set attr(a: P9Attr) {
+    this.box.attr = a;
+  }
 
   get type(): number {
     return this.attr.mode & S_IFMT;
@@ -149,6 +188,45 @@ export class GoferInode implements Inode {
   }
 
   /** Re-reads the attributes from the Gofer (after the Sentry changed the file). */
+  /** chmod, chown, truncate, utimensat: Tsetattr, then the fresh attributes. */
+  setattr(a: SetAttr): number {
+    if (this.fs.readOnly) return -Errno.EROFS;
+    const p: P9SetAttr = { valid: 0 };
+    if (a.mode !== undefined) {
+      p.valid |= P9_ATTR_MODE;
+      p.mode = a.mode;
+    }
+    if (a.uid !== undefined) {
+      p.valid |= P9_ATTR_UID;
+      p.uid = a.uid;
+    }
+    if (a.gid !== undefined) {
+      p.valid |= P9_ATTR_GID;
+      p.gid = a.gid;
+    }
+    if (a.size !== undefined) {
+      p.valid |= P9_ATTR_SIZE;
+      p.size = BigInt(a.size);
+    }
+    if (a.atime !== undefined) {
+      p.valid |= P9_ATTR_ATIME | P9_ATTR_ATIME_SET;
+      p.atimeSec = BigInt(a.atime[0]);
+      p.atimeNsec = BigInt(a.atime[1]);
+    }
+    if (a.mtime !== undefined) {
+      p.valid |= P9_ATTR_MTIME | P9_ATTR_MTIME_SET;
+      p.mtimeSec = BigInt(a.mtime[0]);
+      p.mtimeNsec = BigInt(a.mtime[1]);
+    }
+    const r = this.client.setattr(this.fid, p);
+    if (r < 0) return r;
+    return this.refresh();
+  }
+
+  truncate(size: number): number {
+    return this.setattr({ size });
+  }
+
   refresh(): number {
     const a = this.client.getattr(this.fid);
     if (typeof a === 'number') return a;

@@ -1,0 +1,90 @@
+// Bind mounts from config.json, served by Gofers of their own: a program creates, appends to,
+// renames, links, chmods and deletes files and directories on a writable bind mount, and is
+// refused on a read-only one. Under moat and under runc it must print the same, and leave
+// the host directory in exactly the same state. (A C program stands in for a shell script:
+// the Sentry does not fork yet.)
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { makeBusyboxBundle, tempDir } from '../testlib/bundle.js';
+import { REPO_ROOT, runMoatBundle, runRuncBundle } from '../testlib/runners.js';
+
+let dir = '';
+let prog = '';
+
+before(() => {
+  dir = tempDir('bind');
+  prog = path.join(dir, 'bind_ops');
+  execFileSync('gcc', [
+    '-O1',
+    '-static',
+    '-o',
+    prog,
+    path.join(REPO_ROOT, 'test/fixtures/bind_ops.c'),
+  ]);
+});
+
+after(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Every entry under `root`: path, type, mode, size, links, and content or link target. */
+function snapshot(root: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string): void => {
+    for (const name of fs.readdirSync(path.join(root, rel)).sort()) {
+      const p = path.join(rel, name);
+      const st = fs.lstatSync(path.join(root, p));
+      const mode = (st.mode & 0o7777).toString(8);
+      if (st.isSymbolicLink()) out.push(`${p} link ${fs.readlinkSync(path.join(root, p))}`);
+      else if (st.isDirectory()) {
+        out.push(`${p} dir ${mode} uid=${st.uid}`);
+        walk(p);
+      } else {
+        const content = fs.readFileSync(path.join(root, p), 'utf8');
+        out.push(`${p} file ${mode} uid=${st.uid} nlink=${st.nlink} ${JSON.stringify(content)}`);
+      }
+    }
+  };
+  walk('');
+  return out;
+}
+
+function runOn(runner: 'moat' | 'runc'): {
+  out: string;
+  status: number | null;
+  data: string[];
+  ro: string[];
+} {
+  const base = fs.mkdtempSync(path.join(dir, `${runner}-`));
+  const data = path.join(base, 'data');
+  const ro = path.join(base, 'ro');
+  fs.mkdirSync(data);
+  fs.mkdirSync(ro);
+  fs.writeFileSync(path.join(ro, 'keep'), 'kept\n');
+  const bundle = makeBusyboxBundle(path.join(base, 'bundle'), {
+    args: ['/bind_ops'],
+    files: [[prog, 'bind_ops']],
+    mounts: [
+      { destination: '/data', type: 'bind', source: data, options: ['rbind', 'rw'] },
+      { destination: '/ro', type: 'bind', source: ro, options: ['rbind', 'ro'] },
+    ],
+  });
+  fs.mkdirSync(path.join(bundle, 'rootfs/data'));
+  fs.mkdirSync(path.join(bundle, 'rootfs/ro'));
+  const r = runner === 'moat' ? runMoatBundle(bundle) : runRuncBundle(bundle);
+  return { out: r.stdout, status: r.status, data: snapshot(data), ro: snapshot(ro) };
+}
+
+test('bind mounts: moat and runc print the same and leave the host the same', () => {
+  const runc = runOn('runc');
+  const moat = runOn('moat');
+  assert.equal(runc.status, 0, runc.out);
+  assert.equal(moat.out, runc.out);
+  assert.equal(moat.status, runc.status);
+  assert.deepEqual(moat.data, runc.data);
+  assert.deepEqual(moat.ro, runc.ro);
+  assert.match(moat.out, /ro_create: -1 Read-only file system/);
+});
