@@ -429,7 +429,7 @@ export async function boot(spec: BootSpec): Promise<number> {
     Atomics.store(ctl, CTL.stubPid, as.hostPid);
     const applyPending = (t: Task): void => {
       for (const sig of takePendingSignals(ctl))
-        sendSignal(t, { signo: sig, code: SI_USER, pid: 0, uid: 0 });
+        sendSignal(t, { signo: sig, code: SI_USER, pid: 0, uid: 0 }, true);
     };
     applyPending(task);
     const profile = spec.debug === true ? new Map<number, [number, bigint]>() : undefined;

@@ -72,13 +72,14 @@ export function isIgnored(t: Task, sig: number): boolean {
 /**
  * Sends `info` to `t` from a kill-like source: dropped if ignored, else queued. Like Linux's
  * SIGNAL_UNKILLABLE, the PID namespace's init process (PID 1) never receives a signal whose
- * disposition is the default, except SIGKILL and SIGSTOP (which only come from outside).
+ * disposition is the default, except SIGKILL and SIGSTOP sent from outside the sandbox.
  */
-export function sendSignal(t: Task, info: SigInfo): void {
+export function sendSignal(t: Task, info: SigInfo, fromOutside = false): void {
   if (info.signo === 0) return;
   if (isIgnored(t, info.signo)) return;
-  if (t.tgid === 1 && info.signo !== SIGKILL && info.signo !== SIGSTOP) {
-    if ((t.sigactions.get(info.signo)?.handler ?? SIG_DFL) === SIG_DFL) return;
+  if (t.tgid === 1 && (t.sigactions.get(info.signo)?.handler ?? SIG_DFL) === SIG_DFL) {
+    // SIGKILL and SIGSTOP reach init only from an ancestor namespace (the control plane).
+    if (!fromOutside || (info.signo !== SIGKILL && info.signo !== SIGSTOP)) return;
   }
   queueSignal(t, info);
 }
