@@ -157,6 +157,13 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === undefined) {
       throw new CliError('CLI_USAGE', `unknown command "${name}" (see moat --help)`);
     }
+    // `moat CMD --help` (before any `--`): the command list and global options.
+    const end = args.indexOf('--');
+    const own = end < 0 ? args : args.slice(0, end);
+    if (own.includes('--help') || own.includes('-h')) {
+      ctx.out(usage());
+      return 0;
+    }
     log.debug(`command: ${name} ${args.join(' ')}`);
     const run = await cmd.load();
     return await run(ctx, args);
