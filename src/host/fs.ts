@@ -7,34 +7,68 @@
 import { HostFd } from './fd.js';
 import { check, libc } from './libc.js';
 
-export const AT_FDCWD = -100;
-export const AT_SYMLINK_NOFOLLOW = 0x100;
-export const AT_REMOVEDIR = 0x200;
-export const AT_EMPTY_PATH = 0x1000;
-export const O_RDONLY = 0;
-export const O_WRONLY = 1;
-export const O_RDWR = 2;
-export const O_ACCMODE = 3;
-export const O_CREAT = 0o100;
-export const O_EXCL = 0o200;
-export const O_NOCTTY = 0o400;
-export const O_TRUNC = 0o1000;
-export const O_APPEND = 0o2000;
-export const O_NONBLOCK = 0o4000;
-export const O_DSYNC = 0o10000;
-export const O_DIRECT = 0o40000;
-export const O_LARGEFILE = 0o100000;
-export const O_DIRECTORY = 0o200000;
-export const O_NOFOLLOW = 0o400000;
-export const O_NOATIME = 0o1000000;
-export const O_CLOEXEC = 0o2000000;
-export const O_SYNC = 0o4010000;
-export const O_PATH = 0o10000000;
-export const S_IFMT = 0o170000;
-export const S_IFDIR = 0o040000;
-export const S_IFREG = 0o100000;
-export const S_IFLNK = 0o120000;
-export const SEEK_SET = 0;
+import {
+  AT_FDCWD,
+  AT_SYMLINK_NOFOLLOW,
+  AT_REMOVEDIR,
+  AT_EMPTY_PATH,
+  O_RDONLY,
+  O_WRONLY,
+  O_RDWR,
+  O_ACCMODE,
+  O_CREAT,
+  O_EXCL,
+  O_NOCTTY,
+  O_TRUNC,
+  O_APPEND,
+  O_NONBLOCK,
+  O_DSYNC,
+  O_DIRECT,
+  O_LARGEFILE,
+  O_DIRECTORY,
+  O_NOFOLLOW,
+  O_NOATIME,
+  O_CLOEXEC,
+  O_SYNC,
+  O_PATH,
+  S_IFMT,
+  S_IFDIR,
+  S_IFREG,
+  S_IFLNK,
+  SEEK_SET,
+} from '../abi/linux/file.js';
+
+// The Linux constants the Gofer passes to these calls: one definition, in abi/.
+export {
+  AT_FDCWD,
+  AT_SYMLINK_NOFOLLOW,
+  AT_REMOVEDIR,
+  AT_EMPTY_PATH,
+  O_RDONLY,
+  O_WRONLY,
+  O_RDWR,
+  O_ACCMODE,
+  O_CREAT,
+  O_EXCL,
+  O_NOCTTY,
+  O_TRUNC,
+  O_APPEND,
+  O_NONBLOCK,
+  O_DSYNC,
+  O_DIRECT,
+  O_LARGEFILE,
+  O_DIRECTORY,
+  O_NOFOLLOW,
+  O_NOATIME,
+  O_CLOEXEC,
+  O_SYNC,
+  O_PATH,
+  S_IFMT,
+  S_IFDIR,
+  S_IFREG,
+  S_IFLNK,
+  SEEK_SET,
+};
 
 type Dir = HostFd | typeof AT_FDCWD;
 const dirNo = (d: Dir): number => (typeof d === 'number' ? d : d.fd);
