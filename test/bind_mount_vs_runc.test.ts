@@ -57,6 +57,7 @@ function runOn(runner: 'moat' | 'runc'): {
   status: number | null;
   data: string[];
   ro: string[];
+  files: string[];
 } {
   const base = fs.mkdtempSync(path.join(dir, `${runner}-`));
   const data = path.join(base, 'data');
@@ -64,18 +65,34 @@ function runOn(runner: 'moat' | 'runc'): {
   fs.mkdirSync(data);
   fs.mkdirSync(ro);
   fs.writeFileSync(path.join(ro, 'keep'), 'kept\n');
+  const rwFile = path.join(base, 'rw.txt');
+  const roFile = path.join(base, 'ro.txt');
+  fs.writeFileSync(rwFile, 'first\n');
+  fs.writeFileSync(roFile, 'fixed\n');
   const bundle = makeBusyboxBundle(path.join(base, 'bundle'), {
     args: ['/bind_ops'],
     files: [[prog, 'bind_ops']],
     mounts: [
       { destination: '/data', type: 'bind', source: data, options: ['rbind', 'rw'] },
       { destination: '/ro', type: 'bind', source: ro, options: ['rbind', 'ro'] },
+      { destination: '/conf/rw.txt', type: 'bind', source: rwFile, options: ['bind', 'rw'] },
+      { destination: '/conf/ro.txt', type: 'bind', source: roFile, options: ['bind', 'ro'] },
     ],
   });
   fs.mkdirSync(path.join(bundle, 'rootfs/data'));
   fs.mkdirSync(path.join(bundle, 'rootfs/ro'));
+  // File mount points must exist: the root is read-only under moat.
+  fs.mkdirSync(path.join(bundle, 'rootfs/conf'));
+  fs.writeFileSync(path.join(bundle, 'rootfs/conf/rw.txt'), '');
+  fs.writeFileSync(path.join(bundle, 'rootfs/conf/ro.txt'), '');
   const r = runner === 'moat' ? runMoatBundle(bundle) : runRuncBundle(bundle);
-  return { out: r.stdout, status: r.status, data: snapshot(data), ro: snapshot(ro) };
+  return {
+    out: r.stdout,
+    status: r.status,
+    data: snapshot(data),
+    ro: snapshot(ro),
+    files: [fs.readFileSync(rwFile, 'utf8'), fs.readFileSync(roFile, 'utf8')],
+  };
 }
 
 test('bind mounts: moat and runc print the same and leave the host the same', () => {
@@ -86,5 +103,7 @@ test('bind mounts: moat and runc print the same and leave the host the same', ()
   assert.equal(moat.status, runc.status);
   assert.deepEqual(moat.data, runc.data);
   assert.deepEqual(moat.ro, runc.ro);
+  assert.deepEqual(moat.files, runc.files);
+  assert.deepEqual(moat.files, ['first\nadded\n', 'fixed\n']);
   assert.match(moat.out, /ro_create: -1 Read-only file system/);
 });

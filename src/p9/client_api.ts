@@ -7,6 +7,9 @@
 
 import type { HostFd } from '../host/fd.js';
 
+/** A Gofer serving a file bind mount serves the file as this single entry of its root. */
+export const FILE_MOUNT_NAME = 'file';
+
 /** 9P2000.L qid: type (QTDIR 0x80, QTSYMLINK 0x02, QTFILE 0), version, path (the inode). */
 export interface Qid {
   type: number;

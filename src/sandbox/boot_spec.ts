@@ -53,6 +53,8 @@ export interface BootSpec {
     options?: string[];
     /** Bind mounts of a directory: the fd (5, 6, …) of the socket to this mount's own Gofer. */
     goferFd?: number;
+    /** Bind mounts of a file: its Gofer serves it as the single entry "file" of its root. */
+    goferFile?: boolean;
   }>;
   /** Added by the launcher (optional): linux.maskedPaths and linux.readonlyPaths. */
   maskedPaths?: string[];

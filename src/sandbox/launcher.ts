@@ -210,34 +210,35 @@ function goferArgs(repo: string, root: string, readonly: boolean, debug: boolean
   return args;
 }
 
-/** A bind mount of a directory that gets a Gofer of its own. */
+/** A bind mount that gets a Gofer of its own. */
 interface BindMount {
   index: number;
   source: string;
   readonly: boolean;
+  /** The source is a file (the Gofer serves it as the single entry of its root). */
+  file: boolean;
 }
 
-/**
- * The bind mounts of config.json that name a directory (files, such as /etc/resolv.conf, are
- * not served yet; the Sentry reports them as skipped).
- */
-function dirBindMounts(p: LaunchParams): BindMount[] {
+/** The bind mounts of config.json whose source is a directory or a regular file. */
+function bindMounts(p: LaunchParams): BindMount[] {
   const out: BindMount[] = [];
   (p.boot.mounts ?? []).forEach((m, index) => {
     const opts = m.options ?? [];
     if (m.type !== 'bind' && !opts.includes('bind') && !opts.includes('rbind')) return;
     if (m.source === undefined) return;
     const source = path.resolve(p.bundle ?? '/', m.source);
-    let isDir = false;
+    let st: fs.Stats;
     try {
-      isDir = fs.statSync(source).isDirectory();
+      st = fs.statSync(source);
     } catch {
       throw new SandboxError(
         'SANDBOX_START_FAILED',
         `mount "${m.destination}": source "${source}" does not exist`,
       );
     }
-    if (isDir) out.push({ index, source, readonly: opts.includes('ro') });
+    if (st.isDirectory() || st.isFile()) {
+      out.push({ index, source, readonly: opts.includes('ro'), file: st.isFile() });
+    }
   });
   return out;
 }
@@ -267,10 +268,12 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
       throw new SandboxError('SANDBOX_START_FAILED', `start ${what}: "${file}" is missing`);
     }
   }
-  const binds = dirBindMounts(p);
+  const binds = bindMounts(p);
   binds.forEach((b, k) => {
     const m = p.boot.mounts?.[b.index];
-    if (m !== undefined) m.goferFd = 5 + k;
+    if (m === undefined) return;
+    m.goferFd = 5 + k;
+    if (b.file) m.goferFile = true;
   });
   const bootPath = path.join(p.stateDir, 'boot.json');
   fs.writeFileSync(bootPath, JSON.stringify(p.boot, null, 2), { mode: 0o600 });

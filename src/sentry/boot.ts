@@ -16,7 +16,7 @@ import { randomFillSync } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { Errno, errnoName } from '../abi/linux/errno.js';
 import { syscallName } from '../abi/linux/syscall_names.js';
-import { AT_FDCWD, O_RDONLY, S_IFMT, S_IFREG } from '../abi/linux/file.js';
+import { AT_FDCWD, O_RDONLY, S_IFDIR, S_IFMT, S_IFREG } from '../abi/linux/file.js';
 import {
   SECCOMP_FILTER_FLAG_TSYNC,
   dropAllCapabilities,
@@ -35,6 +35,7 @@ import {
   chdir,
 } from '../host/mount.js';
 import { P9Client } from '../p9/client.js';
+import { FILE_MOUNT_NAME } from '../p9/client_api.js';
 import { PtracePlatform } from '../platform/ptrace/ptrace_platform.js';
 import { Reg } from '../platform/platform.js';
 import type { BootSpec } from '../sandbox/boot_spec.js';
@@ -209,16 +210,28 @@ function assembleMounts(
       case 'bind': {
         // A directory bind mount, served by a Gofer of its own on m.goferFd.
         if (m.goferFd === undefined) {
-          log.warn(`mount ${m.destination}: bind mounts of files are not supported yet: skipped`);
+          log.warn(
+            `mount ${m.destination}: a bind mount of something other than a file or directory: skipped`,
+          );
           break;
         }
         const client = P9Client.connect(new HostFd(m.goferFd));
         if (typeof client === 'number')
           throw new BootError(`mount "${m.destination}": gofer: attach: ${errnoName(-client)}`);
         const gfs = GoferFilesystem.create(client, { readOnly: ro });
-        if (typeof gfs === 'number')
+        if (typeof gfs === 'number') {
           throw new BootError(`mount "${m.destination}": gofer: root: ${errnoName(-gfs)}`);
-        mountAt(at, gfs, ro);
+        }
+        if (m.goferFile === true) {
+          // A file mount: the Gofer's root holds the file as its one entry.
+          const file = gfs.root.lookup(FILE_MOUNT_NAME);
+          if (typeof file === 'number') {
+            throw new BootError(`mount "${m.destination}": gofer: file: ${errnoName(-file)}`);
+          }
+          if ((file.type & S_IFMT) === S_IFDIR)
+            throw new BootError(`mount "${m.destination}": not a file`);
+          mountAt(at, { name: gfs.name, dev: gfs.dev, root: file, statfs: () => gfs.statfs() }, ro);
+        } else mountAt(at, gfs, ro);
         break;
       }
       default:
