@@ -5,6 +5,7 @@
  *   getppid     the raw system call (glibc caches nothing for it)
  *   stat        newfstatat of a small file of the root file system
  *   open_close  openat + close of the same file
+ *   open_read_close  openat + read of up to 4 KiB + close of the same file
  *   read64k     pread64 of 64 KiB, cycling over a 1 MiB data file shipped in the bundle
  * It must never write to the file system (the root may be read-only) and prints nothing
  * but result lines on stdout; errors go to stderr with a non-zero exit.
@@ -53,6 +54,14 @@ static void op_open_close(void) {
   close(fd);
 }
 
+static void op_open_read_close(void) {
+  char buf[4096];
+  int fd = open(small_path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die("open");
+  if (read(fd, buf, sizeof buf) < 0) die("read");
+  close(fd);
+}
+
 static void op_read64k(void) {
   if (pread(data_fd, read_buf, CHUNK, read_offset) != CHUNK) die("pread");
   read_offset = (read_offset + CHUNK) % DATA_SIZE;
@@ -93,6 +102,7 @@ int main(int argc, char **argv) {
   measure("getppid", op_getppid);
   measure("stat", op_stat);
   measure("open_close", op_open_close);
+  measure("open_read_close", op_open_read_close);
   measure("read64k", op_read64k);
   return 0;
 }
