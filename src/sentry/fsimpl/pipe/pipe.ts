@@ -197,7 +197,8 @@ export function writeEnd(p: Pipe): FileImpl {
     seekable: false,
     read: () => -Errno.EBADF,
     write: (src) => p.write(src),
-    readiness: () => (p.readers === 0 ? POLLERR : p.space > 0 ? POLLOUT | POLLWRNORM : 0),
+    // As Linux's pipe_poll: writable while there is room, and POLLERR once no reader is left.
+    readiness: () => (p.space > 0 ? POLLOUT | POLLWRNORM : 0) | (p.readers === 0 ? POLLERR : 0),
     subscribe: (cb) => p.subscribe(cb),
     release: () => p.closeWriter(),
   };
