@@ -291,10 +291,16 @@ export async function boot(spec: BootSpec): Promise<number> {
   }
   const log = makeLogger(logFd, spec.logFormat ?? 'text', spec.debug ?? false, spec.id);
   let plat: PtracePlatform | undefined;
+  const t0 = performance.now();
+  const step = (what: string): void =>
+    log.debug(
+      `boot: ${what} at ${(performance.now() - t0).toFixed(1)} ms (process up ${performance.now().toFixed(0)} ms)`,
+    );
   try {
     // 1. Control plane, memory, platform.
     const ctl = newControlState();
     await startControl(spec.controlSocket, ctl);
+    step('control socket listening');
     const mf = MemoryFile.create();
     if (typeof mf === 'string') throw new BootError(mf);
     const p = PtracePlatform.create(mf.fd);
@@ -303,6 +309,7 @@ export async function boot(spec: BootSpec): Promise<number> {
     const [hwcap, hwcap2] = readHostHwcaps();
     const hostRlimits = readHostRlimits();
 
+    step('platform ready');
     // 2. Confinement.
     confineFilesystem();
     const capErr = dropAllCapabilities();
@@ -311,6 +318,7 @@ export async function boot(spec: BootSpec): Promise<number> {
     const sc = installSeccompFilter(sentryFilter(), SECCOMP_FILTER_FLAG_TSYNC);
     if (sc < 0) throw new BootError(`confine: seccomp filter: ${errnoName(-sc)}`);
 
+    step('confined');
     // 3. The container's view.
     const client = P9Client.connect(new HostFd(spec.goferFd));
     if (typeof client === 'number') throw new BootError(`gofer: attach: ${errnoName(-client)}`);
@@ -348,6 +356,7 @@ export async function boot(spec: BootSpec): Promise<number> {
     const stdio = installStdio(files, [new HostFd(0), new HostFd(1), new HostFd(2)]);
     if (stdio < 0) throw new BootError(`stdio: ${errnoName(-stdio)}`);
 
+    step('mounts assembled');
     // 4. The init process.
     kernel.interrupt = {
       cell: ctl,
@@ -430,6 +439,7 @@ export async function boot(spec: BootSpec): Promise<number> {
     procSource.current_ = task;
     procSource.tasks.set(task.tgid, task);
 
+    step('init process loaded');
     // 5. Ready; wait for start; run.
     say({ ok: true });
     while (Atomics.load(ctl, CTL.started) === 0) {
