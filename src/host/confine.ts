@@ -55,6 +55,16 @@ export function keepOnlyCapabilities(caps: readonly number[]): number {
   return check(capset_(header, data) as number);
 }
 
+const PR_SET_DUMPABLE = 4;
+
+/**
+ * Makes the process non-dumpable: no core dumps of Sentry memory, and no ptrace or
+ * /proc/<pid>/mem access to it by processes without CAP_SYS_PTRACE over its user namespace.
+ */
+export function setNotDumpable(): number {
+  return check(prctl_(PR_SET_DUMPABLE, 0, 0, 0, 0) as number);
+}
+
 export function setNoNewPrivs(): number {
   return check(prctl_(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) as number);
 }

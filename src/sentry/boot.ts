@@ -22,6 +22,7 @@ import {
   dropAllCapabilities,
   installSeccompFilter,
   setNoNewPrivs,
+  setNotDumpable,
 } from '../host/confine.js';
 import { HostFd } from '../host/fd.js';
 import {
@@ -315,6 +316,7 @@ export async function boot(spec: BootSpec): Promise<number> {
     const capErr = dropAllCapabilities();
     if (capErr < 0) throw new BootError(`confine: drop capabilities: ${errnoName(-capErr)}`);
     setNoNewPrivs();
+    if (setNotDumpable() < 0) throw new BootError('confine: PR_SET_DUMPABLE failed');
     const sc = installSeccompFilter(sentryFilter(), SECCOMP_FILTER_FLAG_TSYNC);
     if (sc < 0) throw new BootError(`confine: seccomp filter: ${errnoName(-sc)}`);
 
