@@ -5,7 +5,7 @@
 // a feature degrades instead of crashing.
 //
 // This is a deny list, not yet an allow list: Node's own threads make calls we do not control,
-// and an allow list needs their exact set (TODO(#2): measure it and switch).
+// and an allow list needs their exact set, which has not been measured yet.
 
 import { denyListFilter } from '../platform/asm/bpf.js';
 
