@@ -69,6 +69,8 @@ const SIGCHLD = 17;
 const SIGKILL = 9;
 const SIGTRAP = 5;
 const SIGSTOP = 19;
+const SIGSYS = 31;
+const SYS_SECCOMP = 1;
 const MAP_SHARED_FIXED = 0x01 | 0x10;
 const SYSCALL_TRAP: Trap = Object.freeze({ kind: 'syscall' });
 
@@ -370,6 +372,12 @@ class PtraceAddressSpace implements AddressSpace {
     const dv = new DataView(this.siginfo.buffer);
     const code = dv.getInt32(8, true);
     const addr = dv.getBigUint64(16, true);
+    if (s.stopSignal === SIGSYS && code === SYS_SECCOMP) {
+      // A vsyscall-page call (see stub_filter.ts): the kernel already made the emulated
+      // `ret`; the call is emulated like a trapped one, its number from si_syscall.
+      regs[Reg.orig_rax] = BigInt(dv.getInt32(24, true));
+      return SYSCALL_TRAP;
+    }
     return { kind: 'signal', signo: s.stopSignal, addr, code };
   }
 

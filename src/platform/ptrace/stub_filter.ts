@@ -10,6 +10,7 @@ import {
   SECCOMP_DATA_NR,
   SECCOMP_RET_ALLOW,
   SECCOMP_RET_KILL_PROCESS,
+  SECCOMP_RET_TRAP,
   seccompArgHi,
   seccompArgLo,
 } from '../asm/bpf.js';
@@ -20,6 +21,9 @@ const SYS_munmap = 11;
 const SYS_clone = 56;
 const SYS_rseq = 334;
 const SYS_close_range = 436;
+const SYS_gettimeofday = 96;
+const SYS_time = 201;
+const SYS_getcpu = 309;
 const X32_BIT = 0x40000000;
 
 export function stubFilter(memfd: number): Uint8Array {
@@ -34,7 +38,14 @@ export function stubFilter(memfd: number): Uint8Array {
     .jeq(SYS_clone, 'allow')
     .jeq(SYS_close_range, 'allow')
     .jeq(SYS_rseq, 'allow')
+    // The kernel's vsyscall-page emulation consults seccomp, not PTRACE_SYSEMU: those three
+    // calls stop with SIGSYS, and the Sentry emulates them like any other.
+    .jeq(SYS_gettimeofday, 'trap')
+    .jeq(SYS_time, 'trap')
+    .jeq(SYS_getcpu, 'trap')
     .ret(SECCOMP_RET_KILL_PROCESS)
+    .label('trap')
+    .ret(SECCOMP_RET_TRAP)
     .label('mmap')
     .loadWord(seccompArgLo(4))
     .jeq(memfd, 0, 'kill')
