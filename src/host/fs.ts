@@ -7,36 +7,7 @@
 import { HostFd } from './fd.js';
 import { check, libc } from './libc.js';
 
-import {
-  AT_FDCWD,
-  AT_SYMLINK_NOFOLLOW,
-  AT_REMOVEDIR,
-  AT_EMPTY_PATH,
-  O_RDONLY,
-  O_WRONLY,
-  O_RDWR,
-  O_ACCMODE,
-  O_CREAT,
-  O_EXCL,
-  O_NOCTTY,
-  O_TRUNC,
-  O_APPEND,
-  O_NONBLOCK,
-  O_DSYNC,
-  O_DIRECT,
-  O_LARGEFILE,
-  O_DIRECTORY,
-  O_NOFOLLOW,
-  O_NOATIME,
-  O_CLOEXEC,
-  O_SYNC,
-  O_PATH,
-  S_IFMT,
-  S_IFDIR,
-  S_IFREG,
-  S_IFLNK,
-  SEEK_SET,
-} from '../abi/linux/file.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../abi/linux/file.js';
 
 // The Linux constants the Gofer passes to these calls: one definition, in abi/.
 export {
@@ -68,7 +39,7 @@ export {
   S_IFREG,
   S_IFLNK,
   SEEK_SET,
-};
+} from '../abi/linux/file.js';
 
 type Dir = HostFd | typeof AT_FDCWD;
 const dirNo = (d: Dir): number => (typeof d === 'number' ? d : d.fd);
