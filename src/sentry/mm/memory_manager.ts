@@ -58,12 +58,15 @@ export class MemoryManager implements AppMemory {
     return this.vmas;
   }
 
-  /** The VMA of the last lookup: most copies hit the same stack or heap mapping again. */
+  /**
+   * The VMA of the last lookup: most copies hit the same stack or heap mapping again. Splits
+   * keep it valid (bounds change in place); every removal of VMAs forgets it.
+   */
   private last: Vma | undefined;
 
   private find(addr: bigint): Vma | undefined {
     const l = this.last;
-    if (l !== undefined && addr >= l.start && addr < l.end && this.vmas.includes(l)) return l;
+    if (l !== undefined && addr >= l.start && addr < l.end) return l;
     for (const v of this.vmas) {
       if (addr >= v.start && addr < v.end) {
         this.last = v;
@@ -187,6 +190,7 @@ export class MemoryManager implements AppMemory {
       } else keep.push(v);
     }
     this.vmas = keep;
+    this.last = undefined;
     return 0;
   }
 
@@ -347,5 +351,6 @@ export class MemoryManager implements AppMemory {
       if (v.backing >= 0) this.mf.release(v.backing, Number(v.end - v.start));
     }
     this.vmas = [];
+    this.last = undefined;
   }
 }
