@@ -14,6 +14,8 @@ import {
   P9_ATTR_SIZE,
   type P9Client,
 } from '../src/p9/client.js';
+import { HostFd } from '../src/host/fd.js';
+import { fgetxattr, fsetxattr, XATTR_CREATE, XATTR_REPLACE } from '../src/host/xattr.js';
 import { makeTree, startGofer, type Peer, type Tree } from '../testlib/p9_gofer.js';
 
 const O_WRONLY = 1;
@@ -25,6 +27,50 @@ function walk(c: P9Client, names: string[]): number {
   const w = c.walk(c.rootFid, names);
   assert.ok(typeof w !== 'number', `walk ${names.join('/')} failed`);
   return w.fid;
+}
+
+/** The host's own value of `name` on `file` (through an fd of ours), or -errno. */
+function hostXattr(file: string, name: string): string | number {
+  const fd = new HostFd(fs.openSync(file, 'r'));
+  try {
+    const v = fgetxattr(fd, name);
+    return typeof v === 'number' ? v : Buffer.from(v).toString();
+  } finally {
+    fd.close();
+  }
+}
+
+/** Txattrwalk + Tread (in reads of at most `chunk` bytes) + Tclunk: the bytes, or -errno. */
+function xattrGet(c: P9Client, fid: number, name: string, chunk = 1 << 16): Buffer | number {
+  const w = c.xattrwalk(fid, name);
+  if (typeof w === 'number') return w;
+  const parts: Uint8Array[] = [];
+  let got = 0;
+  while (got < Number(w.size)) {
+    const d = c.read(w.fid, BigInt(got), chunk);
+    assert.ok(d instanceof Uint8Array && d.length > 0, 'xattr read');
+    parts.push(d);
+    got += d.length;
+  }
+  assert.equal(c.clunk(w.fid), 0);
+  return Buffer.concat(parts);
+}
+
+/** Txattrcreate on a clone of `fid` + Twrite + Tclunk, as Linux's v9fs sets an attribute. */
+function xattrSet(c: P9Client, fid: number, name: string, value: Buffer, flags: number): number {
+  const clone = c.walk(fid, []);
+  assert.ok(typeof clone !== 'number');
+  const r = c.xattrcreate(clone.fid, name, BigInt(value.length), flags);
+  if (r < 0) {
+    c.clunk(clone.fid);
+    return r;
+  }
+  for (let off = 0; off < value.length;) {
+    const n = c.write(clone.fid, BigInt(off), value.subarray(off));
+    assert.ok(n > 0);
+    off += n;
+  }
+  return c.clunk(clone.fid);
 }
 
 function snapshot(dir: string): string {
@@ -152,6 +198,61 @@ void describe('writable gofer', () => {
     assert.equal(st.mtimeMs, 1000000 * 1000);
     c.clunk(f);
   });
+  void test('xattrs: set, get (also in reads smaller than the value), list, remove', () => {
+    const f = walk(c, ['dir', 'inner.txt']);
+    const file = path.join(tree.root, 'dir/inner.txt');
+    assert.equal(xattrGet(c, f, 'user.moat'), -Errno.ENODATA);
+    assert.equal(xattrSet(c, f, 'user.moat', Buffer.from('v1'), XATTR_REPLACE), -Errno.ENODATA);
+    assert.equal(xattrSet(c, f, 'user.moat', Buffer.from('v1'), XATTR_CREATE), 0);
+    assert.equal(hostXattr(file, 'user.moat'), 'v1');
+    assert.equal(xattrSet(c, f, 'user.moat', Buffer.from('v2'), XATTR_CREATE), -Errno.EEXIST);
+    const big = Buffer.alloc(3000, 'x'); // within ext4's one-block limit
+    assert.equal(xattrSet(c, f, 'user.big', big, 0), 0);
+    assert.deepEqual(xattrGet(c, f, 'user.big', 1000), big);
+    // An empty value is a value; size 0 with XATTR_REPLACE is Linux's removexattr.
+    assert.equal(xattrSet(c, f, 'user.empty', Buffer.alloc(0), 0), 0);
+    assert.equal(hostXattr(file, 'user.empty'), '');
+    const list = xattrGet(c, f, '');
+    assert.ok(list instanceof Buffer);
+    assert.deepEqual(list.toString().split('\0').sort(), [
+      '',
+      'user.big',
+      'user.empty',
+      'user.moat',
+    ]);
+    assert.equal(xattrSet(c, f, 'user.big', Buffer.alloc(0), XATTR_REPLACE), 0);
+    assert.equal(hostXattr(file, 'user.big'), -Errno.ENODATA);
+    assert.equal(xattrSet(c, f, 'user.big', Buffer.alloc(0), XATTR_REPLACE), -Errno.ENODATA);
+    // Directories too; symlinks have no user attributes (as on Linux); limits and bad flags.
+    const d = walk(c, ['dir']);
+    assert.equal(xattrSet(c, d, 'user.d', Buffer.from('dv'), 0), 0);
+    assert.equal(hostXattr(path.join(tree.root, 'dir'), 'user.d'), 'dv');
+    const l = walk(c, ['to_outside']);
+    assert.equal(xattrGet(c, l, 'user.moat'), -Errno.ENODATA);
+    assert.equal(xattrSet(c, l, 'user.moat', Buffer.from('x'), 0), -Errno.EPERM);
+    assert.equal(c.xattrcreate(f, 'user.x', 65537n, 0), -Errno.E2BIG);
+    assert.equal(c.xattrcreate(f, 'user.x', 1n, 4), -Errno.EINVAL);
+    assert.equal(c.xattrcreate(f, '', 1n, 0), -Errno.EINVAL);
+    // A write fid takes only its declared size, and a short one is not applied.
+    const w = c.walk(f, []);
+    assert.ok(typeof w !== 'number');
+    assert.equal(c.xattrcreate(w.fid, 'user.short', 4n, 0), 0);
+    assert.equal(c.write(w.fid, 2n, Buffer.from('abc')), -Errno.ENOSPC);
+    assert.equal(c.write(w.fid, 0n, Buffer.from('ab')), 2);
+    assert.equal(c.clunk(w.fid), -Errno.EINVAL);
+    assert.equal(hostXattr(file, 'user.short'), -Errno.ENODATA);
+    for (const x of [f, d, l]) c.clunk(x);
+  });
+
+  void test('xattrs: nothing is set through a symlink or outside the root', () => {
+    const secret = path.join(tree.outside, 'secret.txt');
+    for (const p of [['to_outside'], ['abs_link'], ['to_root']]) {
+      const s = walk(c, p);
+      assert.equal(xattrSet(c, s, 'user.pwned', Buffer.from('1'), 0), -Errno.EPERM);
+      c.clunk(s);
+    }
+    assert.equal(hostXattr(secret, 'user.pwned'), -Errno.ENODATA);
+  });
 });
 
 void describe('read-only gofer', () => {
@@ -194,6 +295,14 @@ void describe('read-only gofer', () => {
     o.fd.close();
     const e = walk(c, ['empty']);
     assert.equal(c.remove(e), -Errno.EROFS);
+    // Extended attributes: readable, never written (Txattrcreate is EROFS, before any write).
+    assert.equal(c.xattrcreate(h, 'user.x', 1n, 0), -Errno.EROFS);
+    assert.equal(c.xattrcreate(h, 'user.x', 0n, XATTR_REPLACE), -Errno.EROFS);
+    const w = c.xattrwalk(h, 'user.none');
+    assert.equal(w, -Errno.ENODATA);
+    const list = c.xattrwalk(h, '');
+    assert.ok(typeof list !== 'number');
+    assert.equal(c.clunk(list.fid), 0);
     c.clunk(root);
     c.clunk(h);
   });

@@ -5,7 +5,8 @@
 // parent and stays at the root; lopen reopens the walked O_PATH fd through /proc/self/fd
 // (kept open from before pivot_root) or else by (parent fd, name) with O_NOFOLLOW, and checks
 // the inode; regular files opened by Tlopen/Tlcreate are donated to the client (SCM_RIGHTS)
-// with exactly the access mode asked. It must never resolve a multi-component path or a
+// with exactly the access mode asked. Extended attributes (Txattrwalk, Txattrcreate and the
+// Tread/Twrite/Tclunk of their fids) live in xattr.ts. It must never resolve a multi-component path or a
 // symlink, never open a file with more access than asked, and in read-only mode never modify
 // anything (EROFS), whatever the client sends. Write-class operations live in
 // local_fs_write.ts.
@@ -51,6 +52,14 @@ import { RREAD_OVERHEAD } from '../p9/messages.js';
 import type { HandlerReply, P9Handler } from '../p9/server.js';
 import { handleWrite } from './local_fs_write.js';
 import { Node } from './node.js';
+import {
+  xattrCommit,
+  xattrCreate,
+  xattrRead,
+  xattrWalk,
+  xattrWrite,
+  type XattrFid,
+} from './xattr.js';
 
 export const QTDIR = 0x80;
 export const QTSYMLINK = 0x02;
@@ -75,6 +84,8 @@ export interface OpenFile {
 export interface FidState {
   node: Node;
   open?: OpenFile;
+  /** Set by Txattrwalk (a value or name list to read) or Txattrcreate (a value to write). */
+  xattr?: XattrFid;
 }
 
 /** A name the client may use as one path component: not "", ".", "..", and without "/". */
@@ -239,14 +250,18 @@ export class LocalFs implements P9Handler {
       case 'Tclunk': {
         const f = this.fid(req.fid);
         if (typeof f === 'number') return f;
+        // A Txattrcreate fid applies its value now; the fid is gone whatever the answer.
+        const r = f.xattr !== undefined ? xattrCommit(this, f.node, f.xattr) : 0;
         this.clunkFid(req.fid);
-        return { msg: { type: 'Rclunk', tag: req.tag } };
+        return r < 0 ? r : { msg: { type: 'Rclunk', tag: req.tag } };
       }
       // Tauth: no authentication is needed; ENOENT says so, as diod does (diodcat relies on it).
       case 'Tauth':
         return -Errno.ENOENT;
       case 'Txattrwalk':
+        return xattrWalk(this, req);
       case 'Txattrcreate':
+        return xattrCreate(this, req);
       case 'Tlock':
       case 'Tgetlock':
         return -Errno.EOPNOTSUPP;
@@ -260,9 +275,13 @@ export class LocalFs implements P9Handler {
       case 'Tunlinkat':
       case 'Tremove':
       case 'Tsetattr':
-      case 'Twrite':
       case 'Tfsync':
         return handleWrite(this, req);
+      case 'Twrite': {
+        // A Txattrcreate fid takes the value's bytes (refused in read-only mode already).
+        const x = this.fids.get(req.fid)?.xattr;
+        return x !== undefined ? xattrWrite(req, x) : handleWrite(this, req);
+      }
       // Served by p9/server.ts, or replies: never a request for the file system.
       case 'Tversion':
       case 'Tflush':
@@ -373,6 +392,7 @@ export class LocalFs implements P9Handler {
     const f = this.fid(req.fid);
     if (typeof f === 'number') return f;
     if (f.open !== undefined) return -Errno.EBUSY;
+    if (f.xattr !== undefined) return -Errno.EBADF;
     const wants = (req.flags & O_ACCMODE) !== O_RDONLY || (req.flags & O_TRUNC) !== 0;
     if (this.readonly && wants) return -Errno.EROFS;
     const o = this.reopen(f.node, req.flags & (OPEN_PASS_FLAGS | O_TRUNC | O_NONBLOCK));
@@ -387,6 +407,7 @@ export class LocalFs implements P9Handler {
   private read(req: MsgOf<'Tread'>, msize: number): HandlerReply {
     const f = this.fid(req.fid);
     if (typeof f === 'number') return f;
+    if (f.xattr !== undefined) return xattrRead(req, f.xattr, msize);
     const o = f.open;
     if (o === undefined || (o.flags & O_ACCMODE) === O_WRONLY) return -Errno.EBADF;
     if (o.dir) return -Errno.EISDIR;

@@ -374,6 +374,26 @@ export class P9Client implements GoferClient {
     return typeof r === 'number' ? r : 0;
   }
 
+  /** Txattrwalk: a new fid holding the value of `name` ("" = the list of names); its size. */
+  xattrwalk(fid: number, name: string): { fid: number; size: bigint } | number {
+    const newfid = this.allocFid();
+    const r = this.rpc({ type: 'Txattrwalk', tag: 0, fid, newfid, name }, 'Rxattrwalk');
+    if (typeof r === 'number') {
+      this.releaseFid(newfid);
+      return r;
+    }
+    return { fid: newfid, size: r.msg.size };
+  }
+
+  /** Txattrcreate: `fid` becomes a write fid for `size` bytes, applied at its Tclunk. */
+  xattrcreate(fid: number, name: string, size: bigint, flags: number): number {
+    const r = this.rpc(
+      { type: 'Txattrcreate', tag: 0, fid, name, attrSize: size, flags: flags >>> 0 },
+      'Rxattrcreate',
+    );
+    return typeof r === 'number' ? r : 0;
+  }
+
   /** Tclunk: the fid is released whatever the reply (9P semantics). */
   clunk(fid: number): number {
     const r = this.rpc({ type: 'Tclunk', tag: 0, fid }, 'Rclunk');

@@ -124,6 +124,17 @@ export interface GoferClient {
     minor: number,
     gid: number,
   ): Qid | number;
+  /**
+   * Txattrwalk: a new fid whose Tread serves the value of `name`, or with "" the names (each
+   * followed by NUL); the value's size. The caller clunks the new fid.
+   */
+  xattrwalk(fid: number, name: string): { fid: number; size: bigint } | number;
+  /**
+   * Txattrcreate: `fid` (a clone: it is used up) takes `size` bytes by Twrite; its Tclunk sets
+   * the attribute with XATTR_CREATE/XATTR_REPLACE `flags` and answers the host's errno. Size 0
+   * with XATTR_REPLACE removes it (what Linux's v9fs sends for removexattr).
+   */
+  xattrcreate(fid: number, name: string, size: bigint, flags: number): number;
   /** Tremove: unlinks the fid's file; the fid is released whatever the reply. */
   remove(fid: number): number;
 }
