@@ -86,6 +86,8 @@ const NR = {
   fgetxattr: 193,
   listxattr: 194,
   setxattr: 188,
+  lsetxattr: 189,
+  removexattr: 197,
   flock: 73,
   openat2: 437,
   pipe: 22,
@@ -693,7 +695,7 @@ describe('getcwd, chdir, fchdir, getdents64', () => {
 });
 
 describe('extended attributes', () => {
-  it('resolve the file, then find nothing and support no writes', () => {
+  it('resolve the file, then find nothing', () => {
     const t = makeTask();
     const name = t.mem.string('security.selinux');
     const buf = t.mem.alloc(64);
@@ -711,7 +713,32 @@ describe('extended attributes', () => {
     );
     assert.equal(sys(t, 'fgetxattr', 99, name, buf, 64), -Errno.EBADF);
     assert.equal(sys(t, 'listxattr', t.mem.string('/etc'), buf, 64), 0);
-    assert.equal(sys(t, 'setxattr', t.mem.string('/etc'), name, buf, 1, 0), -Errno.EOPNOTSUPP);
+  });
+
+  it('keep user attributes of a tmpfs file: set, get, list, remove, with Linux errnos', () => {
+    const t = makeTask();
+    const etc = t.mem.string('/etc');
+    const name = t.mem.string('user.moat');
+    const val = t.mem.string('abc');
+    const buf = t.mem.alloc(64);
+    assert.equal(sys(t, 'setxattr', etc, name, val, 3, 4), -Errno.EINVAL);
+    assert.equal(sys(t, 'setxattr', etc, name, val, 65537, 0), -Errno.E2BIG);
+    assert.equal(sys(t, 'setxattr', etc, name, t.mem.bad, 3, 0), -Errno.EFAULT);
+    assert.equal(sys(t, 'setxattr', etc, name, val, 3, 2), -Errno.ENODATA);
+    assert.equal(sys(t, 'setxattr', etc, name, val, 3, 1), 0);
+    assert.equal(sys(t, 'setxattr', etc, name, val, 3, 1), -Errno.EEXIST);
+    assert.equal(sys(t, 'getxattr', etc, name, buf, 0), 3);
+    assert.equal(sys(t, 'getxattr', etc, name, buf, 2), -Errno.ERANGE);
+    assert.equal(sys(t, 'getxattr', etc, name, t.mem.bad, 64), -Errno.EFAULT);
+    assert.equal(sys(t, 'getxattr', etc, name, buf, 64), 3);
+    assert.equal(sys(t, 'listxattr', etc, buf, 0), 10);
+    assert.equal(sys(t, 'listxattr', etc, buf, 9), -Errno.ERANGE);
+    assert.equal(sys(t, 'listxattr', etc, buf, 64), 10);
+    assert.equal(sys(t, 'setxattr', etc, t.mem.string('user.'), val, 3, 0), -Errno.EINVAL);
+    assert.equal(sys(t, 'lsetxattr', t.mem.string('/bin/sh'), name, val, 3, 0), -Errno.EPERM);
+    assert.equal(sys(t, 'removexattr', etc, name), 0);
+    assert.equal(sys(t, 'removexattr', etc, name), -Errno.ENODATA);
+    assert.equal(sys(t, 'getxattr', etc, name, buf, 64), -Errno.ENODATA);
   });
 });
 

@@ -58,6 +58,17 @@ export interface Inode {
   punchHole?(offset: number, length: number): number;
   /** Changes attributes: only the fields present. */
   setattr?(attr: SetAttr): number;
+  /**
+   * Extended attributes (absent: the file system keeps none, EOPNOTSUPP). The syscall layer
+   * has checked the name, its namespace and the caller's permission. The value, or -ENODATA.
+   */
+  getxattr?(name: string): Uint8Array | number;
+  /** The names of the extended attributes. */
+  listxattr?(): string[] | number;
+  /** Sets `name`; `flags` XATTR_CREATE (-EEXIST if present) or XATTR_REPLACE (-ENODATA if not). */
+  setxattr?(name: string, value: Uint8Array, flags: number): number;
+  /** Removes `name` (-ENODATA if absent). */
+  removexattr?(name: string): number;
 }
 
 /** What chmod, chown, truncate and utimensat change. Times are [seconds, nanoseconds]. */

@@ -11,8 +11,13 @@
 // file (FIFO, device, socket) through the Gofer, and never hands a host fd number to the
 // application. Cached inodes and their fids live as long as the instance.
 //
+// Extended attributes go to the Gofer each time (Txattrwalk + Tread, Txattrcreate + Twrite +
+// Tclunk), never cached.
+//
 // Differences from Linux: opening a FIFO or device node of the container's root answers EPERM
-// (ENXIO for sockets); attributes are cached until the Sentry itself changes the file.
+// (ENXIO for sockets); attributes are cached until the Sentry itself changes the file;
+// setxattr(2) of an empty value with XATTR_REPLACE removes the attribute (9P2000.L spells
+// removexattr the same way).
 
 import { Errno } from '../../../abi/linux/errno.js';
 import {
@@ -54,6 +59,10 @@ import type { DirEntry, FileImpl, Filesystem, Inode, SetAttr } from '../../vfs/i
 
 /** The most bytes one Tread/Twrite asks for (the client splits by msize as well). */
 const IO_MAX = 1 << 20;
+/** XATTR_SIZE_MAX: the largest extended attribute value we read back. */
+const XATTR_MAX = 65536;
+const XATTR_REPLACE = 2;
+const utf8 = new TextDecoder();
 /** The byte count of one Treaddir (small enough for any msize a server accepts; diod rejects counts near msize). */
 const READDIR_COUNT = 8192;
 
@@ -225,6 +234,64 @@ export class GoferInode implements Inode {
 
   truncate(size: number): number {
     return this.setattr({ size });
+  }
+
+  /** Txattrwalk, then Tread until the size it announced; the fid is clunked. */
+  private readXattr(name: string): Uint8Array | number {
+    const w = this.client.xattrwalk(this.fid, name);
+    if (typeof w === 'number') return w;
+    const out = new Uint8Array(Number(w.size > BigInt(XATTR_MAX) ? XATTR_MAX : w.size));
+    let got = 0;
+    while (got < out.length) {
+      const d = this.client.read(w.fid, BigInt(got), out.length - got);
+      if (typeof d === 'number') {
+        this.client.clunk(w.fid);
+        return d;
+      }
+      if (d.length === 0) break;
+      out.set(d.subarray(0, out.length - got), got);
+      got += d.length;
+    }
+    this.client.clunk(w.fid);
+    return out.subarray(0, got);
+  }
+
+  getxattr(name: string): Uint8Array | number {
+    return this.readXattr(name);
+  }
+
+  listxattr(): string[] | number {
+    const b = this.readXattr('');
+    if (typeof b === 'number') return b;
+    const names = utf8.decode(b).split('\0');
+    names.pop(); // after the last NUL
+    return names;
+  }
+
+  /** Txattrcreate on a clone, Twrite of the value, Tclunk (which answers the host's errno). */
+  setxattr(name: string, value: Uint8Array, flags: number): number {
+    if (this.fs.readOnly) return -Errno.EROFS;
+    const clone = this.client.walk(this.fid, []);
+    if (typeof clone === 'number') return clone;
+    const c = this.client.xattrcreate(clone.fid, name, BigInt(value.length), flags);
+    if (c < 0) {
+      this.client.clunk(clone.fid);
+      return c;
+    }
+    for (let off = 0; off < value.length;) {
+      const n = this.client.write(clone.fid, BigInt(off), value.subarray(off));
+      if (n <= 0) {
+        this.client.clunk(clone.fid);
+        return n < 0 ? n : -Errno.EIO;
+      }
+      off += n;
+    }
+    return this.client.clunk(clone.fid);
+  }
+
+  /** Linux's v9fs spelling of removexattr: Txattrcreate of size 0 with XATTR_REPLACE. */
+  removexattr(name: string): number {
+    return this.setxattr(name, new Uint8Array(0), XATTR_REPLACE);
   }
 
   refresh(): number {

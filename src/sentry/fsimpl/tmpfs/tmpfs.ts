@@ -1,7 +1,8 @@
 // tmpfs: an in-memory file system of regular files, directories, symbolic links and device
 // nodes whose open files come from a caller-given factory (the dev set uses these). Used for
 // /tmp and /dev, and as the vfs unit tests' file system. State lives in the inode objects and
-// is owned by the file system instance; nothing touches the host. Never throws.
+// is owned by the file system instance; nothing touches the host. Extended attributes of the
+// user., trusted. and security. namespaces are kept per inode, in memory. Never throws.
 
 import { Errno } from '../../../abi/linux/errno.js';
 import {
@@ -26,6 +27,11 @@ import type { Credentials } from '../../syscalls/types.js';
 import { allocAnonDev } from '../../vfs/dev_numbers.js';
 import { Pipe, bothEnds, readEnd, writeEnd } from '../pipe/pipe.js';
 import type { DirEntry, FileImpl, Filesystem, Inode, SetAttr } from '../../vfs/inode.js';
+
+/** The extended attribute namespaces Linux's tmpfs keeps (system.* ACLs it maps to modes). */
+const XATTR_NAMESPACES = ['user.', 'trusted.', 'security.'];
+const XATTR_CREATE = 1;
+const XATTR_REPLACE = 2;
 
 /** The largest tmpfs file we hold (1 GiB): writes beyond answer EFBIG. */
 const MAX_FILE_SIZE = 1 << 30;
@@ -84,6 +90,7 @@ export abstract class TmpfsInode implements Inode {
   atime = now();
   mtime = now();
   ctime = now();
+  private xattrs: Map<string, Uint8Array> | null = null;
 
   constructor(
     readonly fs: TmpfsFilesystem,
@@ -148,6 +155,34 @@ export abstract class TmpfsInode implements Inode {
     if (a.gid !== undefined) this.gid = a.gid;
     if (a.atime !== undefined) this.atime = { sec: a.atime[0], nsec: a.atime[1] };
     if (a.mtime !== undefined) this.mtime = { sec: a.mtime[0], nsec: a.mtime[1] };
+    this.ctime = now();
+    return 0;
+  }
+
+  /** Extended attributes (user.*, trusted.*, security.*), in memory; values are copies. */
+  getxattr(name: string): Uint8Array | number {
+    if (!XATTR_NAMESPACES.some((ns) => name.startsWith(ns))) return -Errno.EOPNOTSUPP;
+    return this.xattrs?.get(name) ?? -Errno.ENODATA;
+  }
+
+  listxattr(): string[] {
+    return [...(this.xattrs?.keys() ?? [])];
+  }
+
+  setxattr(name: string, value: Uint8Array, flags: number): number {
+    if (!XATTR_NAMESPACES.some((ns) => name.startsWith(ns))) return -Errno.EOPNOTSUPP;
+    const has = this.xattrs?.has(name) ?? false;
+    if ((flags & XATTR_CREATE) !== 0 && has) return -Errno.EEXIST;
+    if ((flags & XATTR_REPLACE) !== 0 && !has) return -Errno.ENODATA;
+    this.xattrs ??= new Map();
+    this.xattrs.set(name, value.slice());
+    this.ctime = now();
+    return 0;
+  }
+
+  removexattr(name: string): number {
+    if (!XATTR_NAMESPACES.some((ns) => name.startsWith(ns))) return -Errno.EOPNOTSUPP;
+    if (this.xattrs?.delete(name) !== true) return -Errno.ENODATA;
     this.ctime = now();
     return 0;
   }
