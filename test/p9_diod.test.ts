@@ -13,6 +13,7 @@ import {
   run,
   serveGoferOnTcp,
   startDiod,
+  startGofer,
   type Peer,
   type TcpGofer,
   type Tree,
@@ -78,6 +79,51 @@ void describe('P9Client against diod', { skip }, () => {
     c.clunk(w.fid);
     fs.rmSync(`${tree.root}/big.bin`);
   });
+});
+
+void describe('extended attributes: the same exchange against diod and our Gofer', { skip }, () => {
+  for (const server of ['diod', 'gofer'] as const) {
+    void test(`xattrcreate + write + clunk, xattrwalk + read, remove (${server})`, async () => {
+      const tree = makeTree();
+      const peer = server === 'diod' ? startDiod(tree.root) : startGofer(tree.root);
+      const c = peer.client;
+      try {
+        const w = c.walk(c.rootFid, ['hello.txt']);
+        assert.ok(typeof w !== 'number');
+        const absent = c.xattrwalk(w.fid, 'user.moat');
+        assert.equal(absent, -Errno.ENODATA);
+        // Set, as Linux's v9fs does: on a clone, Twrite the bytes, Tclunk applies.
+        const clone = c.walk(w.fid, []);
+        assert.ok(typeof clone !== 'number');
+        assert.equal(c.xattrcreate(clone.fid, 'user.moat', 5n, 0), 0);
+        assert.equal(c.write(clone.fid, 0n, Buffer.from('value')), 5);
+        assert.equal(c.clunk(clone.fid), 0);
+        const got = c.xattrwalk(w.fid, 'user.moat');
+        assert.ok(typeof got !== 'number');
+        assert.equal(got.size, 5n);
+        const data = c.read(got.fid, 0n, 100);
+        assert.ok(data instanceof Uint8Array);
+        assert.equal(Buffer.from(data).toString(), 'value');
+        c.clunk(got.fid);
+        const list = c.xattrwalk(w.fid, '');
+        assert.ok(typeof list !== 'number');
+        const names = c.read(list.fid, 0n, 4096);
+        assert.ok(names instanceof Uint8Array);
+        assert.ok(Buffer.from(names).toString().split('\0').includes('user.moat'));
+        c.clunk(list.fid);
+        // Remove: size 0 with XATTR_REPLACE, what Linux sends for removexattr(2).
+        const rm = c.walk(w.fid, []);
+        assert.ok(typeof rm !== 'number');
+        assert.equal(c.xattrcreate(rm.fid, 'user.moat', 0n, 2), 0);
+        assert.equal(c.clunk(rm.fid), 0);
+        assert.equal(c.xattrwalk(w.fid, 'user.moat'), -Errno.ENODATA);
+        c.clunk(w.fid);
+      } finally {
+        await peer.stop();
+        tree.cleanup();
+      }
+    });
+  }
 });
 
 void describe('diodcat and diodls against our Gofer', { skip }, () => {
