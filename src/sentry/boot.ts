@@ -438,8 +438,9 @@ export async function boot(spec: BootSpec): Promise<number> {
     task.argv = [...spec.args];
     task.envp = [...spec.env];
     task.exePath = path;
-    procSource.current_ = task;
-    procSource.tasks.set(task.tgid, task);
+    kernel.init = task;
+    kernel.current = task;
+    kernel.tasks.set(task.tid, task);
 
     step('init process loaded');
     // 5. Ready; wait for start; run.
@@ -452,14 +453,22 @@ export async function boot(spec: BootSpec): Promise<number> {
     }
     const table = buildSyscallTable();
     Atomics.store(ctl, CTL.stubPid, as.hostPid);
-    const applyPending = (t: Task): void => {
+    // Signals from the control plane (moat kill) are for the container's process, init.
+    const applyPending = (): void => {
+      const init = kernel.init;
+      if (init === null) return;
       for (const sig of takePendingSignals(ctl))
-        sendSignal(t, { signo: sig, code: SI_USER, pid: 0, uid: 0 }, true);
+        sendSignal(init, { signo: sig, code: SI_USER, pid: 0, uid: 0 }, true);
     };
-    applyPending(task);
+    applyPending();
+    const onSwitch = (t: Task): void => {
+      Atomics.store(ctl, CTL.stubPid, t.mm.as.hostPid);
+    };
     const profile = spec.debug === true ? new Map<number, [number, bigint]>() : undefined;
     const hooks =
-      profile === undefined ? { onKick: applyPending } : { onKick: applyPending, profile };
+      profile === undefined
+        ? { onKick: applyPending, onSwitch }
+        : { onKick: applyPending, onSwitch, profile };
     const exit = task.exited ? task.exit : runTask(task, table, hooks);
     if (profile !== undefined) {
       for (const [nr, [n, ns]] of [...profile].sort((x, y) => (x[1][1] > y[1][1] ? -1 : 1))) {

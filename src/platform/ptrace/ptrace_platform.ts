@@ -47,9 +47,13 @@ import {
 import { assembleStub, type StubCode } from './stub_code.js';
 import { stubFilter } from './stub_filter.js';
 
-/** Page 0: the code; page 1: the stubs' seccomp program (fprog at 0, filter at 16). */
+/**
+ * Page 0: the code; page 1: the stubs' seccomp program (fprog at 0, filter at 16) and, at
+ * SIGACTION_AT, the struct sigaction that makes the master ignore SIGCHLD.
+ */
 const STUB_SIZE = 0x2000;
 const FILTER_PAGE = 0x1000;
+const SIGACTION_AT = 0x1f00;
 const STUB_CANDIDATES = [0x7fe000000000n, 0x7fd000000000n, 0x7fc000000000n, 0x7fb000000000n];
 /** The top of the address range a stub may hold (the canonical user-space limit, page-aligned). */
 const USER_TOP = 0x7ffffffff000n;
@@ -61,6 +65,8 @@ const SYS_clone = 56;
 const SYS_rseq = 334;
 const SYS_close_range = 436;
 const SYS_prctl = 157;
+const SYS_rt_sigaction = 13;
+const SIG_IGN = 1n;
 const SYS_seccomp = 317;
 const PR_SET_NO_NEW_PRIVS = 38;
 const SECCOMP_SET_MODE_FILTER = 1;
@@ -121,6 +127,9 @@ export class PtracePlatform implements Platform {
     fprog.setUint16(0, filter.length / 8, true);
     fprog.setBigUint64(8, addr + BigInt(FILTER_PAGE + 16), true);
     page.set(filter, FILTER_PAGE + 16);
+    if (FILTER_PAGE + 16 + filter.length > SIGACTION_AT)
+      return 'ptrace platform: stub filter too long';
+    new DataView(page.buffer, SIGACTION_AT, 32).setBigUint64(0, SIG_IGN, true);
     const cpus = allowedCpus();
     const cpu = cpus[cpus.length - 1] ?? 0;
     pinToCpu(cpu);
@@ -164,6 +173,15 @@ export class PtracePlatform implements Platform {
       const r = m.inject(SYS_rseq, [rseq[0] ?? 0n, cfg & 0xffffffffn, 1n, cfg >> 32n]);
       if (r < 0n) return `ptrace platform: rseq unregister failed: ${r}`;
     }
+    // Stubs are the master's children: with SIGCHLD ignored, those the Sentry killed are
+    // reaped by the host kernel instead of staying zombies of a master that never waits.
+    const ign = m.inject(SYS_rt_sigaction, [
+      BigInt(SIGCHLD),
+      this.stubAddr + BigInt(SIGACTION_AT),
+      0n,
+      8n,
+    ]);
+    if (ign < 0n) return `ptrace platform: ignoring SIGCHLD in the stub master failed: ${ign}`;
     // Keep nothing but the stub page (and the vsyscall page, which cannot be unmapped).
     const lo = m.inject(SYS_munmap, [0x1000n, this.stubAddr - 0x1000n]);
     const hiStart = this.stubAddr + BigInt(STUB_SIZE);
@@ -276,6 +294,12 @@ class Stub {
         const msg = new BigUint64Array(1);
         ptraceBuf(PTRACE_GETEVENTMSG, this.pid, 0n, msg);
         forked = msg[0] ?? -1n;
+        ptraceVal(PTRACE_CONT, this.pid, 0n, 0n);
+        continue;
+      }
+      if (sig === SIGCHLD) {
+        // A stub of the master's ended (the master is traced, so even an ignored signal
+        // stops it): suppress it and go on to the int3.
         ptraceVal(PTRACE_CONT, this.pid, 0n, 0n);
         continue;
       }

@@ -8,6 +8,7 @@
 import { syscallName } from '../../abi/linux/syscall_names.js';
 import type { Platform } from '../../platform/platform.js';
 import type { MemoryFile } from '../mm/memory_file.js';
+import type { Task } from './task.js';
 
 /** The kernel release string the sandbox reports: the Sentry's own, never the host's. */
 export const MOAT_RELEASE = '6.1.0-moat';
@@ -33,6 +34,18 @@ export class Kernel {
   /** MemTotal as the sandbox reports it. */
   memTotalBytes = 0;
   private nextPid = 1;
+  /** Every task of the sandbox by PID, zombies included until they are reaped. */
+  readonly tasks = new Map<number, Task>();
+  /** The PID namespace's init (PID 1): the sandbox ends when it does. */
+  init: Task | null = null;
+  /** The task whose system call is being emulated (procfs's /proc/self). */
+  current: Task | null = null;
+  /** Tasks ready to run, in order. */
+  readonly runQueue: Task[] = [];
+  /** Tasks parked in a blocking system call (block.ts). */
+  readonly blocked = new Set<Task>();
+  /** Something a parked task may wait for changed (a pipe, an exit, a signal): retry them. */
+  wake = false;
   private readonly reported = new Set<number>();
   /** Wall-clock origin: realtime = bootRealtimeNs + (monotonic now - bootMonoNs). */
   readonly bootRealtimeNs: bigint;

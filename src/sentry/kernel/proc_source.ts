@@ -46,12 +46,13 @@ class TaskProc implements ProcTask {
         return enc.encode(t.envp.map((e) => `${e}\0`).join(''));
       case 'status': {
         const c = t.creds;
+        const state = t.blocked !== undefined ? 'S (sleeping)' : 'R (running)';
         const lines = [
           `Name:\t${t.comm}`,
-          'State:\tR (running)',
+          `State:\t${state}`,
           `Tgid:\t${t.tgid}`,
           `Pid:\t${t.tid}`,
-          'PPid:\t0',
+          `PPid:\t${t.parent?.tgid ?? 0}`,
           `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.euid}`,
           `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.egid}`,
           `Groups:\t${c.groups.join(' ')}`,
@@ -67,7 +68,7 @@ class TaskProc implements ProcTask {
       case 'stat': {
         const startTicks = 0;
         return enc.encode(
-          `${t.tid} (${t.comm}) R 0 ${t.tgid} ${t.tgid} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 ${startTicks} 0 0\n`,
+          `${t.tid} (${t.comm}) ${t.blocked !== undefined ? 'S' : 'R'} ${t.parent?.tgid ?? 0} ${t.pgid} ${t.sid} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 ${startTicks} 0 0\n`,
         );
       }
       case 'maps': {
@@ -84,22 +85,20 @@ class TaskProc implements ProcTask {
 }
 
 export class KernelProcSource implements ProcSource {
-  current_: Task | null = null;
-  readonly tasks = new Map<number, Task>();
-
   constructor(private readonly kernel: Kernel) {}
 
   current(): ProcTask | null {
-    return this.current_ === null ? null : new TaskProc(this.current_);
+    const t = this.kernel.current;
+    return t === null ? null : new TaskProc(t);
   }
 
   task(pid: number): ProcTask | null {
-    const t = this.tasks.get(pid);
+    const t = this.kernel.tasks.get(pid);
     return t === undefined || t.exited ? null : new TaskProc(t);
   }
 
   pids(): number[] {
-    return [...this.tasks.values()].filter((t) => !t.exited).map((t) => t.tgid);
+    return [...this.kernel.tasks.values()].filter((t) => !t.exited).map((t) => t.tgid);
   }
 
   render(name: string): Uint8Array | null {

@@ -42,6 +42,8 @@ export interface SigInfo {
   pid?: number;
   uid?: number;
   addr?: bigint;
+  /** SIGCHLD's si_status: the exit code or the signal. */
+  status?: number;
 }
 
 export interface AltStack {
@@ -60,6 +62,7 @@ export function queueSignal(t: Task, info: SigInfo): void {
   if ((t.pendingSignals & b) !== 0n) return;
   t.pendingSignals |= b;
   t.pendingInfo.set(info.signo, info);
+  t.kernel.wake = true;
 }
 
 /** Whether `sig` would be ignored if delivered now (it is then discarded at queue time too). */
@@ -102,7 +105,7 @@ export function forceFault(t: Task, info: SigInfo): void {
   t.pendingInfo.set(info.signo, info);
 }
 
-function siginfoBytes(info: SigInfo): Uint8Array {
+export function siginfoBytes(info: SigInfo): Uint8Array {
   const b = new Uint8Array(128);
   const dv = new DataView(b.buffer);
   dv.setInt32(0, info.signo, true);
@@ -111,6 +114,7 @@ function siginfoBytes(info: SigInfo): Uint8Array {
   else {
     dv.setInt32(16, info.pid ?? 0, true);
     dv.setUint32(20, info.uid ?? 0, true);
+    if (info.status !== undefined) dv.setInt32(24, info.status, true);
   }
   return b;
 }

@@ -7,11 +7,12 @@
 
 import type { Registers } from '../../platform/platform.js';
 import type { MemoryManager } from '../mm/memory_manager.js';
-import type { Credentials, SyscallContext } from '../syscalls/types.js';
+import type { Credentials, SyscallArgs, SyscallContext } from '../syscalls/types.js';
 import type { FdTable } from '../vfs/fd_table.js';
 import type { FsContext } from '../vfs/fs_context.js';
 import type { Kernel } from './kernel.js';
 import type { AltStack, SigInfo } from './signals.js';
+import type { Restart } from './block.js';
 
 /** rt_sigaction's struct sigaction, as the application gave it (x86-64 layout). */
 export interface SigAction {
@@ -52,12 +53,31 @@ export class Task implements SyscallContext {
   envp: string[] = [];
   exePath: string | null = null;
   readonly rlimits: Map<number, Rlimit>;
+  /** The parent process (null for init, whose parent is outside the PID namespace). */
+  parent: Task | null = null;
+  /** Children not yet reaped, zombies included. */
+  readonly children = new Set<Task>();
+  pgid: number;
+  sid: number;
+  /** The signal the parent gets at this task's exit (clone's low byte; SIGCHLD for fork). */
+  exitSignal = 17;
+  /** Exited, waiting for the parent's wait (the exit state is in `exit`). */
+  zombie = false;
+  /** A blocking call parked by the scheduler, retried until it completes. */
+  blocked: { nr: number; args: SyscallArgs } | undefined;
+  /** What that call keeps between tries (block.ts). */
+  restart: Restart | undefined;
+  /** A vfork child this task waits for until the child execs or exits. */
+  vforkChild: Task | null = null;
+  /** Set when this task, a vfork child, has exec'd or exited: its parent may go on. */
+  vforkReleased = false;
 
   constructor(
     readonly kernel: Kernel,
     readonly tid: number,
     readonly regs: Registers,
-    readonly mm: MemoryManager,
+    /** The address space: execve replaces it. */
+    public mm: MemoryManager,
     readonly files: FdTable,
     readonly fs: FsContext,
     readonly creds: Credentials,
@@ -66,6 +86,8 @@ export class Task implements SyscallContext {
   ) {
     this.comm = comm.slice(0, 15);
     this.rlimits = rlimits;
+    this.pgid = tid;
+    this.sid = tid;
   }
 
   get mem(): MemoryManager {

@@ -1,28 +1,42 @@
-// The run loop of one task: switch to the application through the platform, and on each trap
-// either emulate the system call (through the syscall table) or apply the signal. Synchronous:
-// no Promise, no await, no host call other than the platform's switch on the hot path.
+// The run loop: the scheduler picks a runnable task and switches to the application through
+// the platform; on each trap it emulates the system call (through the syscall table) or
+// applies the signal. One task runs at a time (the Sentry is one thread). A task leaves the
+// CPU when it exits, when its system call must wait (block.ts: parked, retried later), or
+// after a budget of system calls when others are waiting to run. Synchronous: no Promise, no
+// await, no host call other than the platform's switch on the hot path.
 //
-// It must never let a kernel-internal errno (ERESTARTSYS…) reach the application, and never
-// resume the application after its exit was decided.
+// It must never let a kernel-internal errno (ERESTARTSYS…, EBLOCKED) reach the application,
+// and never resume the application after its exit was decided.
 
 import { Errno } from '../../abi/linux/errno.js';
 import { Reg } from '../../platform/platform.js';
 import type { SyscallArgs, SyscallEntry } from '../syscalls/types.js';
-import { deliverPending, forceFault } from './signals.js';
+import { BLOCKED, signalPending } from './block.js';
+import { exitTask, killAllBut } from './process_tree.js';
+import { deliverPending, forceFault, sendSignal } from './signals.js';
 import type { ExitState, Task } from './task.js';
 
 export type SyscallTable = ReadonlyMap<number, SyscallEntry<Task>>;
 
 const SIGKILL = 9;
+const SIGPIPE = 13;
 const SYS_rt_sigreturn = 15;
 /** Host signal used by the control plane to interrupt a running stub ("kick"). */
 export const KICK_SIGNAL = 10; // SIGUSR1
 const SI_USER = 0;
 const SI_TKILL = -6;
+/** System calls a task may make before it yields to others that are ready to run. */
+const SLICE_SYSCALLS = 256;
+/** How often waits that depend on host files are retried while everything is parked. */
+const HOST_POLL_NS = 10_000_000n;
+/** The write-class calls whose EPIPE raises SIGPIPE (write, pwrite64, writev, sendfile, pwritev, pwritev2, sendto, sendmsg). */
+const EPIPE_SIGNALS = new Set([1, 18, 20, 40, 44, 46, 296, 328]);
 
 export interface RunHooks {
-  /** Called when the stub was kicked: apply pending control requests (signals) to the task. */
+  /** Called when the stub was kicked: apply pending control requests (signals). */
   onKick(t: Task): void;
+  /** Called when `t` is about to run on a stub (the control plane kicks that stub). */
+  onSwitch?(t: Task): void;
   /** When set (--debug), time spent emulating each system call, by number: [calls, ns]. */
   profile?: Map<number, [number, bigint]>;
 }
@@ -42,10 +56,24 @@ export function dispatch(t: Task, table: SyscallTable, nr: number, args: Syscall
   return r;
 }
 
-/** Runs `t` until it exits; returns how it ended. */
-export function runTask(t: Task, table: SyscallTable, hooks: RunHooks): ExitState {
-  const as = t.mm.as;
+/** Ends a system call with `r`: the result register, and SIGPIPE where Linux sends it. */
+function complete(t: Task, nr: number, r: bigint): void {
+  t.restart = undefined;
+  // rt_sigreturn restored every register itself, rax included.
+  if (nr !== SYS_rt_sigreturn) t.regs[Reg.rax] = BigInt.asUintN(64, r);
+  if (r === BigInt(-Errno.EPIPE) && EPIPE_SIGNALS.has(nr))
+    sendSignal(t, { signo: SIGPIPE, code: SI_USER, pid: t.tgid, uid: t.creds.uid });
+}
+
+type SliceEnd = 'exited' | 'blocked' | 'yield';
+
+/** Runs `t` until it exits, parks in a blocking call, or has used its slice. */
+function runSlice(t: Task, table: SyscallTable, hooks: RunHooks): SliceEnd {
+  const k = t.kernel;
   const regs = t.regs;
+  let as = t.mm.as;
+  hooks.onSwitch?.(t);
+  let budget = SLICE_SYSCALLS;
   while (t.exit.kind === 'running') {
     if ((t.pendingSignals & ~t.sigmask) !== 0n) {
       deliverPending(t);
@@ -74,27 +102,135 @@ export function runTask(t: Task, table: SyscallTable, hooks: RunHooks): ExitStat
           e[1] += process.hrtime.bigint() - t0;
           hooks.profile.set(nr, e);
         }
-        // rt_sigreturn restored every register itself, rax included.
-        if (nr !== SYS_rt_sigreturn) regs[Reg.rax] = BigInt.asUintN(64, r);
-        if (t.kernel.hasPendingSignals()) hooks.onKick(t);
+        if (r === BigInt(BLOCKED)) {
+          if (t.exit.kind !== 'running') break;
+          t.blocked = { nr, args };
+          k.blocked.add(t);
+          return 'blocked';
+        }
+        complete(t, nr, r);
+        if (t.mm.as !== as) {
+          // execve: a new stub runs the new image.
+          as = t.mm.as;
+          hooks.onSwitch?.(t);
+        }
+        if (k.hasPendingSignals()) hooks.onKick(t);
+        if (k.blocked.size > 0) {
+          // What this call did may be what a parked task waits for.
+          retryBlocked(table, k.blocked);
+          k.current = t;
+        }
+        if (--budget <= 0) {
+          if (k.runQueue.length > 0) return 'yield';
+          budget = SLICE_SYSCALLS;
+        }
         break;
       }
       case 'signal':
         if (trap.signo === KICK_SIGNAL && (trap.code === SI_USER || trap.code === SI_TKILL)) {
           hooks.onKick(t);
+          // The signal may be for a parked task (init, from the control plane): let it run.
+          if (k.blocked.size > 0) {
+            retryBlocked(table, k.blocked);
+            k.current = t;
+          }
+          if (k.runQueue.length > 0) return 'yield';
           break;
         }
         // A synchronous fault: to its handler, or the task dies with it.
-        t.kernel.log.debug(
+        k.log.debug(
           `task ${t.tid}: signal ${trap.signo} code ${trap.code} addr 0x${trap.addr.toString(16)}`,
         );
         forceFault(t, { signo: trap.signo, code: trap.code, addr: trap.addr });
         break;
       case 'dead':
         t.exit = { kind: 'killed', signo: SIGKILL, core: false };
-        t.kernel.log.warn(`task ${t.tid}: ${trap.reason}`);
+        k.log.warn(`task ${t.tid}: ${trap.reason}`);
         break;
     }
   }
-  return t.exit;
+  return 'exited';
+}
+
+/** Tries every parked task's call again; those that complete go back to the run queue. */
+function retryBlocked(table: SyscallTable, tasks: Iterable<Task>): void {
+  for (const u of [...tasks]) {
+    const k = u.kernel;
+    const b = u.blocked;
+    if (b === undefined) {
+      k.blocked.delete(u);
+      continue;
+    }
+    k.current = u;
+    let r = dispatch(u, table, b.nr, b.args);
+    if (r === BigInt(BLOCKED)) {
+      if (u.exit.kind !== 'running') {
+        k.blocked.delete(u);
+        u.blocked = undefined;
+        k.runQueue.push(u);
+        continue;
+      }
+      // A handler that does not look at signals itself still ends with one.
+      if (!signalPending(u)) continue;
+      r = BigInt(-Errno.EINTR);
+    }
+    k.blocked.delete(u);
+    u.blocked = undefined;
+    complete(u, b.nr, r);
+    k.runQueue.push(u);
+  }
+}
+
+/** The earliest deadline among parked tasks (monotonic ns), or -1n. */
+function nextDeadline(tasks: Iterable<Task>): { at: bigint; pollsHost: boolean } {
+  let at = -1n;
+  let pollsHost = false;
+  for (const u of tasks) {
+    const r = u.restart;
+    if (r === undefined) continue;
+    if (r.pollsHost === true) pollsHost = true;
+    if (r.deadline >= 0n && (at < 0n || r.deadline < at)) at = r.deadline;
+  }
+  return { at, pollsHost };
+}
+
+/**
+ * Runs the sandbox's tasks, starting from `init`, until init has exited; then kills the rest.
+ * Returns how init ended.
+ */
+export function runTask(init: Task, table: SyscallTable, hooks: RunHooks): ExitState {
+  const k = init.kernel;
+  k.init ??= init;
+  k.tasks.set(init.tid, init);
+  if (!k.runQueue.includes(init) && !k.blocked.has(init)) k.runQueue.push(init);
+  for (;;) {
+    if (init.exit.kind !== 'running' && !k.runQueue.includes(init)) break;
+    if (k.blocked.size > 0 && k.wake) {
+      k.wake = false;
+      retryBlocked(table, k.blocked);
+    }
+    const t = k.runQueue.shift();
+    if (t !== undefined) {
+      k.current = t;
+      const end = t.exit.kind === 'running' ? runSlice(t, table, hooks) : 'exited';
+      if (end === 'exited') {
+        exitTask(t);
+        if (t === init) break;
+      } else if (end === 'yield') k.runQueue.push(t);
+      continue;
+    }
+    if (k.blocked.size === 0) break;
+    // Everything is parked: sleep until the next deadline, a signal from outside, or the
+    // next look at host files.
+    const { at, pollsHost } = nextDeadline(k.blocked);
+    const now = k.monotonicNs();
+    let ns = at < 0n ? 1_000_000_000n : at - now;
+    if (pollsHost && ns > HOST_POLL_NS) ns = HOST_POLL_NS;
+    if (ns > 0n) k.sleep(ns);
+    if (k.hasPendingSignals()) hooks.onKick(init);
+    k.wake = false;
+    retryBlocked(table, k.blocked);
+  }
+  killAllBut(init);
+  return init.exit;
 }

@@ -4,7 +4,8 @@
 // application's address space. This module allocates and frees page ranges of it.
 //
 // It must never hand out a range twice, and every freed range is punched out (MADV_REMOVE)
-// so that it reads as zeros when it is handed out again.
+// so that it reads as zeros when it is handed out again. Pages that several address spaces
+// map (MAP_SHARED memory after fork) carry extra references and are freed with the last.
 
 import type { HostFd } from '../../host/fd.js';
 import { discard, mapShared, memfdCreate, viewOf } from '../../host/memory.js';
@@ -17,6 +18,8 @@ export class MemoryFile {
   private readonly views: Array<Uint8Array | undefined> = [];
   private readonly free: Array<[number, number]> = []; // [offset, length], page-aligned
   private next = 0;
+  /** Page offset → references beyond the first, for pages that more than one mapping holds. */
+  private readonly extraRefs = new Map<number, number>();
 
   private constructor(
     readonly fd: HostFd,
@@ -53,11 +56,49 @@ export class MemoryFile {
     return off;
   }
 
-  /** Returns a range to the pool; its pages are discarded. */
+  /** One more reference to every page of [off, off+len): a second mapping of shared memory. */
+  share(off: number, len: number): void {
+    for (let p = off; p < off + len; p += PAGE)
+      this.extraRefs.set(p, (this.extraRefs.get(p) ?? 0) + 1);
+  }
+
+  /** Drops a reference to a range; pages nobody else holds go back to the pool, discarded. */
   release(off: number, len: number): void {
     if (len <= 0) return;
+    if (this.extraRefs.size === 0) {
+      this.freeRange(off, len);
+      return;
+    }
+    let run = -1;
+    for (let p = off; p < off + len; p += PAGE) {
+      const extra = this.extraRefs.get(p);
+      if (extra === undefined) {
+        if (run < 0) run = p;
+        continue;
+      }
+      if (extra === 1) this.extraRefs.delete(p);
+      else this.extraRefs.set(p, extra - 1);
+      if (run >= 0) this.freeRange(run, p - run);
+      run = -1;
+    }
+    if (run >= 0) this.freeRange(run, off + len - run);
+  }
+
+  private freeRange(off: number, len: number): void {
     discard(this.base + BigInt(off), len);
     this.free.push([off, len]);
+  }
+
+  /** Copies `len` bytes from one range to another (fork's copy of private memory). */
+  copy(from: number, to: number, len: number): void {
+    let done = 0;
+    while (done < len) {
+      const s = this.at(from + done);
+      const d = this.at(to + done);
+      const n = Math.min(len - done, s.room, d.room);
+      d.view.set(s.view.subarray(s.index, s.index + n), d.index);
+      done += n;
+    }
   }
 
   /** The view and index for `off`, valid for the rest of its 1 GiB chunk. */

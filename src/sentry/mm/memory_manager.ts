@@ -345,6 +345,42 @@ export class MemoryManager implements AppMemory {
     return cur < end ? -Errno.ENOMEM : 0;
   }
 
+  /**
+   * fork(2): the same mappings in `as`, a new address space. Private memory is copied (no
+   * copy-on-write yet); MAP_SHARED memory is the same pages of the memory file for both.
+   */
+  fork(as: AddressSpace): MemoryManager | number {
+    const m = new MemoryManager(this.mf, as, this.maxAddr);
+    m.brkStart = this.brkStart;
+    m.brkEnd = this.brkEnd;
+    m.mmapTop = this.mmapTop;
+    for (const v of this.vmas) {
+      const nv: Vma = { ...v, backing: -1 };
+      if (v.backing >= 0) {
+        const len = Number(v.end - v.start);
+        if ((v.flags & MAP_SHARED) !== 0) {
+          this.mf.share(v.backing, len);
+          nv.backing = v.backing;
+        } else {
+          const off = this.mf.allocate(len);
+          if (off < 0) {
+            m.releaseAll();
+            return -Errno.ENOMEM;
+          }
+          this.mf.copy(v.backing, off, len);
+          nv.backing = off;
+        }
+        m.vmas.push(nv);
+        const r = as.map(nv.start, len, nv.backing, nv.prot);
+        if (r < 0) {
+          m.releaseAll();
+          return r;
+        }
+      } else m.vmas.push(nv);
+    }
+    return m;
+  }
+
   /** Drops every mapping (exit, execve). */
   releaseAll(): void {
     for (const v of this.vmas) {

@@ -71,7 +71,7 @@ export function readToApp(
     const direct = ctx.mem.ioView?.(addr + BigInt(done), want, true) ?? null;
     const buf = direct ?? scratch(want);
     let n: number;
-    if (!impl.seekable) n = impl.read(buf, 0);
+    if (!impl.seekable) n = f.wouldBlock(impl.read(buf, 0));
     else n = impl.read(buf, (pos ?? f.offset) + (pos === null ? 0 : done));
     if (n < 0) return ioResult(done, n);
     if (n > 0 && direct === null) {

@@ -58,9 +58,9 @@ const F_UNLCK = 2;
 /**
  * Record locks (F_GETLK, F_SETLK, F_SETLKW and the F_OFD_* forms): the struct flock is read
  * and checked as Linux checks it, then every lock is granted and F_GETLK finds no conflict.
- * POSIX record locks never conflict within one process, which is all the kernel runs yet.
- * Difference from Linux: locks are not kept, so locks of other processes and OFD locks of
- * other descriptions do not exclude each other.
+ * Difference from Linux: locks are not kept, so the record locks of different processes and
+ * the OFD locks of different descriptions do not exclude each other (within one process,
+ * POSIX record locks never conflict, as on Linux).
  */
 function recordLock(ctx: SyscallContext, f: FileDescription, cmd: number, addr: bigint): number {
   const raw = ctx.mem.copyIn(addr, 32);

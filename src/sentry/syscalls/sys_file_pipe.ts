@@ -39,7 +39,7 @@ function doPipe(ctx: SyscallContext, addr: bigint, flags: number): number {
 
 /**
  * Implements Linux syscall pipe(2).
- * Difference from Linux: see fsimpl/pipe/pipe.ts (EAGAIN instead of blocking, for now).
+ * Difference from Linux: see fsimpl/pipe/pipe.ts (blocking writes over PIPE_BUF may be short).
  */
 function sysPipe(ctx: SyscallContext, a: SyscallArgs): number {
   return doPipe(ctx, a[0], 0);
@@ -48,13 +48,13 @@ function sysPipe(ctx: SyscallContext, a: SyscallArgs): number {
 /**
  * Implements Linux syscall pipe2(2).
  * Differences from Linux: O_DIRECT (packet mode) is accepted and ignored; see
- * fsimpl/pipe/pipe.ts (EAGAIN instead of blocking, for now).
+ * fsimpl/pipe/pipe.ts (blocking writes over PIPE_BUF may be short).
  */
 function sysPipe2(ctx: SyscallContext, a: SyscallArgs): number {
   return doPipe(ctx, a[0], argInt(a[1]));
 }
 
-const NOTE = 'would-block answers EAGAIN until the kernel parks tasks';
+const NOTE = 'a blocking write of more than PIPE_BUF bytes may return short';
 
 export const pipeSyscalls: ReadonlyArray<[number, SyscallEntry]> = [
   [22, { name: 'pipe', handler: sysPipe, support: 'partial', note: NOTE }],

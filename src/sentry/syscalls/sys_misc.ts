@@ -1,6 +1,7 @@
 // Miscellany: getrandom (from the Sentry's CSPRNG, never a host device), and futex for a
 // single thread (see futex()).
 
+import { BLOCKED, restartOf, signalPending, timeLeft } from '../kernel/block.js';
 import { randomFillSync } from 'node:crypto';
 import { Errno } from '../../abi/linux/errno.js';
 import type { Task } from '../kernel/task.js';
@@ -49,6 +50,11 @@ function futex(t: Task, a: readonly bigint[]): number {
     }
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET: {
+      if (t.restart !== undefined) {
+        // A parked wait: nothing can wake it but its timeout or a signal.
+        if (timeLeft(t, t.restart) === 0n) return -Errno.ETIMEDOUT;
+        return signalPending(t) ? -Errno.EINTR : BLOCKED;
+      }
       if (addr % 4n !== 0n) return -Errno.EINVAL;
       if (op === FUTEX_WAIT_BITSET && uint(a[5] ?? 0n) === 0) return -Errno.EINVAL;
       let timeoutNs = -1n;
@@ -72,12 +78,9 @@ function futex(t: Task, a: readonly bigint[]): number {
       if (typeof b === 'number') return b;
       const cur = new Int32Array(b.buffer)[0] ?? 0;
       if (cur !== int(a[2] ?? 0n)) return -Errno.EAGAIN;
-      if (timeoutNs >= 0n) {
-        const left = t.kernel.sleep(timeoutNs);
-        return left === 0n ? -Errno.ETIMEDOUT : -Errno.EINTR;
-      }
-      while (!t.kernel.hasPendingSignals()) t.kernel.sleep(1_000_000_000n);
-      return -Errno.EINTR;
+      const r = restartOf(t, timeoutNs);
+      if (timeLeft(t, r) === 0n) return -Errno.ETIMEDOUT;
+      return signalPending(t) ? -Errno.EINTR : BLOCKED;
     }
     default:
       return -Errno.ENOSYS;
@@ -95,7 +98,7 @@ export const miscSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
       name: 'futex',
       handler: futex,
       support: 'partial',
-      note: 'one thread: WAIT/WAKE (and _BITSET) only; a wait ends by timeout or signal',
+      note: 'one thread per process: WAIT/WAKE (and _BITSET) only; a wait ends by timeout or signal, not by a wake from a process sharing the memory',
     },
   ],
 ]);

@@ -1,8 +1,8 @@
 // Readiness: poll, ppoll, select, pselect6. A file reports its POLL* events through
 // FileImpl.readiness(); files without one (regular files, directories) are always ready, as
-// on Linux. With one task, only host fds (the caller's stdio) and signals from outside can
-// change readiness while waiting, so a wait rechecks every 10 ms and ends early with EINTR
-// when a signal arrives.
+// on Linux. A wait parks the task (kernel/block.ts) and is tried again whenever another task
+// made a system call, and every 10 ms for host fds (the caller's stdio); a signal ends it
+// with EINTR.
 
 import { Errno } from '../../abi/linux/errno.js';
 import {
@@ -14,6 +14,7 @@ import {
   POLLPRI,
   POLLRDNORM,
 } from '../../abi/linux/file.js';
+import { BLOCKED, restartOf, signalPending, timeLeft } from '../kernel/block.js';
 import { UNBLOCKABLE } from '../kernel/signals.js';
 import type { Task } from '../kernel/task.js';
 import { int } from './args.js';
@@ -21,7 +22,6 @@ import type { SyscallEntry } from './types.js';
 
 const POLLWRNORM = 0x100;
 const DEFAULT_POLLMASK = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
-const SLICE_NS = 10_000_000n;
 const MAX_FDS = 1 << 20;
 
 /** The events ready on `fd` now; POLLNVAL for a bad or O_PATH fd. */
@@ -31,18 +31,19 @@ function readyOn(t: Task, fd: number): number {
   return f.impl.readiness?.() ?? DEFAULT_POLLMASK;
 }
 
-/** Waits until `check` reports something, the timeout (ns, -1n forever) passes, or a signal. */
+/**
+ * Waits until `check` reports something, the timeout (ns, -1n forever) passes, or a signal:
+ * parks the task (BLOCKED) in between. Host files (stdio) change without the kernel knowing,
+ * so a parked poll is retried on a timer as well.
+ */
 function waitFor(t: Task, timeoutNs: bigint, check: () => number): number {
-  const deadline = timeoutNs < 0n ? -1n : process.hrtime.bigint() + timeoutNs;
-  for (;;) {
-    const n = check();
-    if (n !== 0) return n;
-    const now = process.hrtime.bigint();
-    if (deadline >= 0n && now >= deadline) return 0;
-    if (t.kernel.hasPendingSignals() || (t.pendingSignals & ~t.sigmask) !== 0n) return -Errno.EINTR;
-    const left = deadline < 0n ? SLICE_NS : deadline - now;
-    t.kernel.sleep(left < SLICE_NS ? left : SLICE_NS);
-  }
+  const r = restartOf(t, timeoutNs);
+  r.pollsHost = true;
+  const n = check();
+  if (n !== 0) return n;
+  if (timeLeft(t, r) === 0n) return 0;
+  if (signalPending(t)) return -Errno.EINTR;
+  return BLOCKED;
 }
 
 function pollFds(t: Task, fdsPtr: bigint, nfds: number, timeoutNs: bigint): number {

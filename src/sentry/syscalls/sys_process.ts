@@ -1,6 +1,6 @@
 // Process identity and lifetime: exit, exit_group, getpid and friends, set_tid_address,
-// set_robust_list, arch_prctl, prctl, uname, rlimits, scheduling queries, process groups.
-// PIDs are virtual: the init process is 1 and its parent is outside the namespace (0).
+// set_robust_list, arch_prctl, prctl, uname, rlimits, scheduling queries. PIDs are virtual;
+// fork, exec, wait and process groups are sys_process_tree.ts.
 // Nothing here reaches the host.
 
 import { Errno } from '../../abi/linux/errno.js';
@@ -203,12 +203,6 @@ function umask(t: Task, a: readonly bigint[]): number {
   return old;
 }
 
-/** Process groups and sessions: the init process leads its own group and session. */
-function getpgid(t: Task, a: readonly bigint[]): number {
-  const pid = int(a[0] ?? 0n);
-  return pid === 0 || pid === t.tgid ? t.tgid : -Errno.ESRCH;
-}
-
 export const processSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
   number,
   SyscallEntry<Task>
@@ -225,15 +219,6 @@ export const processSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
   [231, { name: 'exit_group', handler: (t, a) => exitGroup(t, int(a[0])), support: 'full' }],
   [39, { name: 'getpid', handler: (t) => t.tgid, support: 'full' }],
   [186, { name: 'gettid', handler: (t) => t.tid, support: 'full' }],
-  [
-    110,
-    {
-      name: 'getppid',
-      handler: () => 0,
-      support: 'full',
-      note: 'the parent of the init process is outside the PID namespace',
-    },
-  ],
   [63, { name: 'uname', handler: uname, support: 'full' }],
   [158, { name: 'arch_prctl', handler: archPrctl, support: 'partial', note: 'no CPUID faulting' }],
   [
@@ -265,7 +250,4 @@ export const processSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
   [218, { name: 'set_tid_address', handler: setTidAddress, support: 'full' }],
   [273, { name: 'set_robust_list', handler: setRobustList, support: 'partial' }],
   [95, { name: 'umask', handler: umask, support: 'full' }],
-  [121, { name: 'getpgid', handler: getpgid, support: 'partial' }],
-  [111, { name: 'getpgrp', handler: (t) => t.tgid, support: 'partial' }],
-  [124, { name: 'getsid', handler: getpgid, support: 'partial' }],
 ]);

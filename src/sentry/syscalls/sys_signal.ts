@@ -1,6 +1,6 @@
 // Signal system calls: dispositions (rt_sigaction), masks (rt_sigprocmask), pending sets
 // (rt_sigpending), waiting (rt_sigsuspend, pause), the alternate stack (sigaltstack), sending
-// to oneself (kill, tgkill, tkill: one process for now) and rt_sigreturn. Delivery itself is
+// to processes and process groups (kill, tgkill, tkill) and rt_sigreturn. Delivery itself is
 // kernel/signals.ts. Nothing here signals a host process.
 
 import { Errno } from '../../abi/linux/errno.js';
@@ -17,6 +17,8 @@ import {
   sigreturn,
 } from '../kernel/signals.js';
 import { SIG_DFL, type Task } from '../kernel/task.js';
+import { killDenied } from '../kernel/process_tree.js';
+import { BLOCKED, restartOf, signalPending } from '../kernel/block.js';
 import { Reg } from '../../platform/platform.js';
 import { int } from './args.js';
 import type { SyscallEntry } from './types.js';
@@ -101,31 +103,25 @@ function rtSigpending(t: Task, a: readonly bigint[]): number {
   return r < 0 ? r : 0;
 }
 
-/** Waits until a signal is pending (only signals from outside can come: one task). */
-function waitForSignal(t: Task): void {
-  while ((t.pendingSignals & ~t.sigmask) === 0n && t.exit.kind === 'running') {
-    t.kernel.sleep(1_000_000_000n);
-    if (t.kernel.hasPendingSignals()) return;
-  }
-}
-
 /** Implements Linux syscall rt_sigsuspend(2): the mask is restored by the signal's frame. */
 function rtSigsuspend(t: Task, a: readonly bigint[]): number {
-  if ((a[1] ?? 0n) !== 8n) return -Errno.EINVAL;
-  const b = t.mem.copyIn(a[0] ?? 0n, 8);
-  if (typeof b === 'number') return b;
-  const old = t.sigmask;
-  t.sigmask = (new BigUint64Array(b.buffer)[0] ?? 0n) & ~UNBLOCKABLE;
-  waitForSignal(t);
+  if (t.restart === undefined) {
+    if ((a[1] ?? 0n) !== 8n) return -Errno.EINVAL;
+    const b = t.mem.copyIn(a[0] ?? 0n, 8);
+    if (typeof b === 'number') return b;
+    restartOf(t, -1n).data = t.sigmask;
+    t.sigmask = (new BigUint64Array(b.buffer)[0] ?? 0n) & ~UNBLOCKABLE;
+  }
+  if (!signalPending(t)) return BLOCKED;
   // The caller's mask comes back through the frame of the signal that ended the wait.
-  t.savedMaskAfterSuspend = old;
+  const old = t.restart?.data;
+  if (typeof old === 'bigint') t.savedMaskAfterSuspend = old;
   return -Errno.EINTR;
 }
 
 /** Implements Linux syscall pause(2). */
 function pause(t: Task): number {
-  waitForSignal(t);
-  return -Errno.EINTR;
+  return signalPending(t) ? -Errno.EINTR : BLOCKED;
 }
 
 /** Implements Linux syscall sigaltstack(2). */
@@ -162,14 +158,41 @@ function sigaltstack(t: Task, a: readonly bigint[]): number {
   return 0;
 }
 
-/** Implements Linux syscall kill(2) within the sandbox (one process for now). */
+/** Implements Linux syscall kill(2): one process, a process group, or every process but init. */
 function kill(t: Task, a: readonly bigint[]): number {
   const pid = int(a[0] ?? 0n);
   const sig = int(a[1] ?? 0n);
   if (sig < 0 || sig > 64) return -Errno.EINVAL;
-  if (pid !== t.tgid && pid !== 0 && pid !== -1 && pid !== -t.tgid) return -Errno.ESRCH;
-  sendSignal(t, { signo: sig, code: SI_USER, pid: t.tgid, uid: t.creds.uid });
-  return 0;
+  const info = { signo: sig, code: SI_USER, pid: t.tgid, uid: t.creds.uid };
+  const k = t.kernel;
+  if (pid > 0) {
+    const p = k.tasks.get(pid);
+    if (p === undefined) return -Errno.ESRCH;
+    if (p.zombie) return 0;
+    const denied = killDenied(t, p);
+    if (denied < 0) return denied;
+    sendSignal(p, info);
+    return 0;
+  }
+  if (pid === -0x80000000) return -Errno.ESRCH;
+  const group = pid === 0 ? t.pgid : -pid;
+  let found = false;
+  let sent = false;
+  for (const p of [...k.tasks.values()]) {
+    if (p.zombie) continue;
+    if (pid === -1 ? p.tgid === 1 || p === t : p.pgid !== group) continue;
+    found = true;
+    if (killDenied(t, p) < 0) continue;
+    sent = true;
+    sendSignal(p, info);
+  }
+  // kill(-1) includes the caller itself on Linux.
+  if (pid === -1) {
+    if (t.tgid !== 1) sendSignal(t, info);
+    return 0;
+  }
+  if (!found) return -Errno.ESRCH;
+  return sent ? 0 : -Errno.EPERM;
 }
 
 /** Implements Linux syscall tgkill(2). */
@@ -178,8 +201,11 @@ function tgkill(t: Task, a: readonly bigint[]): number {
   const tid = int(a[1] ?? 0n);
   const sig = int(a[2] ?? 0n);
   if (tgid <= 0 || tid <= 0 || sig < 0 || sig > 64) return -Errno.EINVAL;
-  if (tgid !== t.tgid || tid !== t.tid) return -Errno.ESRCH;
-  sendSignal(t, { signo: sig, code: SI_TKILL, pid: t.tgid, uid: t.creds.uid });
+  const p = t.kernel.tasks.get(tid);
+  if (p === undefined || p.zombie || p.tgid !== tgid) return -Errno.ESRCH;
+  const denied = killDenied(t, p);
+  if (denied < 0) return denied;
+  sendSignal(p, { signo: sig, code: SI_TKILL, pid: t.tgid, uid: t.creds.uid });
   return 0;
 }
 
@@ -221,21 +247,12 @@ export const signalSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
     {
       name: 'rt_sigsuspend',
       handler: rtSigsuspend,
-      support: 'partial',
-      note: 'one task: only signals from outside can end it',
+      support: 'full',
     },
   ],
-  [
-    34,
-    {
-      name: 'pause',
-      handler: (t) => pause(t),
-      support: 'partial',
-      note: 'one task: only signals from outside can end it',
-    },
-  ],
+  [34, { name: 'pause', handler: (t) => pause(t), support: 'full' }],
   [131, { name: 'sigaltstack', handler: sigaltstack, support: 'full' }],
-  [62, { name: 'kill', handler: kill, support: 'partial', note: 'one process' }],
-  [234, { name: 'tgkill', handler: tgkill, support: 'partial', note: 'one thread' }],
-  [200, { name: 'tkill', handler: tkill, support: 'partial', note: 'one thread' }],
+  [62, { name: 'kill', handler: kill, support: 'full' }],
+  [234, { name: 'tgkill', handler: tgkill, support: 'partial', note: 'one thread per process' }],
+  [200, { name: 'tkill', handler: tkill, support: 'partial', note: 'one thread per process' }],
 ]);

@@ -1,7 +1,9 @@
 // Time: clock_gettime, clock_getres, gettimeofday, time, nanosleep, clock_nanosleep. Time is
 // the Sentry's virtual time: monotonic clocks start at the sandbox's boot, the real-time clock
-// follows the host's wall clock as read at boot. Sleeping blocks the Sentry's loop (one task).
+// follows the host's wall clock as read at boot. A sleep parks the task (kernel/block.ts): other
+// tasks run meanwhile.
 
+import { BLOCKED, restartOf, signalPending, timeLeft } from '../kernel/block.js';
 import { Errno } from '../../abi/linux/errno.js';
 import type { Task } from '../kernel/task.js';
 import { int } from './args.js';
@@ -100,33 +102,38 @@ function writeRemaining(t: Task, p: bigint, left: bigint): number {
   return r < 0 ? r : 0;
 }
 
-/** Implements Linux syscall nanosleep(2): a signal from outside interrupts it (EINTR). */
+/** A sleep of `ns` from the first try: 0 when done, BLOCKED while it lasts, EINTR on a signal. */
+function sleepFor(t: Task, ns: bigint, remPtr: bigint): number {
+  const r = restartOf(t, ns);
+  const left = timeLeft(t, r);
+  if (left === 0n) return 0;
+  if (!signalPending(t)) return BLOCKED;
+  const w = writeRemaining(t, remPtr, left);
+  return w < 0 ? w : -Errno.EINTR;
+}
+
+/** Implements Linux syscall nanosleep(2); a signal interrupts it (EINTR, the rest in rem). */
 function nanosleep(t: Task, a: readonly bigint[]): number {
+  if (t.restart !== undefined) return sleepFor(t, 0n, a[1] ?? 0n);
   const ns = readTimespec(t, a[0] ?? 0n);
   if (typeof ns === 'number') return ns;
-  const left = t.kernel.sleep(ns);
-  if (left === 0n) return 0;
-  const r = writeRemaining(t, a[1] ?? 0n, left);
-  return r < 0 ? r : -Errno.EINTR;
+  return sleepFor(t, ns, a[1] ?? 0n);
 }
 
 /** Implements Linux syscall clock_nanosleep(2). */
 function clockNanosleep(t: Task, a: readonly bigint[]): number {
-  const clock = int(a[0] ?? 0n);
   const flags = int(a[1] ?? 0n);
+  const abs = (flags & TIMER_ABSTIME) !== 0;
+  const rem = abs ? 0n : (a[3] ?? 0n);
+  if (t.restart !== undefined) return sleepFor(t, 0n, rem);
+  const clock = int(a[0] ?? 0n);
   if (clock === CLOCK_THREAD_CPUTIME_ID) return -Errno.EINVAL;
   const now = clockNs(t, clock);
   if (typeof now === 'number') return now;
   const ns = readTimespec(t, a[2] ?? 0n);
   if (typeof ns === 'number') return ns;
-  const abs = (flags & TIMER_ABSTIME) !== 0;
-  const left = t.kernel.sleep(abs ? ns - now : ns);
-  if (left === 0n) return 0;
-  if (!abs) {
-    const r = writeRemaining(t, a[3] ?? 0n, left);
-    if (r < 0) return r;
-  }
-  return -Errno.EINTR;
+  const rel = abs ? ns - now : ns;
+  return sleepFor(t, rel > 0n ? rel : 0n, rem);
 }
 
 export const timeSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<

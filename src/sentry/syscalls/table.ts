@@ -8,6 +8,7 @@ import { memorySyscalls } from './sys_memory.js';
 import { miscSyscalls } from './sys_misc.js';
 import { pollSyscalls } from './sys_poll.js';
 import { processSyscalls } from './sys_process.js';
+import { processTreeSyscalls } from './sys_process_tree.js';
 import { signalSyscalls } from './sys_signal.js';
 import { timeSyscalls } from './sys_time.js';
 import type { SyscallEntry } from './types.js';
@@ -21,6 +22,7 @@ export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
     miscSyscalls,
     pollSyscalls,
     processSyscalls,
+    processTreeSyscalls,
     signalSyscalls,
     timeSyscalls,
   ];

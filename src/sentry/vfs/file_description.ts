@@ -27,6 +27,7 @@ import {
   type Stat,
   type StatFs,
 } from '../../abi/linux/file.js';
+import { BLOCKED } from '../kernel/block.js';
 import type { FileImpl, Inode } from './inode.js';
 import type { VfsPath } from './mount.js';
 
@@ -93,11 +94,20 @@ export class FileDescription {
     this.releaseHooks.push(hook);
   }
 
+  /**
+   * A stream that would block (EAGAIN) parks the calling task unless the description is
+   * O_NONBLOCK: the scheduler tries the call again when something changed (kernel/block.ts).
+   */
+  wouldBlock(n: number): number {
+    if (n !== -Errno.EAGAIN || (this.flags & O_NONBLOCK) !== 0) return n;
+    return this.impl?.subscribe !== undefined ? BLOCKED : n;
+  }
+
   /** read(2) at the file offset (advancing it), or from the stream. */
   read(dst: Uint8Array): number {
     const impl = this.impl;
     if (impl === null || !this.readable) return -Errno.EBADF;
-    if (!impl.seekable) return impl.read(dst, 0);
+    if (!impl.seekable) return this.wouldBlock(impl.read(dst, 0));
     const n = impl.read(dst, this.offset);
     if (n > 0) this.offset += n;
     return n;
@@ -116,7 +126,7 @@ export class FileDescription {
   write(src: Uint8Array): number {
     const impl = this.impl;
     if (impl === null || !this.writable) return -Errno.EBADF;
-    if (!impl.seekable) return impl.write(src, 0);
+    if (!impl.seekable) return this.wouldBlock(impl.write(src, 0));
     if ((this.flags & O_APPEND) !== 0) {
       const st = this.stat();
       if (typeof st === 'number') return st;

@@ -1,10 +1,12 @@
 // Unit tests of anonymous pipes: FIFO order, EOF after the last writer, EPIPE after the last
-// reader, PIPE_BUF atomicity, capacity, readiness and change notification, fstat.
+// reader, PIPE_BUF atomicity, capacity, blocking (the caller is parked) and non-blocking
+// (EAGAIN) descriptions, readiness and change notification, fstat.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Errno } from '../../../abi/linux/errno.js';
 import { O_NONBLOCK, POLLHUP, POLLIN, POLLOUT, S_IFIFO, S_IFMT } from '../../../abi/linux/file.js';
+import { BLOCKED } from '../../kernel/block.js';
 import { PIPE_CAPACITY, newPipe } from './pipe.js';
 
 describe('pipe', () => {
@@ -17,6 +19,9 @@ describe('pipe', () => {
     assert.equal(Buffer.from(b).toString(), 'hello wo');
     assert.equal(r.bytesReadable(), 3);
     assert.equal(r.read(b), 3);
+    // Empty with a writer: a blocking description parks the caller, a non-blocking one answers EAGAIN.
+    assert.equal(r.read(b), BLOCKED);
+    r.flags |= O_NONBLOCK;
     assert.equal(r.read(b), -Errno.EAGAIN);
     w.decRef();
     assert.equal(r.read(b), 0);
@@ -35,8 +40,10 @@ describe('pipe', () => {
   it('fills to capacity; small writes are atomic', () => {
     const [r, w] = newPipe(0, 0, 0);
     assert.equal(w.write(new Uint8Array(PIPE_CAPACITY - 100)), PIPE_CAPACITY - 100);
-    assert.equal(w.write(new Uint8Array(200)), -Errno.EAGAIN);
+    assert.equal(w.write(new Uint8Array(200)), BLOCKED);
     assert.equal(w.write(new Uint8Array(5000)), 100);
+    assert.equal(w.write(new Uint8Array(1)), BLOCKED);
+    w.flags |= O_NONBLOCK;
     assert.equal(w.write(new Uint8Array(1)), -Errno.EAGAIN);
     assert.equal(r.read(new Uint8Array(PIPE_CAPACITY)), PIPE_CAPACITY);
   });

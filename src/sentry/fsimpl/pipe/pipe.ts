@@ -5,9 +5,11 @@
 // changes — what the kernel's wait queues will park blocking tasks on. State is owned by the
 // Pipe object; nothing touches the host. Never throws.
 //
-// Difference from Linux, until the kernel parks tasks on readiness: an operation that would
-// block (read of an empty pipe with writers, write to a full pipe with readers) answers EAGAIN
-// even without O_NONBLOCK; and EPIPE comes without SIGPIPE (the kernel sends signals).
+// An operation that would block (read of an empty pipe with writers, write to a full pipe
+// with readers) answers EAGAIN here; the open file description turns that into parking the
+// caller unless it is O_NONBLOCK (vfs/file_description.ts), and the run loop sends SIGPIPE
+// with EPIPE. Difference from Linux: a blocking write of more than PIPE_BUF bytes returns
+// once part of it is in the pipe (a short write) instead of waiting to write it all.
 
 import { Errno } from '../../../abi/linux/errno.js';
 import {

@@ -1,0 +1,44 @@
+// Blocking system calls without blocking the Sentry: a handler that must wait (wait4 with no
+// exited child, read of an empty pipe, nanosleep…) returns -EBLOCKED instead of sleeping. The
+// scheduler parks the task and calls the same handler again with the same arguments whenever
+// something may have changed, until it answers anything else. A handler keeps what must survive
+// between tries (its deadline, a saved mask) in `t.restart`, which the scheduler clears once
+// the call completes.
+//
+// EBLOCKED is kernel-internal: it must never reach the application.
+
+import type { Task } from './task.js';
+
+/** Kernel-internal errno: "park me and call me again". */
+export const EBLOCKED = 530;
+export const BLOCKED = -EBLOCKED;
+
+/** What a blocking call keeps across its tries. */
+export interface Restart {
+  /** Monotonic ns when the wait times out, or -1n for never. */
+  deadline: bigint;
+  /** The wait also depends on host files (stdio): retry it on a timer, not only on events. */
+  pollsHost?: boolean;
+  /** Handler-specific state (a saved signal mask, the first try's result…). */
+  data?: unknown;
+}
+
+/** The call's Restart, created on the first try with a deadline `timeoutNs` from now (-1n: none). */
+export function restartOf(t: Task, timeoutNs: bigint): Restart {
+  t.restart ??= {
+    deadline: timeoutNs < 0n ? -1n : t.kernel.monotonicNs() + timeoutNs,
+  };
+  return t.restart;
+}
+
+/** Nanoseconds left before `r`'s deadline (0n when passed; -1n when there is none). */
+export function timeLeft(t: Task, r: Restart): bigint {
+  if (r.deadline < 0n) return -1n;
+  const left = r.deadline - t.kernel.monotonicNs();
+  return left > 0n ? left : 0n;
+}
+
+/** A signal that would interrupt a wait: pending and not blocked. */
+export function signalPending(t: Task): boolean {
+  return (t.pendingSignals & ~t.sigmask) !== 0n || t.exit.kind !== 'running';
+}

@@ -1,0 +1,128 @@
+// execve(2): the task's image is replaced by a program loaded from the container's files into
+// a new address space; `#!` scripts run their interpreter. Until the new image is complete
+// nothing of the old one changes, so a failed execve returns its errno to the caller intact.
+// After it: close-on-exec descriptors are closed, caught signals go back to their default,
+// the alternate stack is gone, and a vfork parent goes on.
+//
+// It must never trust the file: the loader bounds every size, and an interpreter line is
+// read from at most its first 256 bytes, through at most four levels of scripts.
+
+import { randomFillSync } from 'node:crypto';
+import { Errno } from '../../abi/linux/errno.js';
+import { O_RDONLY } from '../../abi/linux/file.js';
+import { Reg } from '../../platform/platform.js';
+import { loadProgram, type ExecFile } from '../loader/load.js';
+import { MemoryManager } from '../mm/memory_manager.js';
+import type { FileDescription } from '../vfs/file_description.js';
+import { openExecutable, openPath } from '../vfs/open.js';
+import { SIG_IGN, type Task } from './task.js';
+
+const MAX_SCRIPT_DEPTH = 4;
+const SHEBANG_MAX = 256;
+
+const CLEARED_REGS = [
+  Reg.rax,
+  Reg.rbx,
+  Reg.rcx,
+  Reg.rdx,
+  Reg.rsi,
+  Reg.rdi,
+  Reg.rbp,
+  Reg.r8,
+  Reg.r9,
+  Reg.r10,
+  Reg.r11,
+  Reg.r12,
+  Reg.r13,
+  Reg.r14,
+  Reg.r15,
+  Reg.fs_base,
+  Reg.gs_base,
+];
+
+/** The interpreter line of a script: [interpreter, optional argument], or null if not one. */
+function shebang(f: FileDescription): [string, string | null] | null | number {
+  const head = new Uint8Array(SHEBANG_MAX);
+  const n = f.pread(head, 0);
+  if (n < 0) return n;
+  if (n < 2 || head[0] !== 0x23 || head[1] !== 0x21) return null;
+  let end = head.subarray(0, n).indexOf(0x0a);
+  if (end < 0) end = n;
+  const line = Buffer.from(head.subarray(2, end)).toString('utf8').trim();
+  if (line === '') return -Errno.ENOEXEC;
+  const m = /^(\S+)(?:\s+(.*))?$/.exec(line);
+  if (m === null || m[1] === undefined) return -Errno.ENOEXEC;
+  return [m[1], m[2] === undefined || m[2] === '' ? null : m[2]];
+}
+
+/** Replaces `t`'s image with `path` run with `argv` and `envp`; 0 or -errno (image intact). */
+export function execve(t: Task, path: string, argv: string[], envp: string[]): number {
+  const k = t.kernel;
+  let prog = path;
+  let args = argv;
+  for (let depth = 0; ; depth++) {
+    const f = openExecutable(t, prog);
+    if (typeof f === 'number') return f;
+    const sb = shebang(f);
+    f.decRef();
+    if (typeof sb === 'number') return sb;
+    if (sb === null) break;
+    if (depth >= MAX_SCRIPT_DEPTH) return -Errno.ELOOP;
+    const [interp, arg] = sb;
+    args = [interp, ...(arg === null ? [] : [arg]), prog, ...args.slice(1)];
+    prog = interp;
+  }
+  const as = k.platform.newAddressSpace();
+  if (typeof as === 'number') return as;
+  const mm = new MemoryManager(k.memoryFile, as, k.platform.maxUserAddress);
+  const opened: FileDescription[] = [];
+  const open = (p: string): ExecFile | number => {
+    const f = opened.length === 0 ? openExecutable(t, p) : openPath(t, p, O_RDONLY);
+    if (typeof f !== 'number') opened.push(f);
+    return f;
+  };
+  const random = new Uint8Array(16);
+  randomFillSync(random);
+  const loaded = loadProgram(mm, open, {
+    path: prog,
+    argv: args,
+    envp,
+    uid: t.creds.uid,
+    euid: t.creds.euid,
+    gid: t.creds.gid,
+    egid: t.creds.egid,
+    hwcap: k.hwcap,
+    hwcap2: k.hwcap2,
+    random,
+  });
+  for (const f of opened) f.decRef();
+  if (typeof loaded === 'number') {
+    mm.releaseAll();
+    as.release();
+    return loaded;
+  }
+  // The point of no return: the old image goes.
+  const old = t.mm;
+  t.mm = mm;
+  old.releaseAll();
+  old.as.release();
+  const regs = t.regs;
+  regs.set(as.initialRegisters());
+  for (const r of CLEARED_REGS) regs[r] = 0n;
+  regs[Reg.rip] = loaded.entry;
+  regs[Reg.rsp] = loaded.sp;
+  t.files.closeOnExec();
+  for (const [sig, act] of [...t.sigactions]) {
+    if (act.handler !== SIG_IGN) t.sigactions.delete(sig);
+  }
+  t.altStack = { sp: 0n, size: 0n, flags: 2 };
+  t.clearChildTid = 0n;
+  t.robustList = 0n;
+  t.comm = (path.split('/').pop() ?? path).slice(0, 15);
+  t.argv = args;
+  t.envp = envp;
+  t.exePath = prog;
+  t.vforkReleased = true;
+  k.wake = true;
+  return 0;
+}
