@@ -1,8 +1,8 @@
-// Bind mounts from config.json, served by Gofers of their own: a program creates, appends to,
-// renames, links, chmods and deletes files and directories on a writable bind mount, and is
-// refused on a read-only one. Under moat and under runc it must print the same, and leave
-// the host directory in exactly the same state. (A C program stands in for a shell script:
-// the Sentry does not fork yet.)
+// Bind mounts from config.json, served by Gofers of their own: a shell script (busybox sh,
+// forking an applet for most lines) and a C program create, append to, rename, link, chmod
+// and delete files and directories on a writable bind mount, and are refused on a read-only
+// one. Under moat and under runc each must print the same, and leave the host directories
+// in exactly the same state.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -52,7 +52,43 @@ function snapshot(root: string): string[] {
   return out;
 }
 
-function runOn(runner: 'moat' | 'runc'): {
+/** The shell script: every line a user would write, most of them forked applets. */
+const SCRIPT = `set -e
+cd /data
+mkdir -p d1/d2/d3
+echo one > d1/f
+echo two >> d1/f
+mv d1/f d1/g
+ln d1/g d1/hard
+ln -s g d1/soft
+chmod 640 d1/g
+chmod 750 d1/d2
+touch d1/t
+rm d1/t
+mkdir gone
+rmdir gone
+cp d1/g d1/copy
+cat d1/g
+ls d1 | sort
+wc -c < d1/copy
+readlink d1/soft
+printf '#!/bin/sh\\necho script says "$1"\\n' > run.sh
+chmod 755 run.sh
+./run.sh hello
+rm run.sh d1/hard
+rm -r d1/d2
+if echo x > /ro/new 2>/dev/null; then echo ro_writable; else echo ro_refused; fi
+if touch /ro/keep 2>/dev/null; then echo ro_touched; else echo ro_touch_refused; fi
+echo added >> /conf/rw.txt
+if echo y >> /conf/ro.txt 2>/dev/null; then echo rofile_writable; else echo rofile_refused; fi
+cat /conf/rw.txt /conf/ro.txt /ro/keep
+echo done
+`;
+
+function runOn(
+  runner: 'moat' | 'runc',
+  args: string[] = ['/bind_ops'],
+): {
   out: string;
   status: number | null;
   data: string[];
@@ -70,7 +106,7 @@ function runOn(runner: 'moat' | 'runc'): {
   fs.writeFileSync(rwFile, 'first\n');
   fs.writeFileSync(roFile, 'fixed\n');
   const bundle = makeBusyboxBundle(path.join(base, 'bundle'), {
-    args: ['/bind_ops'],
+    args,
     files: [[prog, 'bind_ops']],
     mounts: [
       { destination: '/data', type: 'bind', source: data, options: ['rbind', 'rw'] },
@@ -106,4 +142,6 @@ test('bind mounts: moat and runc print the same and leave the host the same', ()
   assert.deepEqual(moat.files, runc.files);
   assert.deepEqual(moat.files, ['first\nadded\n', 'fixed\n']);
   assert.match(moat.out, /ro_create: -1 Read-only file system/);
+  assert.match(moat.out, /xattr_value=bound/);
+  assert.match(moat.out, /ro_xattr_set: -1 Read-only file system/);
 });

@@ -15,7 +15,7 @@ import {
   type P9Client,
 } from '../src/p9/client.js';
 import { HostFd } from '../src/host/fd.js';
-import { fgetxattr, fsetxattr, XATTR_CREATE, XATTR_REPLACE } from '../src/host/xattr.js';
+import { fgetxattr, XATTR_CREATE, XATTR_REPLACE } from '../src/host/xattr.js';
 import { makeTree, startGofer, type Peer, type Tree } from '../testlib/p9_gofer.js';
 
 const O_WRONLY = 1;
