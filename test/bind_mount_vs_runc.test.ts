@@ -145,3 +145,18 @@ test('bind mounts: moat and runc print the same and leave the host the same', ()
   assert.match(moat.out, /xattr_value=bound/);
   assert.match(moat.out, /ro_xattr_set: -1 Read-only file system/);
 });
+
+test('bind mounts: a shell script does the same under moat as under runc', () => {
+  const args = ['/bin/sh', '-c', SCRIPT];
+  const runc = runOn('runc', args);
+  const moat = runOn('moat', args);
+  assert.equal(runc.status, 0, runc.out);
+  assert.equal(moat.out, runc.out);
+  assert.equal(moat.status, runc.status);
+  assert.deepEqual(moat.data, runc.data);
+  assert.deepEqual(moat.ro, runc.ro);
+  assert.deepEqual(moat.files, runc.files);
+  assert.match(moat.out, /script says hello\n/);
+  assert.match(moat.out, /ro_refused\nro_touch_refused\n/);
+  assert.match(moat.out, /rofile_refused\n/);
+});
