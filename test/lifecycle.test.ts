@@ -223,6 +223,45 @@ describe('lifecycle', () => {
     }
   });
 
+  it('a container with children: ps lists them, kill ends them all, delete leaves nothing', async () => {
+    const root = newRoot();
+    const bundle = newBundle({ args: ['sh', '-c', 'sleep 100 & sleep 100 & wait'] });
+    ok(moat(root, ['run', '-d', '-b', bundle, 'c1']), 'run -d');
+    const refs = recordedProcesses(root, 'c1');
+    assert.equal(await waitStatus(root, 'c1', ['running']), 'running');
+    let pids: number[] = [];
+    for (let i = 0; i < 200 && pids.length < 3; i++) {
+      const ps = moat(root, ['ps', '--format', 'json', 'c1']);
+      ok(ps, 'ps');
+      pids = JSON.parse(ps.stdout) as number[];
+      if (pids.length < 3) await sleep(50);
+    }
+    assert.deepEqual(pids, [1, 2, 3]);
+    ok(moat(root, ['kill', 'c1', 'KILL']), 'kill');
+    assert.equal(await waitStatus(root, 'c1', ['stopped']), 'stopped');
+    ok(moat(root, ['delete', 'c1']), 'delete');
+    assert.equal(anyAlive(refs), false);
+    assertEmptyRoot(root);
+  });
+
+  it('SIGTERM reaches a shell waiting for its child; its trap ends the container', async () => {
+    const root = newRoot();
+    const bundle = newBundle({
+      args: ['sh', '-c', 'trap "exit 143" TERM; sleep 100 & wait; echo not-reached'],
+    });
+    ok(moat(root, ['run', '-d', '-b', bundle, 't1']), 'run -d');
+    assert.equal(await waitStatus(root, 't1', ['running']), 'running');
+    for (let i = 0; i < 200; i++) {
+      const ps = moat(root, ['ps', '--format', 'json', 't1']);
+      if ((JSON.parse(ps.stdout) as number[]).length >= 2) break;
+      await sleep(50);
+    }
+    ok(moat(root, ['kill', 't1', 'TERM']), 'kill TERM');
+    assert.equal(await waitStatus(root, 't1', ['stopped']), 'stopped');
+    ok(moat(root, ['delete', 't1']), 'delete');
+    assertEmptyRoot(root);
+  });
+
   it('delete refuses a running container without --force and removes it with it', async () => {
     const root = newRoot();
     const bundle = newBundle({ args: ['sleep', '100'] });

@@ -40,7 +40,7 @@ import { FILE_MOUNT_NAME } from '../p9/client_api.js';
 import { PtracePlatform } from '../platform/ptrace/ptrace_platform.js';
 import { Reg } from '../platform/platform.js';
 import type { BootSpec } from '../sandbox/boot_spec.js';
-import { CTL, newControlState, takePendingSignals } from './control/control_state.js';
+import { CTL, newControlState, publishPids, takePendingSignals } from './control/control_state.js';
 import { newDevFilesystem } from './fsimpl/dev/dev.js';
 import { GoferFilesystem } from './fsimpl/gofer/gofer_fs.js';
 import { installStdio } from './fsimpl/host/host_file.js';
@@ -461,6 +461,8 @@ export async function boot(spec: BootSpec): Promise<number> {
         sendSignal(init, { signo: sig, code: SI_USER, pid: 0, uid: 0 }, true);
     };
     applyPending();
+    kernel.onTasksChanged = (): void => publishPids(ctl, kernel.livePids());
+    kernel.onTasksChanged();
     const onSwitch = (t: Task): void => {
       Atomics.store(ctl, CTL.stubPid, t.mm.as.hostPid);
     };

@@ -17,9 +17,34 @@ export const CTL = {
   exited: 4,
   /** The slot sleeping system calls wait on, so that a signal can wake them. */
   sleep: 5,
+  /** How many live PIDs follow from `pids` on (for ps); -1 while the list is being written. */
+  pidCount: 6,
+  /** The first of MAX_LISTED_PIDS slots of live PIDs (virtual, the sandbox's own). */
+  pids: 8,
 } as const;
 
-export const CTL_SLOTS = 8;
+export const MAX_LISTED_PIDS = 1024;
+export const CTL_SLOTS = CTL.pids + MAX_LISTED_PIDS;
+
+/** Publishes the live PIDs (main thread). */
+export function publishPids(s: Int32Array, pids: readonly number[]): void {
+  Atomics.store(s, CTL.pidCount, -1);
+  const n = Math.min(pids.length, MAX_LISTED_PIDS);
+  for (let i = 0; i < n; i++) Atomics.store(s, CTL.pids + i, pids[i] ?? 0);
+  Atomics.store(s, CTL.pidCount, n);
+}
+
+/** Reads the live PIDs (control worker); retries while the main thread is writing them. */
+export function readPids(s: Int32Array): number[] {
+  for (let tries = 0; tries < 1000; tries++) {
+    const n = Atomics.load(s, CTL.pidCount);
+    if (n < 0) continue;
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) out.push(Atomics.load(s, CTL.pids + i));
+    if (Atomics.load(s, CTL.pidCount) === n) return out;
+  }
+  return [];
+}
 
 export function newControlState(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(CTL_SLOTS * 4));

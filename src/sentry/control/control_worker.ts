@@ -5,7 +5,7 @@
 
 import * as net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import { CTL, addPendingSignal } from './control_state.js';
+import { CTL, addPendingSignal, readPids } from './control_state.js';
 
 interface WorkerInput {
   socketPath: string;
@@ -53,7 +53,7 @@ function handle(req: unknown): Reply {
     }
     case 'ps': {
       const running = Atomics.load(state, CTL.exited) === 0;
-      return { ok: true, pids: running ? [1] : [] };
+      return { ok: true, pids: running ? readPids(state) : [] };
     }
     default:
       return { ok: false, error: `unknown op ${JSON.stringify(r['op'])}` };

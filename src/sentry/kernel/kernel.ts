@@ -46,6 +46,16 @@ export class Kernel {
   readonly blocked = new Set<Task>();
   /** Something a parked task may wait for changed (a pipe, an exit, a signal): retry them. */
   wake = false;
+  /** Called when a process was created or has ended (the control plane's ps list). */
+  onTasksChanged: (() => void) | undefined;
+
+  /** The PIDs of live (not zombie) processes, ascending. */
+  livePids(): number[] {
+    const out: number[] = [];
+    for (const t of this.tasks.values())
+      if (!t.zombie && t.exit.kind === 'running') out.push(t.tgid);
+    return out.sort((a, b) => a - b);
+  }
   private readonly reported = new Set<number>();
   /** Wall-clock origin: realtime = bootRealtimeNs + (monotonic now - bootMonoNs). */
   readonly bootRealtimeNs: bigint;

@@ -97,6 +97,7 @@ export function forkTask(parent: Task, fa: ForkArgs): Task | number {
   }
   k.tasks.set(child.tid, child);
   k.runQueue.push(child);
+  k.onTasksChanged?.();
   return child;
 }
 
@@ -140,6 +141,7 @@ export function exitTask(t: Task): void {
   }
   t.children.clear();
   k.wake = true;
+  k.onTasksChanged?.();
   const p = t.parent;
   if (p === null || p.exit.kind !== 'running') {
     t.zombie = true;
