@@ -49,6 +49,28 @@ const CASES: BundleCase[] = [
     args: ['sh', '-c', 'kill -TERM $$; echo survived'],
     status: 0,
   },
+  // Processes: applets forked and exec'd by the shell, pipelines, subshells, command
+  // substitution, background jobs, a child's exit status and death by signal.
+  {
+    name: 'a shell pipeline and its children',
+    args: [
+      'sh',
+      '-c',
+      [
+        'ls /bin | head -3',
+        'echo abc | tr a-c x-z | cat',
+        'x=$(echo sub; echo stitution); echo "$x"',
+        '(exit 5); echo "subshell $?"',
+        'sh -c "exit 6"; echo "child $?"',
+        'sh -c \'kill -KILL $$\'; echo "killed $?"',
+        'sleep 0.2 & echo started; wait $!; echo "waited $?"',
+        'seq 1 2000 | wc -l',
+        'cat /etc/passwd | sort | head -2',
+        'exit 4',
+      ].join('; '),
+    ],
+    status: 4,
+  },
 ];
 
 const work = tempDir('busybox-vs-runc');
