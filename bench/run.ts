@@ -26,7 +26,15 @@ import { compileBench, parseBenchOutput, type BenchResult } from './bench_lib.js
 
 type Runtime = 'runc' | 'runsc' | 'moat';
 const ALL_RUNTIMES: readonly Runtime[] = ['runc', 'runsc', 'moat'];
-const OPS = ['getppid', 'stat', 'open_close', 'open_read_close', 'read64k'] as const;
+const OPS = [
+  'getppid',
+  'stat',
+  'open_close',
+  'open_read_close',
+  'read64k',
+  'fork_wait',
+  'fork_exec_wait',
+] as const;
 
 function unavailable(rt: Runtime): string | null {
   return rt === 'moat' ? moatUnavailable() : runtimeUnavailable(rt);

@@ -7,6 +7,8 @@
  *   open_close  openat + close of the same file
  *   open_read_close  openat + read of up to 4 KiB + close of the same file
  *   read64k     pread64 of 64 KiB, cycling over a 1 MiB data file shipped in the bundle
+ *   fork_wait   fork, the child _exits at once, the parent waits for it
+ *   fork_exec_wait  fork, the child execs /bin/true (busybox), the parent waits for it
  * It must never write to the file system (the root may be read-only) and prints nothing
  * but result lines on stdout; errors go to stderr with a non-zero exit.
  * Usage: syscall_bench <data file, 1 MiB> <small file> [min_ms]
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,6 +70,27 @@ static void op_read64k(void) {
   read_offset = (read_offset + CHUNK) % DATA_SIZE;
 }
 
+static void op_fork_wait(void) {
+  pid_t c = fork();
+  if (c < 0) die("fork");
+  if (c == 0) _exit(0);
+  int st;
+  if (waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st) != 0) die("waitpid");
+}
+
+static void op_fork_exec_wait(void) {
+  pid_t c = fork();
+  if (c < 0) die("fork");
+  if (c == 0) {
+    char *argv[] = {"true", NULL};
+    char *envp[] = {NULL};
+    execve("/bin/true", argv, envp);
+    _exit(127);
+  }
+  int st;
+  if (waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st) != 0) die("exec /bin/true");
+}
+
 static void measure(const char *name, void (*op)(void)) {
   for (int i = 0; i < 16; i++) op(); /* warm caches, fault in buffers */
   long total_ns = 0, total_iters = 0, batch = 1;
@@ -104,5 +128,7 @@ int main(int argc, char **argv) {
   measure("open_close", op_open_close);
   measure("open_read_close", op_open_read_close);
   measure("read64k", op_read64k);
+  measure("fork_wait", op_fork_wait);
+  measure("fork_exec_wait", op_fork_exec_wait);
   return 0;
 }
