@@ -17,8 +17,8 @@ import { MOAT_BIN, REPO_ROOT } from '../testlib/runners.js';
  * select with random timeouts, read of a blocking stdin), rewriting the program's own state
  * (rt_sigreturn, arch_prctl, sigaltstack+signals, munmap/mprotect/mmap/brk of its own memory),
  * installing handlers at random addresses (rt_sigaction), or closing the fd it reports on
- * (close, close_range, dup2, dup3). kill and tgkill stay: PID 1 ignores what it has no
- * handler for, SIGKILL from inside included.
+ * (close, close_range, dup2, dup3), or multiplying the program (fork, vfork, clone: every
+ * child would fuzz on and fork again). Signals (kill, tkill, tgkill) are left out as well.
  */
 const EXCLUDED = new Set([
   'exit',
@@ -52,6 +52,9 @@ const EXCLUDED = new Set([
   'pread64',
   'preadv',
   'execve',
+  'fork',
+  'vfork',
+  'clone',
   'setrlimit',
   'prlimit64',
 ]);

@@ -27,7 +27,13 @@ const munmap_ = libc.func('int munmap(uint64_t, size_t)');
 // SAFETY: madvise on a region of the memory file mapping; it only hints the kernel.
 const madvise_ = libc.func('int madvise(uint64_t, size_t, int)');
 
+// SAFETY: lseek with SEEK_DATA/SEEK_HOLE on the memory file only moves its offset.
+const lseek_ = libc.func('int64_t lseek(int, int64_t, int)');
+
 const MFD_CLOEXEC = 1;
+const SEEK_DATA = 3;
+const SEEK_HOLE = 4;
+const ENXIO = 6;
 export const MADV_REMOVE = 9;
 
 /** A memfd of `size` bytes (sparse), close-on-exec. */
@@ -66,6 +72,31 @@ export function unmap(addr: bigint, len: number): number {
 /** Frees the backing pages of a memfd-backed range (punches a hole). */
 export function discard(addr: bigint, len: number): number {
   return check(madvise_(addr, len, MADV_REMOVE) as number);
+}
+
+/**
+ * The ranges of [off, off+len) of a memfd that hold data, as [start, end) pairs: the rest are
+ * holes that read as zeros (never written, or punched by discard). -errno on failure.
+ */
+export function dataExtents(
+  fd: HostFd,
+  off: number,
+  len: number,
+): Array<[number, number]> | number {
+  const out: Array<[number, number]> = [];
+  const end = off + len;
+  let cur = off;
+  while (cur < end) {
+    const d = check(lseek_(fd.fd, cur, SEEK_DATA) as number);
+    if (d === -ENXIO) break;
+    if (d < 0) return d;
+    if (d >= end) break;
+    const h = check(lseek_(fd.fd, d, SEEK_HOLE) as number);
+    if (h < 0) return h;
+    out.push([d, Math.min(h, end)]);
+    cur = h;
+  }
+  return out;
 }
 
 /** An ArrayBuffer over `len` bytes at `addr`, which must stay mapped while the view lives. */

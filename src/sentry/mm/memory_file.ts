@@ -8,7 +8,7 @@
 // map (MAP_SHARED memory after fork) carry extra references and are freed with the last.
 
 import type { HostFd } from '../../host/fd.js';
-import { discard, mapShared, memfdCreate, viewOf } from '../../host/memory.js';
+import { dataExtents, discard, mapShared, memfdCreate, viewOf } from '../../host/memory.js';
 
 export const PAGE = 4096;
 const CHUNK = 1 << 30; // one view per GiB: V8 caps a single ArrayBuffer's length
@@ -89,15 +89,24 @@ export class MemoryFile {
     this.free.push([off, len]);
   }
 
-  /** Copies `len` bytes from one range to another (fork's copy of private memory). */
+  /**
+   * Copies `len` bytes from one range to a freshly allocated (zero) one: fork's copy of
+   * private memory. Only the parts of the source that hold data are copied: pages never
+   * written are holes of the memfd and already read as zeros at the destination.
+   */
   copy(from: number, to: number, len: number): void {
-    let done = 0;
-    while (done < len) {
-      const s = this.at(from + done);
-      const d = this.at(to + done);
-      const n = Math.min(len - done, s.room, d.room);
-      d.view.set(s.view.subarray(s.index, s.index + n), d.index);
-      done += n;
+    const ext = dataExtents(this.fd, from, len);
+    const parts: Array<[number, number]> = typeof ext === 'number' ? [[from, from + len]] : ext;
+    for (const [s0, e0] of parts) {
+      let done = 0;
+      const n0 = e0 - s0;
+      while (done < n0) {
+        const s = this.at(s0 + done);
+        const d = this.at(to + (s0 - from) + done);
+        const n = Math.min(n0 - done, s.room, d.room);
+        d.view.set(s.view.subarray(s.index, s.index + n), d.index);
+        done += n;
+      }
     }
   }
 
