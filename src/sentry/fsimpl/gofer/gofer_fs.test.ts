@@ -242,3 +242,53 @@ describe('gofer fs on a read-only root', () => {
     }
   });
 });
+
+describe('gofer fs with a small fid cache', () => {
+  /** The Gofer's open descriptors (unshare execs the Gofer: the child is the Gofer). */
+  function goferFds(peer: Peer): number {
+    return fs.readdirSync(`/proc/${String(peer.child.pid ?? 0)}/fd`).length;
+  }
+
+  it('gives fids back beyond its bound and walks again by the current name', async () => {
+    const tree = makeTree();
+    for (let d = 0; d < 10; d++) {
+      fs.mkdirSync(`${tree.root}/many/d${d}`, { recursive: true });
+      for (let f = 0; f < 20; f++) fs.writeFileSync(`${tree.root}/many/d${d}/f${f}`, `${d}.${f}\n`);
+    }
+    const peer = startGofer(tree.root);
+    try {
+      const gfs = GoferFilesystem.create(peer.client, { maxFids: 8 });
+      assert.ok(gfs instanceof GoferFilesystem);
+      const t = { fs: newRootFsContext(gfs), files: new FdTable(), creds: { ...ROOT } };
+      const first = resolveAt(t, AT_FDCWD, '/many/d0/f0', 0);
+      assert.ok(typeof first !== 'number');
+      const before = goferFds(peer);
+      for (let d = 0; d < 10; d++)
+        for (let f = 0; f < 20; f++)
+          assert.equal(read(openPath(t, `/many/d${d}/f${f}`, O_RDONLY)), `${d}.${f}\n`);
+      assert.ok(gfs.cachedFids <= 8, `cached fids: ${gfs.cachedFids}`);
+      // 210 files and directories walked, yet the Gofer holds about as many fds as before.
+      assert.ok(goferFds(peer) <= before + 8, `gofer fds: ${before} then ${goferFds(peer)}`);
+      // An evicted inode walks again, from an evicted parent too.
+      const inode = first.dentry.inode;
+      const f = inode.open(O_RDONLY, ROOT);
+      assert.ok(typeof f !== 'number');
+      f.release();
+      assert.equal(read(openPath(t, '/many/d0/f1', O_RDONLY)), '0.1\n');
+      // Renamed through the Sentry: the inode follows its file.
+      assert.equal(renameAt(t, AT_FDCWD, '/many/d0', AT_FDCWD, '/many/moved', 0), 0);
+      for (let i = 0; i < 12; i++) read(openPath(t, `/many/d1/f${i}`, O_RDONLY));
+      const g = inode.open(O_RDONLY, ROOT);
+      assert.ok(typeof g !== 'number', `open after rename: ${String(g)}`);
+      g.release();
+      // Replaced behind the Sentry's back: the old inode is stale, never the other file.
+      fs.renameSync(`${tree.root}/many/moved/f0`, `${tree.root}/many/moved/old`);
+      fs.writeFileSync(`${tree.root}/many/moved/f0`, 'another file\n');
+      for (let i = 0; i < 12; i++) read(openPath(t, `/many/d2/f${i}`, O_RDONLY));
+      assert.equal(inode.open(O_RDONLY, ROOT), -Errno.ESTALE);
+    } finally {
+      await peer.stop();
+      tree.cleanup();
+    }
+  });
+});

@@ -9,7 +9,10 @@
 //
 // It never throws, never follows a name outside what the Gofer walks, never opens a special
 // file (FIFO, device, socket) through the Gofer, and never hands a host fd number to the
-// application. Cached inodes and their fids live as long as the instance.
+// application. At most MAX_CACHED_FIDS inodes hold a fid at once (the Gofer's descriptors are
+// bounded): the least recently used give theirs back (Tclunk) and walk again from their
+// parent, by their current name, when next needed; a file that is no longer there, or is now
+// another file, answers ESTALE.
 //
 // Extended attributes go to the Gofer each time (Txattrwalk + Tread, Txattrcreate + Twrite +
 // Tclunk), never cached.
@@ -65,22 +68,64 @@ const XATTR_REPLACE = 2;
 const utf8 = new TextDecoder();
 /** The byte count of one Treaddir (small enough for any msize a server accepts; diod rejects counts near msize). */
 const READDIR_COUNT = 8192;
+/** How many inodes may hold a walked fid at once (and with it a descriptor in the Gofer). */
+export const MAX_CACHED_FIDS = 4096;
 
 export interface GoferFsOptions {
   /** Creation answers EROFS (a read-only root). */
   readOnly?: boolean;
+  /** The bound on cached fids (default MAX_CACHED_FIDS). */
+  maxFids?: number;
 }
 
 export class GoferFilesystem implements Filesystem {
   readonly name = '9p';
   readonly dev = allocAnonDev();
   readonly readOnly: boolean;
+  readonly maxFids: number;
   readonly root: GoferInode;
   /**
    * Attributes by file (qid.path), shared by every name of it: a change made through one hard
    * link is seen through the others, as one inode's would be.
    */
   readonly attrs = new Map<bigint, { attr: P9Attr }>();
+  /** Inodes holding a fid, least recently used first (the root is never in it). */
+  private readonly fidHolders = new Map<GoferInode, true>();
+  /** Bounded like the fids: read-only files' shared donated fds, least recently used first. */
+  readonly sharedReads = new Map<GoferInode, true>();
+
+  /** Notes that `i` used its fid; evicts the least recently used holders beyond the bound. */
+  touchFid(i: GoferInode): void {
+    this.fidHolders.delete(i);
+    this.fidHolders.set(i, true);
+    while (this.fidHolders.size > this.maxFids) {
+      const oldest = this.fidHolders.keys().next().value;
+      if (oldest === undefined || oldest === i) break;
+      this.fidHolders.delete(oldest);
+      oldest.dropFid();
+    }
+  }
+
+  /** Forgets a holder whose fid was clunked. */
+  untrackFid(i: GoferInode): void {
+    this.fidHolders.delete(i);
+  }
+
+  /** How many inodes hold a fid now (tests). */
+  get cachedFids(): number {
+    return this.fidHolders.size;
+  }
+
+  touchSharedRead(i: GoferInode): void {
+    this.sharedReads.delete(i);
+    this.sharedReads.set(i, true);
+    while (this.sharedReads.size > this.maxFids) {
+      const oldest = this.sharedReads.keys().next().value;
+      if (oldest === undefined || oldest === i) break;
+      this.sharedReads.delete(oldest);
+      oldest.dropSharedRead();
+    }
+  }
 
   /** The shared attribute box for the file of `a`, holding the freshest attributes. */
   attrBox(a: P9Attr): { attr: P9Attr } {
@@ -98,6 +143,7 @@ export class GoferFilesystem implements Filesystem {
     opts: GoferFsOptions,
   ) {
     this.readOnly = opts.readOnly ?? false;
+    this.maxFids = Math.max(2, opts.maxFids ?? MAX_CACHED_FIDS);
     this.root = new GoferInode(this, client.rootFid, rootAttr);
   }
 
@@ -150,6 +196,16 @@ function attrToStat(dev: number, a: P9Attr): Stat {
   };
 }
 
+/** A read-only file's donated host fd, shared by its opens, and the fid that owns it. */
+interface SharedRead {
+  fd: HostFd;
+  fid: number;
+  /** Open descriptions using it. */
+  users: number;
+  /** Evicted from the inode: closed when the last user goes. */
+  detached: boolean;
+}
+
 export class GoferInode implements Inode {
   /** Directories: children by name; a number is a cached negative answer (-ENOENT). */
   private readonly children = new Map<string, GoferInode | number>();
@@ -157,18 +213,63 @@ export class GoferInode implements Inode {
   private statCache: Stat | null = null;
   private statCacheOf: P9Attr | null = null;
   /** Read-only mounts: the donated host fd shared by every read-only open of this file. */
-  private sharedRead: HostFd | null = null;
+  private sharedRead: SharedRead | null = null;
+  /** The walked fid, or -1 after it was given back (getFid walks again). */
+  private fidNow: number;
 
   private readonly box: { attr: P9Attr };
 
   constructor(
     readonly fs: GoferFilesystem,
-    readonly fid: number,
+    fid: number,
     attr: P9Attr,
-    /** The directory this inode was walked from; null for the root. */
-    readonly parent: GoferInode | null = null,
+    /** The directory this inode was walked from (rename moves it); null for the root. */
+    public parent: GoferInode | null = null,
+    /** Its name in `parent` (rename changes it). */
+    public name = '',
   ) {
     this.box = fs.attrBox(attr);
+    this.fidNow = fid;
+    if (parent !== null) fs.touchFid(this);
+  }
+
+  /** The fid, walked again from the parent if it was given back; -errno (ESTALE) if gone. */
+  getFid(): number {
+    const p = this.parent;
+    if (p === null) return this.fidNow;
+    if (this.fidNow >= 0) {
+      this.fs.touchFid(this);
+      return this.fidNow;
+    }
+    const pf = p.getFid();
+    if (pf < 0) return pf;
+    const w = this.client.walk(pf, [this.name]);
+    if (typeof w === 'number') return w === -Errno.ENOENT ? -Errno.ESTALE : w;
+    const a = this.client.getattr(w.fid);
+    if (typeof a === 'number' || a.qid.path !== this.attr.qid.path) {
+      this.client.clunk(w.fid);
+      return typeof a === 'number' ? a : -Errno.ESTALE;
+    }
+    this.attr = a;
+    this.fidNow = w.fid;
+    this.fs.touchFid(this);
+    return this.fidNow;
+  }
+
+  /** Gives the fid back to the Gofer (the cache's bound); the next use walks again. */
+  dropFid(): void {
+    if (this.parent === null || this.fidNow < 0) return;
+    this.client.clunk(this.fidNow);
+    this.fidNow = -1;
+  }
+
+  /** Lets the shared read fd go: closed now, or by its last open description. */
+  dropSharedRead(): void {
+    const sr = this.sharedRead;
+    if (sr === null) return;
+    this.sharedRead = null;
+    if (sr.users === 0) closeSharedRead(this.client, sr);
+    else sr.detached = true;
   }
 
   private get attr(): P9Attr {
@@ -227,7 +328,9 @@ export class GoferInode implements Inode {
       p.mtimeSec = BigInt(a.mtime[0]);
       p.mtimeNsec = BigInt(a.mtime[1]);
     }
-    const r = this.client.setattr(this.fid, p);
+    const fid = this.getFid();
+    if (fid < 0) return fid;
+    const r = this.client.setattr(fid, p);
     if (r < 0) return r;
     return this.refresh();
   }
@@ -238,7 +341,9 @@ export class GoferInode implements Inode {
 
   /** Txattrwalk, then Tread until the size it announced; the fid is clunked. */
   private readXattr(name: string): Uint8Array | number {
-    const w = this.client.xattrwalk(this.fid, name);
+    const fid = this.getFid();
+    if (fid < 0) return fid;
+    const w = this.client.xattrwalk(fid, name);
     if (typeof w === 'number') return w;
     const out = new Uint8Array(Number(w.size > BigInt(XATTR_MAX) ? XATTR_MAX : w.size));
     let got = 0;
@@ -271,7 +376,9 @@ export class GoferInode implements Inode {
   /** Txattrcreate on a clone, Twrite of the value, Tclunk (which answers the host's errno). */
   setxattr(name: string, value: Uint8Array, flags: number): number {
     if (this.fs.readOnly) return -Errno.EROFS;
-    const clone = this.client.walk(this.fid, []);
+    const fid = this.getFid();
+    if (fid < 0) return fid;
+    const clone = this.client.walk(fid, []);
     if (typeof clone === 'number') return clone;
     const c = this.client.xattrcreate(clone.fid, name, BigInt(value.length), flags);
     if (c < 0) {
@@ -295,7 +402,9 @@ export class GoferInode implements Inode {
   }
 
   refresh(): number {
-    const a = this.client.getattr(this.fid);
+    const fid = this.getFid();
+    if (fid < 0) return fid;
+    const a = this.client.getattr(fid);
     if (typeof a === 'number') return a;
     this.attr = a;
     return 0;
@@ -315,7 +424,9 @@ export class GoferInode implements Inode {
     if (this.type !== S_IFDIR) return -Errno.ENOTDIR;
     const cached = this.children.get(name);
     if (cached !== undefined) return cached;
-    const w = this.client.walk(this.fid, [name]);
+    const fid = this.getFid();
+    if (fid < 0) return fid;
+    const w = this.client.walk(fid, [name]);
     if (typeof w === 'number') {
       if (w === -Errno.ENOENT) this.children.set(name, w);
       return w;
@@ -325,7 +436,7 @@ export class GoferInode implements Inode {
       this.client.clunk(w.fid);
       return a;
     }
-    const child = new GoferInode(this.fs, w.fid, a, this);
+    const child = new GoferInode(this.fs, w.fid, a, this, name);
     this.children.set(name, child);
     return child;
   }
@@ -333,7 +444,9 @@ export class GoferInode implements Inode {
   readlink(): string | number {
     if (this.type !== S_IFLNK) return -Errno.EINVAL;
     if (this.target !== null) return this.target;
-    const t = this.client.readlink(this.fid);
+    const fid = this.getFid();
+    if (fid < 0) return fid;
+    const t = this.client.readlink(fid);
     if (typeof t === 'number') return t;
     this.target = t;
     return t;
@@ -349,8 +462,13 @@ export class GoferInode implements Inode {
     // regular file serves every later one: positionless preads need no fid of their own, and
     // an open+close costs no round trip. Nothing in the sandbox can change such a file.
     const cacheable = !isDir && this.fs.readOnly && (flags & (O_ACCMODE | O_TRUNC)) === O_RDONLY;
-    if (cacheable && this.sharedRead !== null) return new SharedReadFile(this.sharedRead);
-    const clone = this.client.walk(this.fid, []);
+    if (cacheable && this.sharedRead !== null) {
+      this.fs.touchSharedRead(this);
+      return new SharedReadFile(this.client, this.sharedRead);
+    }
+    const fid = this.getFid();
+    if (fid < 0) return fid;
+    const clone = this.client.walk(fid, []);
     if (typeof clone === 'number') return clone;
     const p9flags = (flags & (O_ACCMODE | O_TRUNC)) | (isDir ? O_DIRECTORY : 0);
     const o = this.client.lopen(clone.fid, p9flags);
@@ -370,9 +488,10 @@ export class GoferInode implements Inode {
       );
     }
     if (cacheable && o.fd !== undefined) {
-      // The fid stays open as long as the inode: it owns the donated fd's open file.
-      this.sharedRead = o.fd;
-      return new SharedReadFile(o.fd);
+      // The fid stays open with the shared fd: it owns the donated fd's open file.
+      this.sharedRead = { fd: o.fd, fid: clone.fid, users: 0, detached: false };
+      this.fs.touchSharedRead(this);
+      return new SharedReadFile(this.client, this.sharedRead);
     }
     return new GoferRegularFile(this, this.client, clone.fid, o.fd ?? null);
   }
@@ -385,7 +504,9 @@ export class GoferInode implements Inode {
 
   create(name: string, mode: number, creds: Credentials): Inode | number {
     if (this.fs.readOnly) return -Errno.EROFS;
-    const clone = this.client.walk(this.fid, []);
+    const fid = this.getFid();
+    if (fid < 0) return fid;
+    const clone = this.client.walk(fid, []);
     if (typeof clone === 'number') return clone;
     const o = this.client.lcreate(clone.fid, name, O_WRONLY, mode & 0o7777, creds.egid);
     if (typeof o !== 'number') o.fd?.close();
@@ -396,7 +517,9 @@ export class GoferInode implements Inode {
 
   mkdir(name: string, mode: number, creds: Credentials): Inode | number {
     if (this.fs.readOnly) return -Errno.EROFS;
-    const q = this.client.mkdir(this.fid, name, mode & 0o7777, creds.egid);
+    const fid = this.getFid();
+    if (fid < 0) return fid;
+    const q = this.client.mkdir(fid, name, mode & 0o7777, creds.egid);
     if (typeof q === 'number') return q;
     return this.afterCreate(name);
   }
@@ -408,14 +531,18 @@ export class GoferInode implements Inode {
 
   unlink(name: string): number {
     if (this.fs.readOnly) return -Errno.EROFS;
-    const r = this.client.unlinkat(this.fid, name, 0);
+    const fid = this.getFid();
+    if (fid < 0) return fid;
+    const r = this.client.unlinkat(fid, name, 0);
     this.forget(name);
     return r;
   }
 
   rmdir(name: string): number {
     if (this.fs.readOnly) return -Errno.EROFS;
-    const r = this.client.unlinkat(this.fid, name, AT_REMOVEDIR);
+    const fid = this.getFid();
+    if (fid < 0) return fid;
+    const r = this.client.unlinkat(fid, name, AT_REMOVEDIR);
     this.forget(name);
     return r;
   }
@@ -423,16 +550,31 @@ export class GoferInode implements Inode {
   rename(oldName: string, newDir: Inode, newName: string): number {
     if (this.fs.readOnly) return -Errno.EROFS;
     if (!(newDir instanceof GoferInode) || newDir.fs !== this.fs) return -Errno.EXDEV;
-    const r = this.client.renameat(this.fid, oldName, newDir.fid, newName);
+    const fid = this.getFid();
+    if (fid < 0) return fid;
+    const nfid = newDir.getFid();
+    if (nfid < 0) return nfid;
+    const moved = this.children.get(oldName);
+    const r = this.client.renameat(fid, oldName, nfid, newName);
     this.forget(oldName);
     newDir.forget(newName);
+    if (r === 0 && moved instanceof GoferInode) {
+      // The inode goes with its file: its fid (if any) follows it, and so must a new walk.
+      moved.parent = newDir;
+      moved.name = newName;
+      newDir.children.set(newName, moved);
+    }
     return r;
   }
 
   link(name: string, target: Inode): number {
     if (this.fs.readOnly) return -Errno.EROFS;
     if (!(target instanceof GoferInode) || target.fs !== this.fs) return -Errno.EXDEV;
-    const r = this.client.link(this.fid, target.fid, name);
+    const fid = this.getFid();
+    if (fid < 0) return fid;
+    const tfid = target.getFid();
+    if (tfid < 0) return tfid;
+    const r = this.client.link(fid, tfid, name);
     this.forget(name);
     target.refresh();
     return r;
@@ -440,7 +582,9 @@ export class GoferInode implements Inode {
 
   symlink(name: string, target: string, creds: Credentials): Inode | number {
     if (this.fs.readOnly) return -Errno.EROFS;
-    const q = this.client.symlink(this.fid, name, target, creds.egid);
+    const fid = this.getFid();
+    if (fid < 0) return fid;
+    const q = this.client.symlink(fid, name, target, creds.egid);
     if (typeof q === 'number') return q;
     return this.afterCreate(name);
   }
@@ -448,12 +592,22 @@ export class GoferInode implements Inode {
 
 /** An open regular file (or device, socket, fifo node served by the Gofer). */
 /** A read-only open of a cached regular file: preads on the shared donated host fd. */
+function closeSharedRead(client: GoferClient, sr: SharedRead): void {
+  sr.fd.close();
+  client.clunk(sr.fid);
+}
+
 class SharedReadFile implements FileImpl {
   readonly seekable = true;
-  constructor(private readonly host: HostFd) {}
+  constructor(
+    private readonly client: GoferClient,
+    private readonly sr: SharedRead,
+  ) {
+    sr.users++;
+  }
 
   read(dst: Uint8Array, offset: number): number {
-    return hostPread(this.host.fd, dst, offset);
+    return hostPread(this.sr.fd.fd, dst, offset);
   }
 
   write(): number {
@@ -461,7 +615,8 @@ class SharedReadFile implements FileImpl {
   }
 
   release(): void {
-    /* the inode keeps the shared fd */
+    this.sr.users--;
+    if (this.sr.users === 0 && this.sr.detached) closeSharedRead(this.client, this.sr);
   }
 }
 
