@@ -117,7 +117,7 @@ function runOn(
   });
   fs.mkdirSync(path.join(bundle, 'rootfs/data'));
   fs.mkdirSync(path.join(bundle, 'rootfs/ro'));
-  // File mount points must exist: the root is read-only under moat.
+  // Mount points that exist in the rootfs (the last test covers missing ones).
   fs.mkdirSync(path.join(bundle, 'rootfs/conf'));
   fs.writeFileSync(path.join(bundle, 'rootfs/conf/rw.txt'), '');
   fs.writeFileSync(path.join(bundle, 'rootfs/conf/ro.txt'), '');
@@ -159,4 +159,35 @@ test('bind mounts: a shell script does the same under moat as under runc', () =>
   assert.match(moat.out, /script says hello\n/);
   assert.match(moat.out, /ro_refused\nro_touch_refused\n/);
   assert.match(moat.out, /rofile_refused\n/);
+});
+
+test('mount points missing from the rootfs are made, as runc makes them', () => {
+  const outs: Record<string, { out: string; status: number | null }> = {};
+  for (const runner of ['runc', 'moat'] as const) {
+    const base = fs.mkdtempSync(path.join(dir, `mp-${runner}-`));
+    const data = path.join(base, 'data');
+    fs.mkdirSync(data);
+    fs.writeFileSync(path.join(data, 'in-data'), 'data\n');
+    const file = path.join(base, 'one.txt');
+    fs.writeFileSync(file, 'one\n');
+    const bundle = makeBusyboxBundle(path.join(base, 'bundle'), {
+      args: [
+        '/bin/sh',
+        '-c',
+        'ls / | grep -E "^(new|conf2|scratch)$"; ls /new/deep; cat /conf2/one.txt; ' +
+          'echo s > /scratch/s && cat /scratch/s; ls -ld /new /new/deep /scratch | cut -c1-10',
+      ],
+      mounts: [
+        { destination: '/new/deep', type: 'bind', source: data, options: ['rbind', 'ro'] },
+        { destination: '/conf2/one.txt', type: 'bind', source: file, options: ['bind', 'ro'] },
+        { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['mode=755'] },
+      ],
+    });
+    const r = runner === 'moat' ? runMoatBundle(bundle) : runRuncBundle(bundle);
+    outs[runner] = { out: r.stdout, status: r.status };
+  }
+  assert.equal(outs['runc']?.status, 0, outs['runc']?.out);
+  assert.equal(outs['moat']?.out, outs['runc']?.out);
+  assert.equal(outs['moat']?.status, 0);
+  assert.match(outs['moat']?.out ?? '', /in-data\none\ns\n/);
 });

@@ -42,7 +42,7 @@ import { Reg } from '../platform/platform.js';
 import type { BootSpec } from '../sandbox/boot_spec.js';
 import { CTL, newControlState, publishPids, takePendingSignals } from './control/control_state.js';
 import { newDevFilesystem } from './fsimpl/dev/dev.js';
-import { GoferFilesystem } from './fsimpl/gofer/gofer_fs.js';
+import { GoferFilesystem, GoferInode } from './fsimpl/gofer/gofer_fs.js';
 import { installStdio } from './fsimpl/host/host_file.js';
 import { Kernel } from './kernel/kernel.js';
 import { Task, type ExitState, type Rlimit } from './kernel/task.js';
@@ -174,9 +174,53 @@ function confineFilesystem(): void {
 }
 
 /**
+ * Makes the missing components of a mount point, as runc makes them in the rootfs: in the
+ * container's (read-only) files they exist only in the Sentry's view (synthetic entries of the
+ * gofer file system); in a tmpfs they are real directories. The last component is an empty
+ * file for a file bind mount. Returns 0 or -errno.
+ */
+function makeMountPoint(
+  vctx: { fs: FsContext; files: FdTable; creds: Credentials },
+  destination: string,
+  isFile: boolean,
+): number {
+  const names = destination.split('/').filter((n) => n !== '' && n !== '.');
+  if (names.includes('..')) return -Errno.EINVAL;
+  let dir = resolveAt(vctx, AT_FDCWD, '/', 0);
+  for (let i = 0; i < names.length; i++) {
+    if (typeof dir === 'number') return dir;
+    const name = names[i] ?? '';
+    const last = i === names.length - 1;
+    const here = `/${names.slice(0, i + 1).join('/')}`;
+    const next = resolveAt(vctx, AT_FDCWD, here, 0);
+    if (next !== -Errno.ENOENT) {
+      dir = next;
+      continue;
+    }
+    const parent = dir.dentry.inode;
+    let made: number;
+    if (parent instanceof GoferInode) {
+      const holder = new TmpfsFilesystem({ name: 'mountpoint', mode: 0o755 });
+      const node = last && isFile ? holder.root.create('file', 0o644, vctx.creds) : holder.root;
+      made = typeof node === 'number' ? node : parent.addSynthetic(name, node);
+    } else if (parent.mkdir !== undefined && !(last && isFile)) {
+      const r = parent.mkdir(name, 0o755, vctx.creds);
+      made = typeof r === 'number' ? r : 0;
+    } else if (parent.create !== undefined && last && isFile) {
+      const r = parent.create(name, 0o644, vctx.creds);
+      made = typeof r === 'number' ? r : 0;
+    } else made = -Errno.EROFS;
+    if (made < 0) return made;
+    dir = resolveAt(vctx, AT_FDCWD, here, 0);
+  }
+  return typeof dir === 'number' ? dir : 0;
+}
+
+/**
  * Mounts what config.json asks for on top of the root, in order: proc, tmpfs (/dev gets the
- * device set), and reports each mount it cannot honour yet (bind mounts come with the Gofer's
- * mount support, issue #3; sysfs, devpts, mqueue, cgroup are not implemented).
+ * device set), bind mounts of directories and files (each served by a Gofer of its own);
+ * missing mount points are made first. It logs each mount it cannot honour yet (sysfs,
+ * devpts, mqueue, cgroup are not implemented).
  */
 function assembleMounts(
   vctx: { fs: FsContext; files: FdTable; creds: Credentials },
@@ -185,10 +229,18 @@ function assembleMounts(
   log: Logger,
 ): void {
   for (const m of spec.mounts ?? []) {
-    const at = resolveAt(vctx, AT_FDCWD, m.destination, 0);
+    let at = resolveAt(vctx, AT_FDCWD, m.destination, 0);
+    if (at === -Errno.ENOENT) {
+      const made = makeMountPoint(vctx, m.destination, m.goferFile === true);
+      if (made < 0) {
+        throw new BootError(
+          `mount "${m.destination}": cannot make the mount point: ${errnoName(-made)}`,
+        );
+      }
+      at = resolveAt(vctx, AT_FDCWD, m.destination, 0);
+    }
     if (typeof at === 'number') {
-      log.warn(`mount ${m.destination}: ${errnoName(-at)} in the root file system: skipped`);
-      continue;
+      throw new BootError(`mount "${m.destination}": ${errnoName(-at)} in the root file system`);
     }
     const opts = m.options ?? [];
     const ro = opts.includes('ro');

@@ -209,6 +209,11 @@ interface SharedRead {
 export class GoferInode implements Inode {
   /** Directories: children by name; a number is a cached negative answer (-ENOENT). */
   private readonly children = new Map<string, GoferInode | number>();
+  /**
+   * Mount points config.json names that the container's files lack: directories (or files)
+   * that exist only in the Sentry's view, as under runc they would be made in the rootfs.
+   */
+  private readonly synthetic = new Map<string, Inode>();
   private target: string | null = null;
   private statCache: Stat | null = null;
   private statCacheOf: P9Attr | null = null;
@@ -420,8 +425,20 @@ export class GoferInode implements Inode {
     if (BigInt(end) > this.attr.size) this.attr = { ...this.attr, size: BigInt(end) };
   }
 
+  /** Adds a mount point that exists only in the Sentry's view (boot, before the app runs). */
+  addSynthetic(name: string, inode: Inode): number {
+    if (this.type !== S_IFDIR) return -Errno.ENOTDIR;
+    const r = this.lookup(name);
+    if (typeof r !== 'number') return -Errno.EEXIST;
+    if (r !== -Errno.ENOENT) return r;
+    this.synthetic.set(name, inode);
+    return 0;
+  }
+
   lookup(name: string): Inode | number {
     if (this.type !== S_IFDIR) return -Errno.ENOTDIR;
+    const syn = this.synthetic.get(name);
+    if (syn !== undefined) return syn;
     const cached = this.children.get(name);
     if (cached !== undefined) return cached;
     const fid = this.getFid();
@@ -485,6 +502,7 @@ export class GoferInode implements Inode {
         clone.fid,
         this.attr.qid.path,
         (this.parent ?? this).attr.qid.path,
+        this.synthetic,
       );
     }
     if (cacheable && o.fd !== undefined) {
@@ -691,6 +709,7 @@ class GoferDirFile implements FileImpl {
     private readonly fid: number,
     private readonly ino: bigint,
     private readonly parentIno: bigint,
+    private readonly synthetic: ReadonlyMap<string, Inode>,
   ) {}
 
   read(): number {
@@ -710,7 +729,14 @@ class GoferDirFile implements FileImpl {
     for (;;) {
       const batch = this.client.readdir(this.fid, off, READDIR_COUNT);
       if (typeof batch === 'number') return batch;
-      if (batch.length === 0) return out;
+      if (batch.length === 0) {
+        for (const [name, inode] of this.synthetic) {
+          const st = inode.stat();
+          const ino = typeof st === 'number' ? 0n : st.ino;
+          out.push({ ino, type: (inode.type >> 12) & 0xf, name, next: out.length + 1 });
+        }
+        return out;
+      }
       for (const d of batch) {
         off = d.offset;
         // "." and ".." are ours; a name no Linux directory can hold is the Gofer's error.
