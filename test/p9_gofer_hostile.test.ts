@@ -146,3 +146,48 @@ void test('when the Gofer dies, every client call returns -EIO', async () => {
     tree.cleanup();
   }
 });
+
+void test('pipelined requests are answered each under its own tag; Tflush comes after the flushed reply', async () => {
+  const tree = makeTree();
+  const peer = spawnOnSocket(goferArgv(tree.root));
+  const ch = new FrameChannel(peer.sock, MSIZE);
+  try {
+    sendAll(peer.sock, frame({ type: 'Tversion', tag: NOTAG, msize: MSIZE, version: '9P2000.L' }));
+    assert.equal(reply(ch).type, 'Rversion');
+    // Eight requests in one write, before any reply is read, then a flush of the fifth.
+    const burst = [
+      frame({ type: 'Tattach', tag: 10, fid: 0, afid: NOFID, uname: 'root', aname: '', nUname: 0 }),
+      frame({ type: 'Twalk', tag: 11, fid: 0, newfid: 1, wnames: ['hello.txt'] }),
+      frame({ type: 'Twalk', tag: 12, fid: 0, newfid: 2, wnames: ['dir'] }),
+      frame({ type: 'Twalk', tag: 13, fid: 0, newfid: 3, wnames: ['missing'] }),
+      frame({ type: 'Tgetattr', tag: 14, fid: 1, requestMask: 0x7ffn }),
+      frame({ type: 'Tlopen', tag: 15, fid: 1, flags: 0 }),
+      frame({ type: 'Tread', tag: 16, fid: 1, offset: 0n, count: 100 }),
+      frame({ type: 'Tflush', tag: 17, oldtag: 14 }),
+      frame({ type: 'Tclunk', tag: 18, fid: 2 }),
+    ];
+    sendAll(peer.sock, Buffer.concat(burst));
+    const got = burst.map(() => reply(ch));
+    assert.deepEqual(
+      got.map((m) => `${m.tag}:${m.type}`),
+      [
+        '10:Rattach',
+        '11:Rwalk',
+        '12:Rwalk',
+        '13:Rlerror',
+        '14:Rgetattr',
+        '15:Rlopen',
+        '16:Rread',
+        '17:Rflush',
+        '18:Rclunk',
+      ],
+    );
+    const data = got[6];
+    assert.ok(data?.type === 'Rread');
+    assert.equal(Buffer.from(data.data).toString(), 'hello, gofer\n');
+  } finally {
+    peer.sock.close();
+    await waitExit(peer.child, 2000);
+    tree.cleanup();
+  }
+});
