@@ -191,3 +191,30 @@ test('mount points missing from the rootfs are made, as runc makes them', () => 
   assert.equal(outs['moat']?.status, 0);
   assert.match(outs['moat']?.out ?? '', /in-data\none\ns\n/);
 });
+
+test('files a non-root container user creates on a bind mount are its own, as under runc', () => {
+  const results: Record<string, { out: string; data: string[] }> = {};
+  for (const runner of ['runc', 'moat'] as const) {
+    const base = fs.mkdtempSync(path.join(dir, `user-${runner}-`));
+    const data = path.join(base, 'data');
+    fs.mkdirSync(data);
+    fs.chmodSync(data, 0o777);
+    const bundle = makeBusyboxBundle(path.join(base, 'bundle'), {
+      user: { uid: 1000, gid: 1000 },
+      args: [
+        '/bin/sh',
+        '-c',
+        'id -u; id -g; cd /data && echo x > f && mkdir d && ln -s f l && touch d/g && ' +
+          'chmod 600 f && ls -ln . | cut -c1-10,16-26; if echo y > /data/../etc/x 2>/dev/null; then echo rootfs_writable; else echo rootfs_refused; fi',
+      ],
+      mounts: [{ destination: '/data', type: 'bind', source: data, options: ['rbind', 'rw'] }],
+    });
+    fs.mkdirSync(path.join(bundle, 'rootfs/data'));
+    const r = runner === 'moat' ? runMoatBundle(bundle) : runRuncBundle(bundle);
+    assert.equal(r.status, 0, `${runner}: ${r.stdout}`);
+    results[runner] = { out: r.stdout, data: snapshot(data) };
+  }
+  assert.equal(results['moat']?.out, results['runc']?.out);
+  assert.deepEqual(results['moat']?.data, results['runc']?.data);
+  assert.match(results['moat']?.data.join('\n') ?? '', /f file 600 uid=1000/);
+});

@@ -19,6 +19,8 @@ export interface BundleOptions {
   files?: Array<[string, string]>;
   /** Extra OCI mounts appended to the default ones. */
   mounts?: Array<Record<string, unknown>>;
+  /** process.user (default root). */
+  user?: { uid: number; gid: number };
 }
 
 /** Creates `dir/rootfs` and `dir/config.json`; returns dir. */
@@ -52,7 +54,7 @@ export function makeBusyboxBundle(dir: string, opts: BundleOptions): string {
     ociVersion: '1.0.2',
     process: {
       terminal: false,
-      user: { uid: 0, gid: 0 },
+      user: opts.user ?? { uid: 0, gid: 0 },
       args: opts.args,
       env: opts.env ?? ['PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
       cwd: opts.cwd ?? '/',

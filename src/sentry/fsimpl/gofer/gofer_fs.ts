@@ -514,10 +514,21 @@ export class GoferInode implements Inode {
     return new GoferRegularFile(this, this.client, clone.fid, o.fd ?? null);
   }
 
-  private afterCreate(name: string): Inode | number {
+  /**
+   * The new name's inode, owned by the creator: 9P2000.L creation carries only the gid, so
+   * the owner is set with Tsetattr when the Gofer made the file as someone else (the attach
+   * user). A refused chown leaves the file as the Gofer made it.
+   */
+  private afterCreate(name: string, creds: Credentials): Inode | number {
     this.children.delete(name);
     this.refresh();
-    return this.lookup(name);
+    const child = this.lookup(name);
+    if (child instanceof GoferInode && child.attr.uid !== creds.euid) {
+      const fid = child.getFid();
+      if (fid >= 0 && this.client.setattr(fid, { valid: P9_ATTR_UID, uid: creds.euid }) === 0)
+        child.refresh();
+    }
+    return child;
   }
 
   create(name: string, mode: number, creds: Credentials): Inode | number {
@@ -530,7 +541,7 @@ export class GoferInode implements Inode {
     if (typeof o !== 'number') o.fd?.close();
     this.client.clunk(clone.fid);
     if (typeof o === 'number') return o;
-    return this.afterCreate(name);
+    return this.afterCreate(name, creds);
   }
 
   mkdir(name: string, mode: number, creds: Credentials): Inode | number {
@@ -539,7 +550,7 @@ export class GoferInode implements Inode {
     if (fid < 0) return fid;
     const q = this.client.mkdir(fid, name, mode & 0o7777, creds.egid);
     if (typeof q === 'number') return q;
-    return this.afterCreate(name);
+    return this.afterCreate(name, creds);
   }
 
   private forget(name: string): void {
@@ -604,7 +615,7 @@ export class GoferInode implements Inode {
     if (fid < 0) return fid;
     const q = this.client.symlink(fid, name, target, creds.egid);
     if (typeof q === 'number') return q;
-    return this.afterCreate(name);
+    return this.afterCreate(name, creds);
   }
 }
 
