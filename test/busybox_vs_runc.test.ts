@@ -71,6 +71,17 @@ const CASES: BundleCase[] = [
     ],
     status: 4,
   },
+  // A child that computes without system calls is preempted: its parent's sleep ends, and
+  // the parent kills it.
+  {
+    name: 'a busy background loop does not starve its parent',
+    args: [
+      'sh',
+      '-c',
+      'while :; do :; done & p=$!; sleep 0.3; kill $p; wait $p; echo "busy loop ended $?"',
+    ],
+    status: 0,
+  },
 ];
 
 const work = tempDir('busybox-vs-runc');

@@ -517,12 +517,16 @@ export async function boot(spec: BootSpec): Promise<number> {
     kernel.onTasksChanged();
     const onSwitch = (t: Task): void => {
       Atomics.store(ctl, CTL.stubPid, t.mm.as.hostPid);
+      Atomics.add(ctl, CTL.sliceSeq, 1);
+    };
+    const onRunnable = (n: number): void => {
+      Atomics.store(ctl, CTL.runnable, n);
     };
     const profile = spec.debug === true ? new Map<number, [number, bigint]>() : undefined;
     const hooks =
       profile === undefined
-        ? { onKick: applyPending, onSwitch }
-        : { onKick: applyPending, onSwitch, profile };
+        ? { onKick: applyPending, onSwitch, onRunnable }
+        : { onKick: applyPending, onSwitch, onRunnable, profile };
     const exit = task.exited ? task.exit : runTask(task, table, hooks);
     if (profile !== undefined) {
       for (const [nr, [n, ns]] of [...profile].sort((x, y) => (x[1][1] > y[1][1] ? -1 : 1))) {

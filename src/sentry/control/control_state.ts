@@ -19,8 +19,12 @@ export const CTL = {
   sleep: 5,
   /** How many live PIDs follow from `pids` on (for ps); -1 while the list is being written. */
   pidCount: 6,
+  /** Bumped by the main thread each time a task starts a time slice on the CPU. */
+  sliceSeq: 7,
+  /** How many other tasks may need the CPU: ready, or parked (the worker preempts for them). */
+  runnable: 8,
   /** The first of MAX_LISTED_PIDS slots of live PIDs (virtual, the sandbox's own). */
-  pids: 8,
+  pids: 16,
 } as const;
 
 export const MAX_LISTED_PIDS = 1024;

@@ -60,6 +60,33 @@ function handle(req: unknown): Reply {
   }
 }
 
+/**
+ * Preemption: a task that computes without system calls would keep the CPU from the others
+ * for ever. When tasks are waiting to run and the same slice has lasted two ticks, the
+ * running stub is kicked; the run loop then yields to the next task.
+ */
+const TICK_MS = 10;
+let lastSeq = -1;
+setInterval(() => {
+  const seq = Atomics.load(state, CTL.sliceSeq);
+  if (Atomics.load(state, CTL.runnable) <= 0 || Atomics.load(state, CTL.exited) === 1) {
+    lastSeq = -1;
+    return;
+  }
+  if (seq !== lastSeq) {
+    lastSeq = seq;
+    return;
+  }
+  const pid = Atomics.load(state, CTL.stubPid);
+  if (pid > 0) {
+    try {
+      process.kill(pid, KICK);
+    } catch {
+      /* the stub is gone: the main thread sees it */
+    }
+  }
+}, TICK_MS);
+
 const server = net.createServer((conn) => {
   let buf = '';
   conn.setEncoding('utf8');

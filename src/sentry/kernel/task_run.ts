@@ -1,8 +1,9 @@
 // The run loop: the scheduler picks a runnable task and switches to the application through
 // the platform; on each trap it emulates the system call (through the syscall table) or
 // applies the signal. One task runs at a time (the Sentry is one thread). A task leaves the
-// CPU when it exits, when its system call must wait (block.ts: parked, retried later), or
-// after a budget of system calls when others are waiting to run. Synchronous: no Promise, no
+// CPU when it exits, when its system call must wait (block.ts: parked, retried later), after
+// a budget of system calls when others are waiting to run, or when the control worker kicks
+// it because its slice has lasted more than a tick or two (a loop without system calls). Synchronous: no Promise, no
 // await, no host call other than the platform's switch on the hot path.
 //
 // It must never let a kernel-internal errno (ERESTARTSYS…, EBLOCKED) reach the application,
@@ -37,6 +38,11 @@ export interface RunHooks {
   onKick(t: Task): void;
   /** Called when `t` is about to run on a stub (the control plane kicks that stub). */
   onSwitch?(t: Task): void;
+  /**
+   * Called when the number of other tasks that may need the CPU (ready to run, or parked and
+   * to be retried) may have changed.
+   */
+  onRunnable?(n: number): void;
   /** When set (--debug), time spent emulating each system call, by number: [calls, ns]. */
   profile?: Map<number, [number, bigint]>;
 }
@@ -120,6 +126,7 @@ function runSlice(t: Task, table: SyscallTable, hooks: RunHooks): SliceEnd {
           retryBlocked(table, k.blocked);
           k.current = t;
         }
+        hooks.onRunnable?.(k.runQueue.length + k.blocked.size);
         if (--budget <= 0) {
           if (k.runQueue.length > 0) return 'yield';
           budget = SLICE_SYSCALLS;
@@ -128,6 +135,7 @@ function runSlice(t: Task, table: SyscallTable, hooks: RunHooks): SliceEnd {
       }
       case 'signal':
         if (trap.signo === KICK_SIGNAL && (trap.code === SI_USER || trap.code === SI_TKILL)) {
+          // A signal from outside, or the end of a time slice when others wait to run.
           hooks.onKick(t);
           // The signal may be for a parked task (init, from the control plane): let it run.
           if (k.blocked.size > 0) {
@@ -210,6 +218,7 @@ export function runTask(init: Task, table: SyscallTable, hooks: RunHooks): ExitS
       retryBlocked(table, k.blocked);
     }
     const t = k.runQueue.shift();
+    hooks.onRunnable?.(k.runQueue.length + k.blocked.size);
     if (t !== undefined) {
       k.current = t;
       const end = t.exit.kind === 'running' ? runSlice(t, table, hooks) : 'exited';
