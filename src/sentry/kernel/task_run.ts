@@ -15,7 +15,7 @@ import type { SyscallArgs, SyscallEntry } from '../syscalls/types.js';
 import { BLOCKED, signalPending } from './block.js';
 import { exitTask, killAllBut } from './process_tree.js';
 import { deliverPending, forceFault, sendSignal } from './signals.js';
-import type { ExitState, Task } from './task.js';
+import { SIG_DFL, SIG_IGN, type ExitState, type Task } from './task.js';
 
 export type SyscallTable = ReadonlyMap<number, SyscallEntry<Task>>;
 
@@ -49,6 +49,9 @@ export interface RunHooks {
 
 const KERNEL_INTERNAL_MIN = 512;
 const KERNEL_INTERNAL_MAX = 529;
+const SA_RESTART = 0x10000000n;
+/** The length of the `syscall` instruction: a restarted call re-executes it. */
+const SYSCALL_INSN = 2n;
 
 export function dispatch(t: Task, table: SyscallTable, nr: number, args: SyscallArgs): bigint {
   const entry = table.get(nr);
@@ -56,15 +59,46 @@ export function dispatch(t: Task, table: SyscallTable, nr: number, args: Syscall
     t.kernel.reportUnimplemented(nr);
     return BigInt(-Errno.ENOSYS);
   }
-  let r = BigInt(entry.handler(t, args));
-  if (r < 0n && -r >= BigInt(KERNEL_INTERNAL_MIN) && -r <= BigInt(KERNEL_INTERNAL_MAX))
-    r = BigInt(-Errno.EINTR);
-  return r;
+  return BigInt(entry.handler(t, args));
+}
+
+/**
+ * A call interrupted by a signal (-ERESTARTSYS and friends): restarted — the `syscall`
+ * instruction runs again once the signal is dealt with — when no handler will run, or, for
+ * ERESTARTSYS, when the handler has SA_RESTART; otherwise EINTR. As Linux's
+ * handle_signal/arch_do_signal_or_restart.
+ */
+function restartOrEintr(t: Task, r: bigint, viaVsyscall: boolean): bigint {
+  const code = Number(-r);
+  if (viaVsyscall || (code !== Errno.ERESTARTSYS && code !== Errno.ERESTARTNOINTR)) {
+    return BigInt(-Errno.EINTR);
+  }
+  const ready = t.pendingSignals & ~t.sigmask;
+  let sig = 0;
+  if (ready !== 0n) {
+    sig = 1;
+    while (((ready >> BigInt(sig - 1)) & 1n) === 0n) sig++;
+  }
+  const act = sig === 0 ? undefined : t.sigactions.get(sig);
+  const handled = act !== undefined && act.handler !== SIG_DFL && act.handler !== SIG_IGN;
+  const restart =
+    code === Errno.ERESTARTNOINTR ||
+    !handled ||
+    (act !== undefined && (act.flags & SA_RESTART) !== 0n);
+  if (!restart) return BigInt(-Errno.EINTR);
+  const regs = t.regs;
+  regs[Reg.rip] = (regs[Reg.rip] ?? 0n) - SYSCALL_INSN;
+  return regs[Reg.orig_rax] ?? 0n;
 }
 
 /** Ends a system call with `r`: the result register, and SIGPIPE where Linux sends it. */
 function complete(t: Task, nr: number, r: bigint): void {
   t.restart = undefined;
+  if (r < 0n && -r >= BigInt(KERNEL_INTERNAL_MIN) && -r <= BigInt(KERNEL_INTERNAL_MAX)) {
+    const rip = t.regs[Reg.rip] ?? 0n;
+    const viaVsyscall = rip >= 0xffffffffff600000n && rip < 0xffffffffff601000n;
+    r = restartOrEintr(t, r, viaVsyscall);
+  }
   // rt_sigreturn restored every register itself, rax included.
   if (nr !== SYS_rt_sigreturn) t.regs[Reg.rax] = BigInt.asUintN(64, r);
   if (r === BigInt(-Errno.EPIPE) && EPIPE_SIGNALS.has(nr))
@@ -178,9 +212,10 @@ function retryBlocked(table: SyscallTable, tasks: Iterable<Task>): void {
         k.runQueue.push(u);
         continue;
       }
-      // A handler that does not look at signals itself still ends with one.
+      // A handler that does not look at signals itself still ends with one: restarted
+      // after it when no handler runs or the handler asked for SA_RESTART (ERESTARTSYS).
       if (!signalPending(u)) continue;
-      r = BigInt(-Errno.EINTR);
+      r = BigInt(-Errno.ERESTARTSYS);
     }
     k.blocked.delete(u);
     u.blocked = undefined;

@@ -185,7 +185,7 @@ function wait4(t: Task, a: readonly bigint[]): number {
   if (typeof z === 'number') return z;
   if (z === null) {
     if ((options & WNOHANG) !== 0) return 0;
-    return signalPending(t) ? -Errno.EINTR : BLOCKED;
+    return signalPending(t) ? -Errno.ERESTARTSYS : BLOCKED;
   }
   if (statusPtr !== 0n) {
     const r = t.mem.copyOut(statusPtr, new Uint8Array(new Int32Array([waitStatus(z.exit)]).buffer));
@@ -234,7 +234,7 @@ function waitid(t: Task, a: readonly bigint[]): number {
       }
       return 0;
     }
-    return signalPending(t) ? -Errno.EINTR : BLOCKED;
+    return signalPending(t) ? -Errno.ERESTARTSYS : BLOCKED;
   }
   if (infop !== 0n) {
     const { code, status } = childCode(z.exit);
