@@ -45,7 +45,19 @@ export type Trap =
   /** The host stub is gone (killed from outside): the task cannot continue. */
   | { kind: 'dead'; reason: string };
 
-export interface AddressSpace {
+/** One application thread's way onto the CPU. */
+export interface ThreadContext {
+  /** The host thread the control plane signals to interrupt a running switchTo (0: none). */
+  readonly hostPid: number;
+  /** Runs the application with `regs` until the next trap; `regs` is updated in place. */
+  switchTo(regs: Registers): Trap;
+  /** The floating-point state (the 512-byte fxsave image), for signal frames. */
+  getFpState(): Uint8Array | number;
+  setFpState(state: Uint8Array): number;
+}
+
+/** An address space; it is also the context of its first thread. */
+export interface AddressSpace extends ThreadContext {
   /** The host process the control plane signals to interrupt a running switchTo (0: none). */
   readonly hostPid: number;
   /** Maps [addr, addr+len) to the memory file at `offset` with `prot`; 0 or -errno. */
@@ -59,6 +71,10 @@ export interface AddressSpace {
   setFpState(state: Uint8Array): number;
   /** The registers a fresh thread starts from (segment selectors, flags). */
   initialRegisters(): Registers;
+  /** Another thread in this address space (CLONE_VM|CLONE_THREAD), or -errno. */
+  newThread(): ThreadContext | number;
+  /** Ends a thread that newThread made; the address space and its other threads go on. */
+  endThread(t: ThreadContext): void;
   /** Kills the host side; the address space is unusable afterwards. */
   release(): void;
 }

@@ -52,7 +52,7 @@ import { makeLogger } from './logger.js';
 import { MemoryFile } from './mm/memory_file.js';
 import { MemoryManager } from './mm/memory_manager.js';
 import { sentryFilter } from './seccomp_filter.js';
-import { SI_USER, sendSignal } from './kernel/signals.js';
+import { SI_USER, signalProcess } from './kernel/signals.js';
 import { buildSyscallTable } from './syscalls/table.js';
 import type { Credentials } from './syscalls/types.js';
 import { FdTable } from './vfs/fd_table.js';
@@ -510,13 +510,13 @@ export async function boot(spec: BootSpec): Promise<number> {
       const init = kernel.init;
       if (init === null) return;
       for (const sig of takePendingSignals(ctl))
-        sendSignal(init, { signo: sig, code: SI_USER, pid: 0, uid: 0 }, true);
+        signalProcess(init, { signo: sig, code: SI_USER, pid: 0, uid: 0 }, true);
     };
     applyPending();
     kernel.onTasksChanged = (): void => publishPids(ctl, kernel.livePids());
     kernel.onTasksChanged();
     const onSwitch = (t: Task): void => {
-      Atomics.store(ctl, CTL.stubPid, t.mm.as.hostPid);
+      Atomics.store(ctl, CTL.stubPid, t.thread.hostPid);
       Atomics.add(ctl, CTL.sliceSeq, 1);
     };
     const onRunnable = (n: number): void => {

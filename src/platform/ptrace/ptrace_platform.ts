@@ -22,6 +22,7 @@ import {
   PTRACE_GETSIGINFO,
   PTRACE_GET_RSEQ_CONFIGURATION,
   PTRACE_O_EXITKILL,
+  PTRACE_O_TRACECLONE,
   PTRACE_O_TRACEFORK,
   PTRACE_O_TRACESYSGOOD,
   PTRACE_SETOPTIONS,
@@ -42,6 +43,7 @@ import {
   type AddressSpace,
   type Platform,
   type Registers,
+  type ThreadContext,
   type Trap,
 } from '../platform.js';
 import { assembleStub, type StubCode } from './stub_code.js';
@@ -62,6 +64,9 @@ const SYS_mmap = 9;
 const SYS_mprotect = 10;
 const SYS_munmap = 11;
 const SYS_clone = 56;
+const SYS_exit = 60;
+/** A thread of a stub: CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM. */
+const THREAD_FLAGS = 0x100n | 0x200n | 0x400n | 0x800n | 0x10000n | 0x40000n;
 const SYS_rseq = 334;
 const SYS_close_range = 436;
 const SYS_prctl = 157;
@@ -215,9 +220,8 @@ export class PtracePlatform implements Platform {
     const child = new Stub(this, pid);
     const st = child.waitStop();
     if (st !== SIGSTOP) return -Errno.EAGAIN;
-    if (
-      ptraceVal(PTRACE_SETOPTIONS, pid, 0n, BigInt(PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD)) < 0
-    ) {
+    const opts = PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE;
+    if (ptraceVal(PTRACE_SETOPTIONS, pid, 0n, BigInt(opts)) < 0) {
       child.kill();
       return -Errno.EAGAIN;
     }
@@ -315,16 +319,104 @@ class Stub {
   kill(): void {
     if (this.dead) return;
     kill(this.pid, SIGKILL);
-    while (wait4(this.pid, this.status, WALL) === -Errno.EINTR) {
-      /* retry */
+    this.reap();
+  }
+
+  /** Waits for this (dying) thread to be gone. */
+  reap(): void {
+    if (this.dead) return;
+    for (;;) {
+      const r = wait4(this.pid, this.status, WALL);
+      if (r === -Errno.EINTR) continue;
+      if (r < 0) break;
+      const s = decodeWaitStatus(this.status[0] ?? 0);
+      if (!s.stopped) break;
+      // A stop on the way out (a pending signal): let it go on to its death.
+      ptraceVal(PTRACE_CONT, this.pid, 0n, 0n);
     }
     this.dead = true;
   }
 }
 
-/** An application address space: one stub process (one thread per address space for now). */
+/** Runs one stub thread until the next trap (the hot path of every trapped system call). */
+function switchStub(
+  platform: PtracePlatform,
+  stub: Stub,
+  siginfo: Uint8Array,
+  regs: Registers,
+): Trap {
+  if (stub.dead) return { kind: 'dead', reason: 'stub gone' };
+  const status = stub.status;
+  const r = platform.runSwitch(stub.pid, regs, status);
+  const raw = status[0] ?? 0;
+  // The hot case first, without allocating: a PTRACE_SYSEMU stop (SIGTRAP | 0x80).
+  if (r >= 0 && (raw & 0xffff) === (((SIGTRAP | 0x80) << 8) | 0x7f)) return SYSCALL_TRAP;
+  const s = decodeWaitStatus(raw);
+  if (!s.stopped) {
+    stub.dead = true;
+    return {
+      kind: 'dead',
+      reason: s.exited ? `stub exited ${s.code}` : `stub killed by signal ${s.signal}`,
+    };
+  }
+  if (r < 0) return { kind: 'dead', reason: `switch failed: ${r}` };
+  // A signal stop: a fault of the application, or a signal sent to the stub from outside.
+  ptraceBuf(PTRACE_GETSIGINFO, stub.pid, 0n, siginfo);
+  const dv = new DataView(siginfo.buffer);
+  const code = dv.getInt32(8, true);
+  const addr = dv.getBigUint64(16, true);
+  if (s.stopSignal === SIGSYS && code === SYS_SECCOMP) {
+    // A vsyscall-page call (see stub_filter.ts): the kernel already made the emulated
+    // `ret`; the call is emulated like a trapped one, its number from si_syscall.
+    regs[Reg.orig_rax] = BigInt(dv.getInt32(24, true));
+    return SYSCALL_TRAP;
+  }
+  return { kind: 'signal', signo: s.stopSignal, addr, code };
+}
+
+function getFp(stub: Stub): Uint8Array | number {
+  const b = new Uint8Array(512);
+  const r = ptraceBuf(PTRACE_GETFPREGS, stub.pid, 0n, b);
+  return r < 0 ? r : b;
+}
+
+function setFp(stub: Stub, state: Uint8Array): number {
+  if (state.length !== 512) return -Errno.EINVAL;
+  // The MXCSR reserved bits must stay clear, or the kernel refuses the image.
+  const mxcsr = new DataView(state.buffer, state.byteOffset).getUint32(24, true);
+  if ((mxcsr & 0xffff0000) !== 0) return -Errno.EINVAL;
+  return ptraceBuf(PTRACE_SETFPREGS, stub.pid, 0n, state);
+}
+
+/** A second (third…) thread of a stub process. */
+class PtraceThread implements ThreadContext {
+  private readonly siginfo = new Uint8Array(128);
+  constructor(
+    private readonly platform: PtracePlatform,
+    readonly stub: Stub,
+  ) {}
+
+  get hostPid(): number {
+    return this.stub.pid;
+  }
+
+  switchTo(regs: Registers): Trap {
+    return switchStub(this.platform, this.stub, this.siginfo, regs);
+  }
+
+  getFpState(): Uint8Array | number {
+    return getFp(this.stub);
+  }
+
+  setFpState(state: Uint8Array): number {
+    return setFp(this.stub, state);
+  }
+}
+
+/** An application address space: one stub process; its first thread runs the first task. */
 class PtraceAddressSpace implements AddressSpace {
   private readonly siginfo = new Uint8Array(128);
+  private readonly threads = new Set<PtraceThread>();
 
   constructor(
     private readonly platform: PtracePlatform,
@@ -362,50 +454,43 @@ class PtraceAddressSpace implements AddressSpace {
   }
 
   getFpState(): Uint8Array | number {
-    const b = new Uint8Array(512);
-    const r = ptraceBuf(PTRACE_GETFPREGS, this.stub.pid, 0n, b);
-    return r < 0 ? r : b;
+    return getFp(this.stub);
   }
 
   setFpState(state: Uint8Array): number {
-    if (state.length !== 512) return -Errno.EINVAL;
-    // The MXCSR reserved bits must stay clear, or the kernel refuses the image.
-    const mxcsr = new DataView(state.buffer, state.byteOffset).getUint32(24, true);
-    if ((mxcsr & 0xffff0000) !== 0) return -Errno.EINVAL;
-    return ptraceBuf(PTRACE_SETFPREGS, this.stub.pid, 0n, state);
+    return setFp(this.stub, state);
   }
 
   switchTo(regs: Registers): Trap {
-    if (this.stub.dead) return { kind: 'dead', reason: 'stub gone' };
-    const status = this.stub.status;
-    const r = this.platform.runSwitch(this.stub.pid, regs, status);
-    const raw = status[0] ?? 0;
-    // The hot case first, without allocating: a PTRACE_SYSEMU stop (SIGTRAP | 0x80).
-    if (r >= 0 && (raw & 0xffff) === (((SIGTRAP | 0x80) << 8) | 0x7f)) return SYSCALL_TRAP;
-    const s = decodeWaitStatus(raw);
-    if (!s.stopped) {
-      this.stub.dead = true;
-      return {
-        kind: 'dead',
-        reason: s.exited ? `stub exited ${s.code}` : `stub killed by signal ${s.signal}`,
-      };
-    }
-    if (r < 0) return { kind: 'dead', reason: `switch failed: ${r}` };
-    // A signal stop: a fault of the application, or a signal sent to the stub from outside.
-    ptraceBuf(PTRACE_GETSIGINFO, this.stub.pid, 0n, this.siginfo);
-    const dv = new DataView(this.siginfo.buffer);
-    const code = dv.getInt32(8, true);
-    const addr = dv.getBigUint64(16, true);
-    if (s.stopSignal === SIGSYS && code === SYS_SECCOMP) {
-      // A vsyscall-page call (see stub_filter.ts): the kernel already made the emulated
-      // `ret`; the call is emulated like a trapped one, its number from si_syscall.
-      regs[Reg.orig_rax] = BigInt(dv.getInt32(24, true));
-      return SYSCALL_TRAP;
-    }
-    return { kind: 'signal', signo: s.stopSignal, addr, code };
+    return switchStub(this.platform, this.stub, this.siginfo, regs);
+  }
+
+  newThread(): ThreadContext | number {
+    // The new host thread is traced from birth (PTRACE_O_TRACECLONE) and stops at once.
+    const r = this.stub.inject(SYS_clone, [THREAD_FLAGS, 0n, 0n, 0n, 0n]);
+    if (r < 0n) return Number(r);
+    const stub = new Stub(this.platform, Number(r));
+    if (stub.waitStop() < 0) return -Errno.EAGAIN;
+    // Valid segment registers for the calls injected into it later (its exit).
+    stub.captureTemplate();
+    const t = new PtraceThread(this.platform, stub);
+    this.threads.add(t);
+    return t;
+  }
+
+  endThread(t: ThreadContext): void {
+    if (!(t instanceof PtraceThread) || !this.threads.has(t)) return;
+    this.threads.delete(t);
+    t.stub.inject(SYS_exit, [0n]);
+    t.stub.reap();
   }
 
   release(): void {
-    this.stub.kill();
+    // SIGKILL ends the whole thread group; each traced thread is reaped on its own, the
+    // leader last (the kernel reports a group leader's death only after its threads').
+    if (!this.stub.dead) kill(this.stub.pid, SIGKILL);
+    for (const t of this.threads) t.stub.reap();
+    this.threads.clear();
+    this.stub.reap();
   }
 }

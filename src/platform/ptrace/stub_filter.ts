@@ -1,7 +1,8 @@
 // The seccomp filter every ptrace stub carries. Application system calls never reach it (they
 // stop in PTRACE_SYSEMU before seccomp runs); it bounds what the *injected* calls may be, so
 // that if application code ever ran outside SYSEMU it could do nothing but these, and mmap
-// only the memory file. Everything else kills the stub.
+// only the memory file, clone (new stubs, new threads of a stub) and exit (the end of one
+// stub thread). Everything else kills the stub.
 
 import {
   AUDIT_ARCH_X86_64,
@@ -19,6 +20,7 @@ const SYS_mmap = 9;
 const SYS_mprotect = 10;
 const SYS_munmap = 11;
 const SYS_clone = 56;
+const SYS_exit = 60;
 const SYS_rseq = 334;
 const SYS_close_range = 436;
 const SYS_gettimeofday = 96;
@@ -36,6 +38,7 @@ export function stubFilter(memfd: number): Uint8Array {
     .jeq(SYS_munmap, 'allow')
     .jeq(SYS_mprotect, 'allow')
     .jeq(SYS_clone, 'allow')
+    .jeq(SYS_exit, 'allow')
     .jeq(SYS_close_range, 'allow')
     .jeq(SYS_rseq, 'allow')
     // The kernel's vsyscall-page emulation consults seccomp, not PTRACE_SYSEMU: those three

@@ -55,6 +55,44 @@ function shebang(f: FileDescription): [string, string | null] | null | number {
   return [m[1], m[2] === undefined || m[2] === '' ? null : m[2]];
 }
 
+/**
+ * execve's de_thread: the other threads of the process end without a trace. Difference from
+ * Linux: a thread other than the leader keeps its own tid instead of taking the process's.
+ */
+function killOtherThreads(t: Task): void {
+  const k = t.kernel;
+  for (const u of [...t.threads]) {
+    if (u === t) continue;
+    u.exit = { kind: 'killed', signo: 9, core: false };
+    const qi = k.runQueue.indexOf(u);
+    if (qi >= 0) k.runQueue.splice(qi, 1);
+    k.blocked.delete(u);
+    u.blocked = undefined;
+    u.restart = undefined;
+    if (u !== u.leader) k.tasks.delete(u.tid);
+  }
+  const leader = t.leader;
+  if (leader !== t) {
+    // The execing thread becomes the process: its parent, children and group are the old
+    // leader's.
+    t.parent = leader.parent;
+    t.pgid = leader.pgid;
+    t.sid = leader.sid;
+    t.exitSignal = leader.exitSignal;
+    for (const c of leader.children) {
+      c.parent = t;
+      t.children.add(c);
+    }
+    leader.children.clear();
+    leader.parent?.children.delete(leader);
+    leader.parent?.children.add(t);
+    k.tasks.delete(leader.tid);
+    if (k.init === leader) k.init = t;
+    t.leader = t;
+  }
+  t.threads = new Set([t]);
+}
+
 /** Replaces `t`'s image with `path` run with `argv` and `envp`; 0 or -errno (image intact). */
 export function execve(t: Task, path: string, argv: string[], envp: string[]): number {
   const k = t.kernel;
@@ -101,9 +139,11 @@ export function execve(t: Task, path: string, argv: string[], envp: string[]): n
     as.release();
     return loaded;
   }
-  // The point of no return: the old image goes.
+  // The point of no return: the old image goes, and with it every other thread.
+  killOtherThreads(t);
   const old = t.mm;
   t.mm = mm;
+  t.thread = as;
   old.releaseAll();
   old.as.release();
   const regs = t.regs;

@@ -40,6 +40,10 @@ export class Kernel {
   init: Task | null = null;
   /** The task whose system call is being emulated (procfs's /proc/self). */
   current: Task | null = null;
+  /** Set when the init process (all its threads) has ended: the sandbox ends. */
+  initEnded = false;
+  /** Tasks parked in FUTEX_WAIT, by futex key (the memory file offset of the word). */
+  readonly futexWaiters = new Map<number, Task[]>();
   /** Tasks ready to run, in order. */
   readonly runQueue: Task[] = [];
   /** Tasks parked in a blocking system call (block.ts). */
@@ -52,8 +56,15 @@ export class Kernel {
   /** The PIDs of live (not zombie) processes, ascending. */
   livePids(): number[] {
     const out: number[] = [];
-    for (const t of this.tasks.values())
-      if (!t.zombie && t.exit.kind === 'running') out.push(t.tgid);
+    for (const t of this.tasks.values()) {
+      if (t !== t.leader || t.zombie) continue;
+      for (const u of t.threads) {
+        if (u.exit.kind === 'running') {
+          out.push(t.tgid);
+          break;
+        }
+      }
+    }
     return out.sort((a, b) => a - b);
   }
   private readonly reported = new Set<number>();

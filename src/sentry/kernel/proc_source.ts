@@ -98,7 +98,7 @@ export class KernelProcSource implements ProcSource {
   }
 
   pids(): number[] {
-    return [...this.kernel.tasks.values()].filter((t) => !t.exited).map((t) => t.tgid);
+    return this.kernel.livePids();
   }
 
   render(name: string): Uint8Array | null {

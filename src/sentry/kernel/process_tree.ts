@@ -8,7 +8,8 @@
 import { Errno } from '../../abi/linux/errno.js';
 import { Reg } from '../../platform/platform.js';
 import { SIG_DFL, SIG_IGN, Task, type ExitState } from './task.js';
-import { sendSignal } from './signals.js';
+import { futexWake } from './futex.js';
+import { signalProcess } from './signals.js';
 
 export const CLONE_VM = 0x100;
 export const CLONE_FS = 0x200;
@@ -61,7 +62,7 @@ export function forkTask(parent: Task, fa: ForkArgs): Task | number {
     as.release();
     return mm;
   }
-  const fp = parent.mm.as.getFpState();
+  const fp = parent.thread.getFpState();
   if (typeof fp !== 'number') as.setFpState(fp);
   const regs = parent.regs.slice();
   regs[Reg.rax] = 0n;
@@ -84,10 +85,11 @@ export function forkTask(parent: Task, fa: ForkArgs): Task | number {
   child.argv = parent.argv;
   child.envp = parent.envp;
   child.exePath = parent.exePath;
-  child.pgid = parent.pgid;
-  child.sid = parent.sid;
+  const pl = parent.leader;
+  child.pgid = pl.pgid;
+  child.sid = pl.sid;
   child.exitSignal = fa.exitSignal;
-  child.parent = (fa.flags & CLONE_PARENT) !== 0 && parent.parent !== null ? parent.parent : parent;
+  child.parent = (fa.flags & CLONE_PARENT) !== 0 && pl.parent !== null ? pl.parent : pl;
   child.parent.children.add(child);
   if ((fa.flags & CLONE_CHILD_SETTID) !== 0) mm.copyOut(fa.childTid, u32(child.tid));
   if ((fa.flags & CLONE_CHILD_CLEARTID) !== 0) child.clearChildTid = fa.childTid;
@@ -99,6 +101,50 @@ export function forkTask(parent: Task, fa: ForkArgs): Task | number {
   k.runQueue.push(child);
   k.onTasksChanged?.();
   return child;
+}
+
+/**
+ * Creates a thread of `parent`'s process (clone with CLONE_THREAD): the same address space,
+ * file table, fs context and signal dispositions, its own registers (rax = 0, the stack and
+ * TLS it was given) and a host thread of its own in the same stub. Queued to run.
+ */
+export function cloneThread(parent: Task, fa: ForkArgs): Task | number {
+  const k = parent.kernel;
+  const ctx = parent.mm.as.newThread();
+  if (typeof ctx === 'number') return ctx;
+  const fp = parent.thread.getFpState();
+  if (typeof fp !== 'number') ctx.setFpState(fp);
+  const regs = parent.regs.slice();
+  regs[Reg.rax] = 0n;
+  if (fa.stack !== 0n) regs[Reg.rsp] = fa.stack;
+  if ((fa.flags & CLONE_SETTLS) !== 0) regs[Reg.fs_base] = fa.tls;
+  const t = new Task(
+    k,
+    k.allocPid(),
+    regs,
+    parent.mm,
+    parent.files,
+    parent.fs,
+    parent.creds,
+    parent.comm,
+    parent.rlimits,
+  );
+  t.thread = ctx;
+  t.leader = parent.leader;
+  t.threads = parent.threads;
+  t.threads.add(t);
+  t.sigactions = parent.sigactions;
+  t.sigmask = parent.sigmask;
+  t.argv = parent.argv;
+  t.envp = parent.envp;
+  t.exePath = parent.exePath;
+  t.exitSignal = -1;
+  if ((fa.flags & CLONE_CHILD_SETTID) !== 0) parent.mm.copyOut(fa.childTid, u32(t.tid));
+  if ((fa.flags & CLONE_CHILD_CLEARTID) !== 0) t.clearChildTid = fa.childTid;
+  if ((fa.flags & CLONE_PARENT_SETTID) !== 0) parent.mm.copyOut(fa.parentTid, u32(t.tid));
+  k.tasks.set(t.tid, t);
+  k.runQueue.push(t);
+  return t;
 }
 
 /** The wait status word of an ended task (as wait4 reports it). */
@@ -115,25 +161,72 @@ export function childCode(e: ExitState): { code: number; status: number } {
   return { code: 0, status: 0 };
 }
 
+/** Whether any thread of `p`'s process still runs. */
+export function processAlive(p: Task): boolean {
+  for (const u of p.threads) if (u.exit.kind === 'running') return true;
+  return false;
+}
+
 /**
- * What happens once `t` has decided to exit (t.exit is set): it leaves the scheduler, its
- * address space and files are released, its children go to init, and its parent learns of it
- * (a zombie to wait for, or reaped at once when the parent ignores SIGCHLD).
+ * One thread leaves: off the scheduler, its clear_child_tid written and woken (pthread_join),
+ * its host thread ended (not the address space's first one, which lasts as long as it).
+ * With `groupDying`, the whole process goes next: nothing is written or woken.
+ */
+function endThread(u: Task, groupDying: boolean): void {
+  const k = u.kernel;
+  const qi = k.runQueue.indexOf(u);
+  if (qi >= 0) k.runQueue.splice(qi, 1);
+  k.blocked.delete(u);
+  u.blocked = undefined;
+  u.restart = undefined;
+  u.pendingSignals = 0n;
+  u.pendingInfo.clear();
+  if (!groupDying) {
+    if (u.clearChildTid !== 0n && u.mm.copyOut(u.clearChildTid, u32(0)) >= 0)
+      futexWake(u, u.clearChildTid, 1, -1);
+    if (u.thread !== u.mm.as) u.mm.as.endThread(u.thread);
+  }
+  if (u !== u.leader) {
+    u.threads.delete(u);
+    k.tasks.delete(u.tid);
+  }
+  k.wake = true;
+}
+
+/**
+ * What happens once `t` has decided to exit (t.exit is set). exit(2) of one thread of several
+ * ends that thread only. Otherwise the process ends: its other threads die, its address space
+ * and files are released, its children go to init, and its parent learns of it (a zombie to
+ * wait for, or reaped at once when the parent ignores SIGCHLD).
  */
 export function exitTask(t: Task): void {
+  const live = [...t.threads].filter((u) => u !== t && u.exit.kind === 'running');
+  if (t.threadExitOnly && live.length > 0) {
+    endThread(t, false);
+    return;
+  }
+  for (const u of live) {
+    u.exit = t.exit;
+    endThread(u, true);
+  }
+  const leader = t.leader;
+  if (t !== leader) {
+    endThread(t, true);
+    leader.exit = t.exit;
+  }
+  exitProcess(leader);
+}
+
+/** The end of a process, `t` its leader. */
+function exitProcess(t: Task): void {
   const k = t.kernel;
-  const qi = k.runQueue.indexOf(t);
-  if (qi >= 0) k.runQueue.splice(qi, 1);
-  k.blocked.delete(t);
-  t.blocked = undefined;
-  t.restart = undefined;
+  endThread(t, true);
   t.files.closeAll();
   t.mm.releaseAll();
   t.mm.as.release();
-  t.pendingSignals = 0n;
-  t.pendingInfo.clear();
   if (t.vforkChild !== null) t.vforkChild = null;
   t.vforkReleased = true;
+  if (t === k.init) k.initEnded = true;
   const init = k.init;
   for (const c of t.children) {
     c.parent = init;
@@ -143,7 +236,7 @@ export function exitTask(t: Task): void {
   k.wake = true;
   k.onTasksChanged?.();
   const p = t.parent;
-  if (p === null || p.exit.kind !== 'running') {
+  if (p === null || !processAlive(p)) {
     t.zombie = true;
     if (p === null) k.tasks.delete(t.tid);
     return;
@@ -160,7 +253,7 @@ export function exitTask(t: Task): void {
   t.zombie = true;
   if (t.exitSignal !== 0) {
     const { code, status } = childCode(t.exit);
-    sendSignal(p, { signo: t.exitSignal, code, pid: t.tid, uid: t.creds.uid, status });
+    signalProcess(p, { signo: t.exitSignal, code, pid: t.tid, uid: t.creds.uid, status });
   }
 }
 
@@ -174,7 +267,7 @@ export function reap(t: Task): void {
 export function killAllBut(init: Task): void {
   const k = init.kernel;
   for (const t of [...k.tasks.values()]) {
-    if (t === init || t.zombie || t.exit.kind !== 'running') continue;
+    if (t.leader === init || t.zombie || t.exit.kind !== 'running') continue;
     t.exit = { kind: 'killed', signo: 9, core: false };
     exitTask(t);
   }

@@ -88,6 +88,23 @@ export function sendSignal(t: Task, info: SigInfo, fromOutside = false): void {
 }
 
 /**
+ * Sends a process-directed signal to `p`'s process: to a live thread that does not block it,
+ * else to the first live thread (where it waits until unblocked), as Linux picks one.
+ */
+export function signalProcess(p: Task, info: SigInfo, fromOutside = false): void {
+  let target: Task | undefined;
+  for (const u of p.threads) {
+    if (u.exit.kind !== 'running') continue;
+    target ??= u;
+    if ((u.sigmask & bit(info.signo)) === 0n) {
+      target = u;
+      break;
+    }
+  }
+  if (target !== undefined) sendSignal(target, info, fromOutside);
+}
+
+/**
  * A synchronous fault: delivered to its handler if one is installed and the signal is not
  * blocked; otherwise the task dies with it (Linux's force_sig_fault).
  */
@@ -178,7 +195,7 @@ function enterHandler(t: Task, sig: number, info: SigInfo): boolean {
   ) {
     sp = t.altStack.sp + t.altStack.size;
   } else sp = rsp - REDZONE;
-  const fp = t.mm.as.getFpState();
+  const fp = t.thread.getFpState();
   if (typeof fp === 'number') {
     t.kernel.log.warn(`signal frame: cannot read the FP state: ${fp}`);
     return false;
@@ -278,7 +295,7 @@ export function sigreturn(t: Task): boolean {
   if (fpAddr !== 0n) {
     const fp = t.mm.copyIn(fpAddr, FP_SIZE);
     if (typeof fp === 'number') return false;
-    if (t.mm.as.setFpState(fp) < 0) return false;
+    if (t.thread.setFpState(fp) < 0) return false;
   }
   t.sigmask = dv.getBigUint64(UC_SIGMASK, true) & ~UNBLOCKABLE;
   return true;

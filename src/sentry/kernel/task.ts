@@ -5,7 +5,7 @@
 // Owned by the kernel's run loop; handlers mutate it only through the syscall they implement.
 // It must never hold host resources except through the objects it references (mm, files).
 
-import type { Registers } from '../../platform/platform.js';
+import type { Registers, ThreadContext } from '../../platform/platform.js';
 import type { MemoryManager } from '../mm/memory_manager.js';
 import type { Credentials, SyscallArgs, SyscallContext } from '../syscalls/types.js';
 import type { FdTable } from '../vfs/fd_table.js';
@@ -38,7 +38,8 @@ export type ExitState =
 export class Task implements SyscallContext {
   exit: ExitState = { kind: 'running' };
   sigmask = 0n;
-  readonly sigactions = new Map<number, SigAction>();
+  /** Signal dispositions: one table for the threads of a process (CLONE_SIGHAND). */
+  sigactions = new Map<number, SigAction>();
   /** Pending signals as bits (bit n-1 for signal n), and the siginfo of each. */
   pendingSignals = 0n;
   readonly pendingInfo = new Map<number, SigInfo>();
@@ -71,6 +72,14 @@ export class Task implements SyscallContext {
   vforkChild: Task | null = null;
   /** Set when this task, a vfork child, has exec'd or exited: its parent may go on. */
   vforkReleased = false;
+  /** The thread group's leader (this task for a process's first thread). */
+  leader: Task = this;
+  /** The threads of this task's process, the leader included (one Set per process). */
+  threads = new Set<Task>([this]);
+  /** exit(2) rather than exit_group(2): only this thread ends while others live. */
+  threadExitOnly = false;
+  /** The CPU context this task runs on: its address space's first thread, or its own. */
+  thread: ThreadContext;
 
   constructor(
     readonly kernel: Kernel,
@@ -88,15 +97,16 @@ export class Task implements SyscallContext {
     this.rlimits = rlimits;
     this.pgid = tid;
     this.sid = tid;
+    this.thread = mm.as;
   }
 
   get mem(): MemoryManager {
     return this.mm;
   }
 
-  /** The thread group id: single-threaded processes for now, so the tid. */
+  /** The thread group id: the leader's tid, the process's pid. */
   get tgid(): number {
-    return this.tid;
+    return this.leader.tid;
   }
 
   get exited(): boolean {

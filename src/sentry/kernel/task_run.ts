@@ -111,7 +111,7 @@ type SliceEnd = 'exited' | 'blocked' | 'yield';
 function runSlice(t: Task, table: SyscallTable, hooks: RunHooks): SliceEnd {
   const k = t.kernel;
   const regs = t.regs;
-  let as = t.mm.as;
+  let ctx = t.thread;
   hooks.onSwitch?.(t);
   let budget = SLICE_SYSCALLS;
   while (t.exit.kind === 'running') {
@@ -119,7 +119,7 @@ function runSlice(t: Task, table: SyscallTable, hooks: RunHooks): SliceEnd {
       deliverPending(t);
       if (t.exit.kind !== 'running') break;
     }
-    const trap = as.switchTo(regs);
+    const trap = ctx.switchTo(regs);
     switch (trap.kind) {
       case 'syscall': {
         const o = regs[Reg.orig_rax] ?? 0n;
@@ -149,9 +149,9 @@ function runSlice(t: Task, table: SyscallTable, hooks: RunHooks): SliceEnd {
           return 'blocked';
         }
         complete(t, nr, r);
-        if (t.mm.as !== as) {
+        if (t.thread !== ctx) {
           // execve: a new stub runs the new image.
-          as = t.mm.as;
+          ctx = t.thread;
           hooks.onSwitch?.(t);
         }
         if (k.hasPendingSignals()) hooks.onKick(t);
@@ -247,7 +247,7 @@ export function runTask(init: Task, table: SyscallTable, hooks: RunHooks): ExitS
   k.tasks.set(init.tid, init);
   if (!k.runQueue.includes(init) && !k.blocked.has(init)) k.runQueue.push(init);
   for (;;) {
-    if (init.exit.kind !== 'running' && !k.runQueue.includes(init)) break;
+    if (k.initEnded) break;
     if (k.blocked.size > 0 && k.wake) {
       k.wake = false;
       retryBlocked(table, k.blocked);
@@ -259,7 +259,7 @@ export function runTask(init: Task, table: SyscallTable, hooks: RunHooks): ExitS
       const end = t.exit.kind === 'running' ? runSlice(t, table, hooks) : 'exited';
       if (end === 'exited') {
         exitTask(t);
-        if (t === init) break;
+        if (k.initEnded) break;
       } else if (end === 'yield') k.runQueue.push(t);
       continue;
     }

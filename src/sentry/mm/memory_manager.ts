@@ -295,6 +295,14 @@ export class MemoryManager implements AppMemory {
     return loc.view.subarray(loc.index, loc.index + len);
   }
 
+  /** The memory file offset backing `addr` (a futex's key), or -EFAULT. */
+  backingOffset(addr: Addr): number {
+    if (addr % 4n !== 0n) return -Errno.EINVAL;
+    const v = this.find(addr);
+    if (v === undefined || v.backing < 0 || (v.prot & PROT_READ) === 0) return -Errno.EFAULT;
+    return v.backing + Number(addr - v.start);
+  }
+
   /** Writes regardless of the VMA's protection (the loader filling read-only segments). */
   copyOutForce(addr: Addr, data: Uint8Array): number {
     return this.walk(addr, data.length, 0, (view, index, n, done) => {

@@ -211,9 +211,11 @@ export const processSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
     60,
     {
       name: 'exit',
-      handler: (t, a) => exitGroup(t, int(a[0])),
-      support: 'partial',
-      note: 'single-threaded processes: exit ends the process',
+      handler: (t, a) => {
+        t.threadExitOnly = true;
+        return exitGroup(t, int(a[0]));
+      },
+      support: 'full',
     },
   ],
   [231, { name: 'exit_group', handler: (t, a) => exitGroup(t, int(a[0])), support: 'full' }],

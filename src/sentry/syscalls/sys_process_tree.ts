@@ -25,6 +25,7 @@ import {
   CLONE_VFORK,
   CLONE_VM,
   childCode,
+  cloneThread,
   forkTask,
   reap,
   waitStatus,
@@ -82,6 +83,22 @@ function doFork(
   if ((flags & CLONE_SIGHAND) !== 0 && (flags & CLONE_VM) === 0) return -Errno.EINVAL;
   if ((flags & CLONE_THREAD) !== 0 && (flags & CLONE_SIGHAND) === 0) return -Errno.EINVAL;
   if ((flags & CLONE_FS) !== 0 && (flags & 0x20000) !== 0) return -Errno.EINVAL;
+  if ((flags & CLONE_THREAD) !== 0) {
+    // A thread: the file table and fs context are shared as pthreads shares them; a thread
+    // with tables of its own is not offered.
+    if (
+      (flags & (CLONE_FILES | CLONE_FS)) !== (CLONE_FILES | CLONE_FS) ||
+      (flags & CLONE_VFORK) !== 0
+    ) {
+      t.kernel.log.warn(
+        `clone flags 0x${flags.toString(16)}: a thread without shared files: ENOSYS`,
+      );
+      return -Errno.ENOSYS;
+    }
+    const th = cloneThread(t, { flags, exitSignal: 0, stack, tls, parentTid, childTid });
+    if (typeof th === 'number') return th === -Errno.ENOMEM ? -Errno.ENOMEM : -Errno.EAGAIN;
+    return th.tid;
+  }
   // vfork's shared memory is emulated by a copy: the parent waits, as vfork promises, and the
   // child must only exec or exit (as POSIX requires of it anyway).
   const vmOk = (flags & CLONE_VM) === 0 || (flags & CLONE_VFORK) !== 0;
@@ -91,7 +108,6 @@ function doFork(
     );
     return -Errno.ENOSYS;
   }
-  void CLONE_FILES;
   const child = forkTask(t, {
     flags,
     exitSignal: flags & 0xff,
@@ -159,7 +175,7 @@ function matches(c: Task, sel: Select, options: number): boolean {
 /** The zombie child that `sel` picks, null if there are live ones only, or -ECHILD. */
 function findZombie(t: Task, sel: Select, options: number): Task | null | number {
   let any = false;
-  for (const c of t.children) {
+  for (const c of t.leader.children) {
     if (!matches(c, sel, options)) continue;
     any = true;
     if (c.zombie) return c;
@@ -178,7 +194,7 @@ function wait4(t: Task, a: readonly bigint[]): number {
   let sel: Select;
   if (pid === -1) sel = { kind: 'any' };
   else if (pid > 0) sel = { kind: 'pid', pid };
-  else if (pid === 0) sel = { kind: 'pgid', pgid: t.pgid };
+  else if (pid === 0) sel = { kind: 'pgid', pgid: t.leader.pgid };
   else if (pid === -0x80000000) return -Errno.ESRCH;
   else sel = { kind: 'pgid', pgid: -pid };
   const z = findZombie(t, sel, options);
@@ -220,7 +236,7 @@ function waitid(t: Task, a: readonly bigint[]): number {
     sel = { kind: 'pid', pid: id };
   } else if (idtype === P_PGID) {
     if (id < 0) return -Errno.EINVAL;
-    sel = { kind: 'pgid', pgid: id === 0 ? t.pgid : id };
+    sel = { kind: 'pgid', pgid: id === 0 ? t.leader.pgid : id };
   } else return -Errno.EINVAL;
   // Only exits are reported: stops and continues do not happen in this Sentry.
   let z = findZombie(t, sel, options);
@@ -253,8 +269,8 @@ function waitid(t: Task, a: readonly bigint[]): number {
 }
 
 function findProcess(t: Task, pid: number): Task | undefined {
-  const p = pid === 0 ? t : t.kernel.tasks.get(pid);
-  return p === undefined || p.zombie ? undefined : p;
+  const p = pid === 0 ? t.leader : t.kernel.tasks.get(pid);
+  return p === undefined || p.zombie || p !== p.leader ? undefined : p;
 }
 
 /** Implements Linux syscall getpgid(2). */
@@ -274,14 +290,15 @@ function setpgid(t: Task, a: readonly bigint[]): number {
   const pid = int(a[0] ?? 0n);
   let pgid = int(a[1] ?? 0n);
   if (pgid < 0) return -Errno.EINVAL;
-  const p = pid === 0 ? t : t.kernel.tasks.get(pid);
-  if (p === undefined || (p !== t && p.parent !== t)) return -Errno.ESRCH;
-  if (p.parent === t && p.sid !== t.sid) return -Errno.EPERM;
+  const self = t.leader;
+  const p = pid === 0 ? self : t.kernel.tasks.get(pid);
+  if (p === undefined || p !== p.leader || (p !== self && p.parent !== self)) return -Errno.ESRCH;
+  if (p.parent === self && p.sid !== self.sid) return -Errno.EPERM;
   if (p.sid === p.tid) return -Errno.EPERM; // a session leader
   if (pgid === 0) pgid = p.tid;
   if (pgid !== p.tid) {
     const inSession = [...t.kernel.tasks.values()].some(
-      (u) => !u.zombie && u.pgid === pgid && u.sid === t.sid,
+      (u) => !u.zombie && u.pgid === pgid && u.sid === self.sid,
     );
     if (!inSession) return -Errno.EPERM;
   }
@@ -291,10 +308,12 @@ function setpgid(t: Task, a: readonly bigint[]): number {
 
 /** Implements Linux syscall setsid(2). */
 function setsid(t: Task): number {
-  for (const u of t.kernel.tasks.values()) if (!u.zombie && u.pgid === t.tgid) return -Errno.EPERM;
-  t.sid = t.tgid;
-  t.pgid = t.tgid;
-  return t.sid;
+  const self = t.leader;
+  for (const u of t.kernel.tasks.values())
+    if (!u.zombie && u.pgid === self.tgid) return -Errno.EPERM;
+  self.sid = self.tgid;
+  self.pgid = self.tgid;
+  return self.sid;
 }
 
 export const processTreeSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
@@ -307,7 +326,7 @@ export const processTreeSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new 
       name: 'clone',
       handler: clone,
       support: 'partial',
-      note: 'new processes only (no threads, no shared file tables); CLONE_VM|CLONE_VFORK copies memory and the parent waits',
+      note: 'processes and threads (threads share files and fs, as pthreads asks); CLONE_VM without CLONE_THREAD only with CLONE_VFORK, which copies memory while the parent waits',
     },
   ],
   [
@@ -346,14 +365,14 @@ export const processTreeSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new 
     110,
     {
       name: 'getppid',
-      handler: (t) => t.parent?.tgid ?? 0,
+      handler: (t) => t.leader.parent?.tgid ?? 0,
       support: 'full',
       note: 'the parent of the init process is outside the PID namespace (0)',
     },
   ],
   [109, { name: 'setpgid', handler: setpgid, support: 'full' }],
   [121, { name: 'getpgid', handler: getpgid, support: 'full' }],
-  [111, { name: 'getpgrp', handler: (t) => t.pgid, support: 'full' }],
+  [111, { name: 'getpgrp', handler: (t) => t.leader.pgid, support: 'full' }],
   [112, { name: 'setsid', handler: setsid, support: 'full' }],
   [124, { name: 'getsid', handler: getsid, support: 'full' }],
 ]);

@@ -14,6 +14,7 @@ import {
   UNBLOCKABLE,
   altStackFlags,
   sendSignal,
+  signalProcess,
   sigreturn,
 } from '../kernel/signals.js';
 import { SIG_DFL, type Task } from '../kernel/task.js';
@@ -168,27 +169,27 @@ function kill(t: Task, a: readonly bigint[]): number {
   if (pid > 0) {
     const p = k.tasks.get(pid);
     if (p === undefined) return -Errno.ESRCH;
-    if (p.zombie) return 0;
+    if (p.leader.zombie) return 0;
     const denied = killDenied(t, p);
     if (denied < 0) return denied;
-    sendSignal(p, info);
+    signalProcess(p, info);
     return 0;
   }
   if (pid === -0x80000000) return -Errno.ESRCH;
-  const group = pid === 0 ? t.pgid : -pid;
+  const group = pid === 0 ? t.leader.pgid : -pid;
   let found = false;
   let sent = false;
   for (const p of [...k.tasks.values()]) {
-    if (p.zombie) continue;
-    if (pid === -1 ? p.tgid === 1 || p === t : p.pgid !== group) continue;
+    if (p.zombie || p !== p.leader) continue;
+    if (pid === -1 ? p.tgid === 1 || p === t.leader : p.pgid !== group) continue;
     found = true;
     if (killDenied(t, p) < 0) continue;
     sent = true;
-    sendSignal(p, info);
+    signalProcess(p, info);
   }
   // kill(-1) includes the caller itself on Linux.
   if (pid === -1) {
-    if (t.tgid !== 1) sendSignal(t, info);
+    if (t.tgid !== 1) signalProcess(t, info);
     return 0;
   }
   if (!found) return -Errno.ESRCH;
@@ -202,7 +203,8 @@ function tgkill(t: Task, a: readonly bigint[]): number {
   const sig = int(a[2] ?? 0n);
   if (tgid <= 0 || tid <= 0 || sig < 0 || sig > 64) return -Errno.EINVAL;
   const p = t.kernel.tasks.get(tid);
-  if (p === undefined || p.zombie || p.tgid !== tgid) return -Errno.ESRCH;
+  if (p === undefined || p.zombie || p.exit.kind !== 'running' || p.tgid !== tgid)
+    return -Errno.ESRCH;
   const denied = killDenied(t, p);
   if (denied < 0) return denied;
   sendSignal(p, { signo: sig, code: SI_TKILL, pid: t.tgid, uid: t.creds.uid });
@@ -211,7 +213,8 @@ function tgkill(t: Task, a: readonly bigint[]): number {
 
 /** Implements Linux syscall tkill(2). */
 function tkill(t: Task, a: readonly bigint[]): number {
-  return tgkill(t, [BigInt(t.tgid), a[0] ?? 0n, a[1] ?? 0n]);
+  const target = t.kernel.tasks.get(int(a[0] ?? 0n));
+  return tgkill(t, [BigInt(target?.tgid ?? t.tgid), a[0] ?? 0n, a[1] ?? 0n]);
 }
 
 /** Implements Linux syscall rt_sigreturn(2). A bad frame kills the task with SIGSEGV. */
@@ -253,6 +256,6 @@ export const signalSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
   [34, { name: 'pause', handler: (t) => pause(t), support: 'full' }],
   [131, { name: 'sigaltstack', handler: sigaltstack, support: 'full' }],
   [62, { name: 'kill', handler: kill, support: 'full' }],
-  [234, { name: 'tgkill', handler: tgkill, support: 'partial', note: 'one thread per process' }],
-  [200, { name: 'tkill', handler: tkill, support: 'partial', note: 'one thread per process' }],
+  [234, { name: 'tgkill', handler: tgkill, support: 'full' }],
+  [200, { name: 'tkill', handler: tkill, support: 'full' }],
 ]);
