@@ -38,7 +38,6 @@ import {
 import { P9Client } from '../p9/client.js';
 import { FILE_MOUNT_NAME } from '../p9/client_api.js';
 import { PtracePlatform } from '../platform/ptrace/ptrace_platform.js';
-import { Reg } from '../platform/platform.js';
 import type { BootSpec } from '../sandbox/boot_spec.js';
 import { CTL, newControlState, publishPids, takePendingSignals } from './control/control_state.js';
 import { newDevFilesystem } from './fsimpl/dev/dev.js';
@@ -47,6 +46,7 @@ import { installStdio } from './fsimpl/host/host_file.js';
 import { Kernel } from './kernel/kernel.js';
 import { Task, type ExitState, type Rlimit } from './kernel/task.js';
 import { runTask } from './kernel/task_run.js';
+import { startRegisters } from './kernel/exec.js';
 import { loadProgram, type ExecFile } from './loader/load.js';
 import { makeLogger } from './logger.js';
 import { MemoryFile } from './mm/memory_file.js';
@@ -453,29 +453,7 @@ export async function boot(spec: BootSpec): Promise<number> {
       );
     }
     const regs = as.initialRegisters();
-    for (const r of [
-      Reg.rax,
-      Reg.rbx,
-      Reg.rcx,
-      Reg.rdx,
-      Reg.rsi,
-      Reg.rdi,
-      Reg.rbp,
-      Reg.r8,
-      Reg.r9,
-      Reg.r10,
-      Reg.r11,
-      Reg.r12,
-      Reg.r13,
-      Reg.r14,
-      Reg.r15,
-      Reg.fs_base,
-      Reg.gs_base,
-    ]) {
-      regs[r] = 0n;
-    }
-    regs[Reg.rip] = loaded.entry;
-    regs[Reg.rsp] = loaded.sp;
+    startRegisters(regs, as, loaded);
     const task = new Task(
       kernel,
       kernel.allocPid(),

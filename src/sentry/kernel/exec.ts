@@ -10,7 +10,7 @@
 import { randomFillSync } from 'node:crypto';
 import { Errno } from '../../abi/linux/errno.js';
 import { O_RDONLY } from '../../abi/linux/file.js';
-import { Reg } from '../../platform/platform.js';
+import { Reg, type AddressSpace, type Registers } from '../../platform/platform.js';
 import { loadProgram, type ExecFile } from '../loader/load.js';
 import { MemoryManager } from '../mm/memory_manager.js';
 import type { FileDescription } from '../vfs/file_description.js';
@@ -39,6 +39,18 @@ const CLEARED_REGS = [
   Reg.fs_base,
   Reg.gs_base,
 ];
+
+/** A new image's first registers: the platform's, zeroed, at the entry point and stack. */
+export function startRegisters(
+  regs: Registers,
+  as: AddressSpace,
+  loaded: { entry: bigint; sp: bigint },
+): void {
+  regs.set(as.initialRegisters());
+  for (const r of CLEARED_REGS) regs[r] = 0n;
+  regs[Reg.rip] = loaded.entry;
+  regs[Reg.rsp] = loaded.sp;
+}
 
 /** The interpreter line of a script: [interpreter, optional argument], or null if not one. */
 function shebang(f: FileDescription): [string, string | null] | null | number {
@@ -146,11 +158,7 @@ export function execve(t: Task, path: string, argv: string[], envp: string[]): n
   t.thread = as;
   old.releaseAll();
   old.as.release();
-  const regs = t.regs;
-  regs.set(as.initialRegisters());
-  for (const r of CLEARED_REGS) regs[r] = 0n;
-  regs[Reg.rip] = loaded.entry;
-  regs[Reg.rsp] = loaded.sp;
+  startRegisters(t.regs, as, loaded);
   t.files.closeOnExec();
   for (const [sig, act] of [...t.sigactions]) {
     if (act.handler !== SIG_IGN) t.sigactions.delete(sig);
