@@ -2,6 +2,7 @@
 // answers ENOSYS and is reported once by name. docs/syscalls.md is generated from this table.
 
 import type { Task } from '../kernel/task.js';
+import { epollSyscalls } from './sys_epoll.js';
 import { fileSyscalls } from './sys_file.js';
 import { identitySyscalls } from './sys_identity.js';
 import { memorySyscalls } from './sys_memory.js';
@@ -16,6 +17,7 @@ import type { SyscallEntry } from './types.js';
 export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
   const table = new Map<number, SyscallEntry<Task>>();
   const families: Array<ReadonlyMap<number, SyscallEntry<Task>>> = [
+    epollSyscalls,
     fileSyscalls,
     identitySyscalls,
     memorySyscalls,

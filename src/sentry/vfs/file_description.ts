@@ -64,6 +64,11 @@ export class FileDescription {
     this.flags = flags;
   }
 
+  /** True once the last reference went (epoll forgets such files). */
+  get released(): boolean {
+    return this.refs <= 0;
+  }
+
   get readable(): boolean {
     const a = this.flags & O_ACCMODE;
     return (this.flags & O_PATH) === 0 && (a === O_RDONLY || a === O_RDWR);
