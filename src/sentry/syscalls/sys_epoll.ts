@@ -6,7 +6,6 @@
 import { Errno } from '../../abi/linux/errno.js';
 import { O_CLOEXEC, O_NONBLOCK, O_RDWR } from '../../abi/linux/file.js';
 import { BLOCKED, restartOf, signalPending, timeLeft } from '../kernel/block.js';
-import { UNBLOCKABLE } from '../kernel/signals.js';
 import type { Task } from '../kernel/task.js';
 import { anonFile } from '../fsimpl/anon/anon.js';
 import {
@@ -19,6 +18,7 @@ import {
 } from '../fsimpl/anon/epoll.js';
 import { EventCounter, eventfdImpl } from '../fsimpl/anon/eventfd.js';
 import { int, uint } from './args.js';
+import { readTimespecNs, withMask } from './sys_poll.js';
 import type { SyscallEntry } from './types.js';
 
 const EFD_SEMAPHORE = 1;
@@ -130,21 +130,6 @@ function epollWait(t: Task, a: readonly bigint[], timeoutNs: bigint): number {
   return signalPending(t) ? -Errno.EINTR : BLOCKED;
 }
 
-/** Runs `f` under the temporary mask at `maskPtr` (epoll_pwait, epoll_pwait2). */
-function withMask(t: Task, maskPtr: bigint, size: bigint, f: () => number): number {
-  if (maskPtr === 0n) return f();
-  if (size !== 8n) return -Errno.EINVAL;
-  const b = t.mem.copyIn(maskPtr, 8);
-  if (typeof b === 'number') return b;
-  const old = t.sigmask;
-  t.sigmask = (new BigUint64Array(b.buffer)[0] ?? 0n) & ~UNBLOCKABLE;
-  const r = f();
-  // Interrupted: the caller's mask comes back through the signal's frame; else now.
-  if (r === -Errno.EINTR) t.savedMaskAfterSuspend = old;
-  else t.sigmask = old;
-  return r;
-}
-
 function msTimeout(v: bigint): bigint {
   const ms = int(v);
   return ms < 0 ? -1n : BigInt(ms) * 1_000_000n;
@@ -152,17 +137,8 @@ function msTimeout(v: bigint): bigint {
 
 /** Implements Linux syscall epoll_pwait2(2): the timeout is a struct timespec (NULL: none). */
 function epollPwait2(t: Task, a: readonly bigint[]): number {
-  let ns = -1n;
-  const tp = a[3] ?? 0n;
-  if (tp !== 0n) {
-    const b = t.mem.copyIn(tp, 16);
-    if (typeof b === 'number') return b;
-    const v = new BigInt64Array(b.buffer);
-    const sec = v[0] ?? 0n;
-    const nsec = v[1] ?? 0n;
-    if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) return -Errno.EINVAL;
-    ns = sec * 1_000_000_000n + nsec;
-  }
+  const ns = readTimespecNs(t, a[3] ?? 0n);
+  if (typeof ns === 'number') return ns;
   return withMask(t, a[4] ?? 0n, a[5] ?? 0n, () => epollWait(t, a, ns));
 }
 

@@ -69,7 +69,7 @@ function pollFds(t: Task, fdsPtr: bigint, nfds: number, timeoutNs: bigint): numb
   return w < 0 ? w : r;
 }
 
-function readTimespecNs(t: Task, p: bigint): bigint | number {
+export function readTimespecNs(t: Task, p: bigint): bigint | number {
   if (p === 0n) return -1n;
   const b = t.mem.copyIn(p, 16);
   if (typeof b === 'number') return b;
@@ -81,7 +81,7 @@ function readTimespecNs(t: Task, p: bigint): bigint | number {
 }
 
 /** Runs `f` with the temporary signal mask at `maskPtr` (ppoll, pselect6), as Linux does. */
-function withMask(t: Task, maskPtr: bigint, size: bigint, f: () => number): number {
+export function withMask(t: Task, maskPtr: bigint, size: bigint, f: () => number): number {
   if (maskPtr === 0n) return f();
   if (size !== 8n) return -Errno.EINVAL;
   const b = t.mem.copyIn(maskPtr, 8);
