@@ -152,3 +152,25 @@ function attrFields(): Omit<Extract<Msg, { type: 'Rgetattr' }>, 'type' | 'tag'> 
     dataVersion: 0n,
   };
 }
+
+void test('walkGetattr: one round trip; replies in either order; a failed walk is -ENOENT', () => {
+  const { c, peer } = attached();
+  // The getattr's reply first, then the walk's (a server may answer in any order).
+  sendAll(peer, frame({ type: 'Rgetattr', tag: 3, ...attrFields() }));
+  sendAll(peer, frame({ type: 'Rwalk', tag: 2, wqids: [QID] }));
+  const r = c.walkGetattr(0, 'a');
+  assert.ok(typeof r !== 'number');
+  assert.equal(r.fid, 1);
+  assert.equal(r.attr.qid.path, attrFields().qid.path);
+  // A walk that finds nothing: the getattr's error is ignored, the fid is free again.
+  sendAll(peer, frame({ type: 'Rlerror', tag: 4, ecode: Errno.ENOENT }));
+  sendAll(peer, frame({ type: 'Rlerror', tag: 5, ecode: Errno.EBADF }));
+  assert.equal(c.walkGetattr(0, 'missing'), -Errno.ENOENT);
+  // A reply under a tag nobody asked for breaks the channel.
+  sendAll(peer, frame({ type: 'Rwalk', tag: 6, wqids: [QID] }));
+  sendAll(peer, frame({ type: 'Rgetattr', tag: 99, ...attrFields() }));
+  assert.equal(c.walkGetattr(0, 'b'), -Errno.EIO);
+  assert.equal(c.getattr(0), -Errno.EIO);
+  c.close();
+  peer.close();
+});

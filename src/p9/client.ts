@@ -158,20 +158,66 @@ export class P9Client implements GoferClient {
     const got = this.chan.read();
     if (typeof got === 'number' || got instanceof CodecError) return this.fail();
     const msg = decode(got.frame, this.msizeNow);
-    const keep =
-      msg instanceof CodecError ? false : msg.type === 'Rlopen' || msg.type === 'Rlcreate';
-    if (!keep) for (const f of got.fds) f.close();
-    if (msg instanceof CodecError || msg.tag !== req.tag) return this.fail();
-    if (msg.type === 'Rlerror') {
-      for (const f of got.fds) f.close();
-      // Rlerror: ecode[4]; anything outside Linux's errno range is a protocol violation.
-      return msg.ecode > 0 && msg.ecode < 4096 ? -msg.ecode : this.fail();
-    }
-    if (msg.type !== expect) {
+    if (msg instanceof CodecError || msg.tag !== req.tag) {
       for (const f of got.fds) f.close();
       return this.fail();
     }
-    return { msg: msg as MsgOf<K>, fds: keep ? got.fds : [] };
+    return this.accept(msg, got.fds, expect);
+  }
+
+  /** Checks one reply against what was expected; keeps fds only for Rlopen/Rlcreate. */
+  private accept<K extends MsgName>(msg: Msg, fds: HostFd[], expect: K): Reply<K> | number {
+    const keep = msg.type === 'Rlopen' || msg.type === 'Rlcreate';
+    if (!keep || msg.type !== expect) for (const f of fds) f.close();
+    if (msg.type === 'Rlerror') {
+      // Rlerror: ecode[4]; anything outside Linux's errno range is a protocol violation.
+      return msg.ecode > 0 && msg.ecode < 4096 ? -msg.ecode : this.fail();
+    }
+    if (msg.type !== expect) return this.fail();
+    return { msg: msg as MsgOf<K>, fds: keep ? fds : [] };
+  }
+
+  /**
+   * Two requests in one write, their replies matched by tag (a server may answer in either
+   * order): one round trip for what would take two.
+   */
+  private rpcPair<A extends MsgName, B extends MsgName>(
+    a: Msg,
+    expectA: A,
+    b: Msg,
+    expectB: B,
+  ): [Reply<A> | number, Reply<B> | number] | number {
+    if (this.broken) return -Errno.EIO;
+    this.nextTag = (this.nextTag + 1) % NOTAG;
+    a.tag = this.nextTag;
+    this.nextTag = (this.nextTag + 1) % NOTAG;
+    b.tag = this.nextTag;
+    const fa = encode(a, this.msizeNow);
+    const fb = encode(b, this.msizeNow);
+    if (fa instanceof CodecError || fb instanceof CodecError) return -Errno.EINVAL;
+    const both = new Uint8Array(fa.length + fb.length);
+    both.set(fa, 0);
+    both.set(fb, fa.length);
+    if (this.chan.write(both) !== both.length) return this.fail();
+    let ra: Reply<A> | number | undefined;
+    let rb: Reply<B> | number | undefined;
+    for (let i = 0; i < 2; i++) {
+      const got = this.chan.read();
+      if (typeof got === 'number' || got instanceof CodecError) return this.fail();
+      const msg = decode(got.frame, this.msizeNow);
+      if (msg instanceof CodecError) {
+        for (const f of got.fds) f.close();
+        return this.fail();
+      }
+      if (msg.tag === a.tag && ra === undefined) ra = this.accept(msg, got.fds, expectA);
+      else if (msg.tag === b.tag && rb === undefined) rb = this.accept(msg, got.fds, expectB);
+      else {
+        for (const f of got.fds) f.close();
+        return this.fail();
+      }
+    }
+    if (ra === undefined || rb === undefined) return this.fail();
+    return [ra, rb];
   }
 
   private allocFid(): number {
@@ -210,30 +256,49 @@ export class P9Client implements GoferClient {
     return { fid: newfid, qids };
   }
 
+  /**
+   * Twalk of one name and Tgetattr of the new fid, pipelined in one round trip (the lookup of
+   * an uncached name). A failed walk makes the getattr fail too; its error is ignored. 9P does
+   * not order requests, so a getattr that failed after a good walk is sent again alone.
+   */
+  walkGetattr(fid: number, name: string): { fid: number; attr: P9Attr } | number {
+    const newfid = this.allocFid();
+    const pair = this.rpcPair(
+      { type: 'Twalk', tag: 0, fid, newfid, wnames: [name] },
+      'Rwalk',
+      { type: 'Tgetattr', tag: 0, fid: newfid, requestMask: P9_GETATTR_BASIC },
+      'Rgetattr',
+    );
+    if (typeof pair === 'number') {
+      this.releaseFid(newfid);
+      return pair;
+    }
+    const [w, g] = pair;
+    if (typeof w === 'number' || w.msg.wqids.length !== 1) {
+      this.releaseFid(newfid);
+      if (typeof w === 'number') return w;
+      return w.msg.wqids.length === 0 ? -Errno.ENOENT : this.fail();
+    }
+    if (typeof g === 'number') {
+      // A server that serves requests concurrently (diod) may have run the getattr before the
+      // walk made the fid: ask again, now that it exists.
+      const a = this.getattr(newfid);
+      if (typeof a === 'number') {
+        this.clunk(newfid);
+        return a;
+      }
+      return { fid: newfid, attr: a };
+    }
+    return { fid: newfid, attr: attrOf(g.msg) };
+  }
+
   getattr(fid: number): P9Attr | number {
     const r = this.rpc(
       { type: 'Tgetattr', tag: 0, fid, requestMask: P9_GETATTR_BASIC },
       'Rgetattr',
     );
     if (typeof r === 'number') return r;
-    const m = r.msg;
-    return {
-      qid: m.qid,
-      mode: m.mode,
-      uid: m.uid,
-      gid: m.gid,
-      nlink: m.nlink,
-      rdev: m.rdev,
-      size: m.size,
-      blksize: m.blksize,
-      blocks: m.blocks,
-      atimeSec: m.atimeSec,
-      atimeNsec: m.atimeNsec,
-      mtimeSec: m.mtimeSec,
-      mtimeNsec: m.mtimeNsec,
-      ctimeSec: m.ctimeSec,
-      ctimeNsec: m.ctimeNsec,
-    };
+    return attrOf(r.msg);
   }
 
   /** Tsetattr: only the fields whose P9_ATTR_* bit is in `valid` are applied. */
@@ -407,4 +472,25 @@ export class P9Client implements GoferClient {
     this.releaseFid(fid);
     return typeof r === 'number' ? r : 0;
   }
+}
+
+/** The Sentry's view of an Rgetattr. */
+function attrOf(m: MsgOf<'Rgetattr'>): P9Attr {
+  return {
+    qid: m.qid,
+    mode: m.mode,
+    uid: m.uid,
+    gid: m.gid,
+    nlink: m.nlink,
+    rdev: m.rdev,
+    size: m.size,
+    blksize: m.blksize,
+    blocks: m.blocks,
+    atimeSec: m.atimeSec,
+    atimeNsec: m.atimeNsec,
+    mtimeSec: m.mtimeSec,
+    mtimeNsec: m.mtimeNsec,
+    ctimeSec: m.ctimeSec,
+    ctimeNsec: m.ctimeNsec,
+  };
 }

@@ -95,6 +95,8 @@ export interface GoferClient {
   /** Twalk from `fid` through `names` (single components, no '/'); a new fid on full success, else -errno (-ENOENT for a partial walk). An empty `names` clones the fid. */
   walk(fid: number, names: readonly string[]): { fid: number; qids: Qid[] } | number;
   getattr(fid: number): P9Attr | number;
+  /** Twalk of one name and Tgetattr of the new fid in one round trip, where the client can. */
+  walkGetattr?(fid: number, name: string): { fid: number; attr: P9Attr } | number;
   /** Tlopen with Linux open flags (O_RDONLY/O_WRONLY/O_RDWR, O_TRUNC, O_APPEND…). */
   lopen(fid: number, flags: number): P9Open | number;
   read(fid: number, offset: bigint, count: number): Uint8Array | number;

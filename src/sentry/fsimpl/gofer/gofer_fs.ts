@@ -443,17 +443,22 @@ export class GoferInode implements Inode {
     if (cached !== undefined) return cached;
     const fid = this.getFid();
     if (fid < 0) return fid;
-    const w = this.client.walk(fid, [name]);
+    let w: { fid: number; attr: P9Attr } | number;
+    if (this.client.walkGetattr !== undefined) w = this.client.walkGetattr(fid, name);
+    else {
+      const walked = this.client.walk(fid, [name]);
+      if (typeof walked === 'number') w = walked;
+      else {
+        const a = this.client.getattr(walked.fid);
+        if (typeof a === 'number') this.client.clunk(walked.fid);
+        w = typeof a === 'number' ? a : { fid: walked.fid, attr: a };
+      }
+    }
     if (typeof w === 'number') {
       if (w === -Errno.ENOENT) this.children.set(name, w);
       return w;
     }
-    const a = this.client.getattr(w.fid);
-    if (typeof a === 'number') {
-      this.client.clunk(w.fid);
-      return a;
-    }
-    const child = new GoferInode(this.fs, w.fid, a, this, name);
+    const child = new GoferInode(this.fs, w.fid, w.attr, this, name);
     this.children.set(name, child);
     return child;
   }
