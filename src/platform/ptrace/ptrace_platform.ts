@@ -77,6 +77,7 @@ const PR_SET_NO_NEW_PRIVS = 38;
 const SECCOMP_SET_MODE_FILTER = 1;
 const PROT_READ_EXEC = 1 | 4;
 const SIGCHLD = 17;
+const SIGUSR1 = 10;
 const SIGKILL = 9;
 const SIGTRAP = 5;
 const SIGSTOP = 19;
@@ -301,9 +302,11 @@ class Stub {
         ptraceVal(PTRACE_CONT, this.pid, 0n, 0n);
         continue;
       }
-      if (sig === SIGCHLD) {
+      if (sig === SIGCHLD || sig === SIGUSR1) {
         // A stub of the master's ended (the master is traced, so even an ignored signal
-        // stops it): suppress it and go on to the int3.
+        // stops it), or the control worker's kick reached this thread (a kick is aimed at the
+        // stub's thread group and any of its threads may take it): suppress it and go on to
+        // the int3. The main loop looks at pending control requests after every call anyway.
         ptraceVal(PTRACE_CONT, this.pid, 0n, 0n);
         continue;
       }

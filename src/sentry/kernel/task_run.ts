@@ -14,6 +14,7 @@ import { Reg } from '../../platform/platform.js';
 import type { SyscallArgs, SyscallEntry } from '../syscalls/types.js';
 import { BLOCKED, signalPending } from './block.js';
 import { exitTask, killAllBut } from './process_tree.js';
+import { fireTimers, nextTimerDeadline, timersArmed } from './itimer.js';
 import { deliverPending, forceFault, sendSignal } from './signals.js';
 import { SIG_DFL, SIG_IGN, type ExitState, type Task } from './task.js';
 
@@ -21,6 +22,7 @@ export type SyscallTable = ReadonlyMap<number, SyscallEntry<Task>>;
 
 const SIGKILL = 9;
 const SIGPIPE = 13;
+const HOST_SIGSTOP = 19;
 const SYS_rt_sigreturn = 15;
 /** Host signal used by the control plane to interrupt a running stub ("kick"). */
 export const KICK_SIGNAL = 10; // SIGUSR1
@@ -155,12 +157,13 @@ function runSlice(t: Task, table: SyscallTable, hooks: RunHooks): SliceEnd {
           hooks.onSwitch?.(t);
         }
         if (k.hasPendingSignals()) hooks.onKick(t);
+        if (timersArmed(k)) fireTimers(k);
         if (k.blocked.size > 0) {
           // What this call did may be what a parked task waits for.
           retryBlocked(table, k.blocked);
           k.current = t;
         }
-        hooks.onRunnable?.(k.runQueue.length + k.blocked.size);
+        hooks.onRunnable?.(k.runQueue.length + k.blocked.size + (timersArmed(k) ? 1 : 0));
         if (--budget <= 0) {
           if (k.runQueue.length > 0) return 'yield';
           budget = SLICE_SYSCALLS;
@@ -168,9 +171,15 @@ function runSlice(t: Task, table: SyscallTable, hooks: RunHooks): SliceEnd {
         break;
       }
       case 'signal':
+        if (trap.signo === HOST_SIGSTOP && trap.code <= 0) {
+          // A stop signal sent to the stub (a new thread's first SIGSTOP, when a kick was
+          // taken before it): never the application's; resuming discards it.
+          break;
+        }
         if (trap.signo === KICK_SIGNAL && (trap.code === SI_USER || trap.code === SI_TKILL)) {
           // A signal from outside, or the end of a time slice when others wait to run.
           hooks.onKick(t);
+          fireTimers(k);
           // The signal may be for a parked task (init, from the control plane): let it run.
           if (k.blocked.size > 0) {
             retryBlocked(table, k.blocked);
@@ -252,8 +261,13 @@ export function runTask(init: Task, table: SyscallTable, hooks: RunHooks): ExitS
       k.wake = false;
       retryBlocked(table, k.blocked);
     }
+    fireTimers(k);
+    if (k.blocked.size > 0 && k.wake) {
+      k.wake = false;
+      retryBlocked(table, k.blocked);
+    }
     const t = k.runQueue.shift();
-    hooks.onRunnable?.(k.runQueue.length + k.blocked.size);
+    hooks.onRunnable?.(k.runQueue.length + k.blocked.size + (timersArmed(k) ? 1 : 0));
     if (t !== undefined) {
       k.current = t;
       const end = t.exit.kind === 'running' ? runSlice(t, table, hooks) : 'exited';
@@ -266,12 +280,16 @@ export function runTask(init: Task, table: SyscallTable, hooks: RunHooks): ExitS
     if (k.blocked.size === 0) break;
     // Everything is parked: sleep until the next deadline, a signal from outside, or the
     // next look at host files.
-    const { at, pollsHost } = nextDeadline(k.blocked);
+    const next = nextDeadline(k.blocked);
+    const pollsHost = next.pollsHost;
+    const timerAt = nextTimerDeadline(k);
+    const at = timerAt >= 0n && (next.at < 0n || timerAt < next.at) ? timerAt : next.at;
     const now = k.monotonicNs();
     let ns = at < 0n ? 1_000_000_000n : at - now;
     if (pollsHost && ns > HOST_POLL_NS) ns = HOST_POLL_NS;
     if (ns > 0n) k.sleep(ns);
     if (k.hasPendingSignals()) hooks.onKick(init);
+    fireTimers(k);
     k.wake = false;
     retryBlocked(table, k.blocked);
   }

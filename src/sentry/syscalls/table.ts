@@ -12,6 +12,7 @@ import { processSyscalls } from './sys_process.js';
 import { processTreeSyscalls } from './sys_process_tree.js';
 import { signalSyscalls } from './sys_signal.js';
 import { timeSyscalls } from './sys_time.js';
+import { timerSyscalls } from './sys_timer.js';
 import type { SyscallEntry } from './types.js';
 
 export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
@@ -27,6 +28,7 @@ export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
     processTreeSyscalls,
     signalSyscalls,
     timeSyscalls,
+    timerSyscalls,
   ];
   for (const f of families) {
     for (const [nr, e] of f) {

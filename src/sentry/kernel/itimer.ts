@@ -1,0 +1,74 @@
+// The real-time interval timer of a process (ITIMER_REAL, which alarm(2) also sets): a
+// deadline on the kernel's monotonic clock and an interval. The run loop fires due timers
+// (SIGALRM to the process) after each system call, when the control worker kicks a task that
+// computes without system calls, and when every task is parked (the idle sleep ends at the
+// nearest deadline). Never touches the host.
+
+import type { Kernel } from './kernel.js';
+import { signalProcess } from './signals.js';
+import type { Task } from './task.js';
+
+const SIGALRM = 14;
+const SI_KERNEL = 0x80;
+
+export interface ITimer {
+  /** Monotonic ns when it fires next; 0n when disarmed. */
+  deadline: bigint;
+  /** Re-arm period in ns; 0n for a one-shot. */
+  interval: bigint;
+}
+
+/** Processes (leaders) whose ITIMER_REAL is armed. */
+const armed = new WeakMap<Kernel, Map<Task, ITimer>>();
+
+function table(k: Kernel): Map<Task, ITimer> {
+  let m = armed.get(k);
+  if (m === undefined) {
+    m = new Map();
+    armed.set(k, m);
+  }
+  return m;
+}
+
+/** The process's timer as it stands (disarmed when absent). */
+export function getITimer(t: Task): ITimer {
+  return table(t.kernel).get(t.leader) ?? { deadline: 0n, interval: 0n };
+}
+
+/** Arms (deadline > 0) or disarms the process's timer. */
+export function setITimer(t: Task, timer: ITimer): void {
+  const m = table(t.kernel);
+  if (timer.deadline === 0n) m.delete(t.leader);
+  else m.set(t.leader, timer);
+}
+
+/** True while some timer is armed (the run loop then checks, the worker then ticks). */
+export function timersArmed(k: Kernel): boolean {
+  return (armed.get(k)?.size ?? 0) > 0;
+}
+
+/** The nearest deadline, or -1n. */
+export function nextTimerDeadline(k: Kernel): bigint {
+  let at = -1n;
+  for (const tm of armed.get(k)?.values() ?? []) if (at < 0n || tm.deadline < at) at = tm.deadline;
+  return at;
+}
+
+/** Fires every due timer: SIGALRM to its process, re-armed by its interval. */
+export function fireTimers(k: Kernel): void {
+  const m = armed.get(k);
+  if (m === undefined || m.size === 0) return;
+  const now = k.monotonicNs();
+  for (const [p, tm] of [...m]) {
+    if (p.zombie || ![...p.threads].some((u) => u.exit.kind === 'running')) {
+      m.delete(p);
+      continue;
+    }
+    if (tm.deadline > now) continue;
+    signalProcess(p, { signo: SIGALRM, code: SI_KERNEL });
+    if (tm.interval > 0n) {
+      const missed = (now - tm.deadline) / tm.interval;
+      tm.deadline += (missed + 1n) * tm.interval;
+    } else m.delete(p);
+  }
+}
