@@ -7,6 +7,7 @@ import { ANON_INODE_FS_MAGIC, type Stat, type StatFs } from '../../../abi/linux/
 import { allocAnonDev } from '../../vfs/dev_numbers.js';
 import { FileDescription } from '../../vfs/file_description.js';
 import type { FileImpl, Filesystem, Inode } from '../../vfs/inode.js';
+import { emptyStatfs } from '../../vfs/statfs.js';
 
 class AnonFilesystem implements Filesystem {
   readonly name = 'anon_inodefs';
@@ -16,19 +17,7 @@ class AnonFilesystem implements Filesystem {
     this.root = new AnonInode(this);
   }
   statfs(): StatFs {
-    return {
-      type: ANON_INODE_FS_MAGIC,
-      bsize: 4096,
-      blocks: 0n,
-      bfree: 0n,
-      bavail: 0n,
-      files: 0n,
-      ffree: 0n,
-      fsid: 0n,
-      namelen: 255,
-      frsize: 4096,
-      flags: 0,
-    };
+    return emptyStatfs(ANON_INODE_FS_MAGIC);
   }
 }
 

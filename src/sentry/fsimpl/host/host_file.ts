@@ -27,6 +27,7 @@ import { allocAnonDev } from '../../vfs/dev_numbers.js';
 import type { FdTable } from '../../vfs/fd_table.js';
 import { FileDescription } from '../../vfs/file_description.js';
 import type { FileImpl, Filesystem, Inode } from '../../vfs/inode.js';
+import { emptyStatfs } from '../../vfs/statfs.js';
 
 class HostFilesystem implements Filesystem {
   readonly name = 'hostfd';
@@ -37,19 +38,7 @@ class HostFilesystem implements Filesystem {
     this.root = new HostInode(this, null, S_IFIFO, 0, 0);
   }
   statfs(): StatFs {
-    return {
-      type: ANON_INODE_FS_MAGIC,
-      bsize: 4096,
-      blocks: 0n,
-      bfree: 0n,
-      bavail: 0n,
-      files: 0n,
-      ffree: 0n,
-      fsid: 0n,
-      namelen: 255,
-      frsize: 4096,
-      flags: 0,
-    };
+    return emptyStatfs(ANON_INODE_FS_MAGIC);
   }
 }
 

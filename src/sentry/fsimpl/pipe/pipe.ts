@@ -31,6 +31,7 @@ import {
 import { allocAnonDev } from '../../vfs/dev_numbers.js';
 import { FileDescription } from '../../vfs/file_description.js';
 import type { FileImpl, Filesystem, Inode } from '../../vfs/inode.js';
+import { emptyStatfs } from '../../vfs/statfs.js';
 
 /** Linux's default pipe capacity (16 pages). */
 export const PIPE_CAPACITY = 65536;
@@ -44,19 +45,7 @@ class PipeFilesystem implements Filesystem {
     this.root = new PipeInode(this, 0, 0);
   }
   statfs(): StatFs {
-    return {
-      type: PIPEFS_MAGIC,
-      bsize: 4096,
-      blocks: 0n,
-      bfree: 0n,
-      bavail: 0n,
-      files: 0n,
-      ffree: 0n,
-      fsid: 0n,
-      namelen: 255,
-      frsize: 4096,
-      flags: 0,
-    };
+    return emptyStatfs(PIPEFS_MAGIC);
   }
 }
 

@@ -27,6 +27,7 @@ import type { FileDescription } from '../../vfs/file_description.js';
 import type { FsContext } from '../../vfs/fs_context.js';
 import type { DirEntry, FileImpl, Filesystem, Inode } from '../../vfs/inode.js';
 import { pathString, samePath, type Mount, type VfsPath } from '../../vfs/mount.js';
+import { emptyStatfs } from '../../vfs/statfs.js';
 
 /** What procfs needs to know of one task (the kernel implements it). */
 export interface ProcTask {
@@ -82,19 +83,7 @@ export class ProcFilesystem implements Filesystem {
   }
 
   statfs(): StatFs {
-    return {
-      type: PROC_SUPER_MAGIC,
-      bsize: 4096,
-      blocks: 0n,
-      bfree: 0n,
-      bavail: 0n,
-      files: 0n,
-      ffree: 0n,
-      fsid: 0n,
-      namelen: 255,
-      frsize: 4096,
-      flags: 0,
-    };
+    return emptyStatfs(PROC_SUPER_MAGIC);
   }
 
   private rootEntries(): Array<[string, number]> {

@@ -27,6 +27,7 @@ import type { Credentials } from '../../syscalls/types.js';
 import { allocAnonDev } from '../../vfs/dev_numbers.js';
 import { Pipe, bothEnds, readEnd, writeEnd } from '../pipe/pipe.js';
 import type { DirEntry, FileImpl, Filesystem, Inode, SetAttr } from '../../vfs/inode.js';
+import { emptyStatfs } from '../../vfs/statfs.js';
 
 /** The extended attribute namespaces Linux's tmpfs keeps (system.* ACLs it maps to modes). */
 const XATTR_NAMESPACES = ['user.', 'trusted.', 'security.'];
@@ -64,19 +65,7 @@ export class TmpfsFilesystem implements Filesystem {
   }
 
   statfs(): StatFs {
-    return {
-      type: TMPFS_MAGIC,
-      bsize: 4096,
-      blocks: 0n,
-      bfree: 0n,
-      bavail: 0n,
-      files: 0n,
-      ffree: 0n,
-      fsid: 0n,
-      namelen: 255,
-      frsize: 4096,
-      flags: 0,
-    };
+    return emptyStatfs(TMPFS_MAGIC);
   }
 }
 
