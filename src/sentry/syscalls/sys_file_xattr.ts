@@ -114,15 +114,30 @@ function argSize(a: bigint, max: number): number {
   return a > BigInt(max) ? max : Number(a);
 }
 
+/**
+ * The file an attribute call acts on, checked in Linux's order: resolution, a read-only
+ * mount (for changes), xattr_permission(), then the name's namespace.
+ */
+function checkedTarget(
+  ctx: SyscallContext,
+  w: Where,
+  name: string,
+  access: number,
+): ReturnType<typeof target> {
+  const t = target(ctx, w);
+  if (typeof t === 'number') return t;
+  if (access === MAY_WRITE && t.readOnly) return -Errno.EROFS;
+  const perm = permission(ctx, t, name, access);
+  if (perm < 0) return perm;
+  const ns = checkNamespace(name);
+  return ns < 0 ? ns : t;
+}
+
 function getxattr(ctx: SyscallContext, w: Where, a: SyscallArgs): number {
   const name = copyName(ctx, a[1]);
   if (typeof name === 'number') return name;
-  const t = target(ctx, w);
+  const t = checkedTarget(ctx, w, name, MAY_READ);
   if (typeof t === 'number') return t;
-  const perm = permission(ctx, t, name, MAY_READ);
-  if (perm < 0) return perm;
-  const ns = checkNamespace(name);
-  if (ns < 0) return ns;
   if (t.inode.getxattr === undefined) return -Errno.EOPNOTSUPP;
   const v = t.inode.getxattr(name);
   if (typeof v === 'number') return v;
@@ -150,13 +165,8 @@ function setxattr(ctx: SyscallContext, w: Where, a: SyscallArgs): number {
   const value = size === 0 ? new Uint8Array(0) : ctx.mem.copyIn(a[2], size);
   if (typeof value === 'number') return value;
   // 2. The file, its mount, the permission, the namespace.
-  const t = target(ctx, w);
+  const t = checkedTarget(ctx, w, name, MAY_WRITE);
   if (typeof t === 'number') return t;
-  if (t.readOnly) return -Errno.EROFS;
-  const perm = permission(ctx, t, name, MAY_WRITE);
-  if (perm < 0) return perm;
-  const ns = checkNamespace(name);
-  if (ns < 0) return ns;
   if (t.inode.setxattr === undefined) return -Errno.EOPNOTSUPP;
   return t.inode.setxattr(name, value, flags);
 }
@@ -164,13 +174,8 @@ function setxattr(ctx: SyscallContext, w: Where, a: SyscallArgs): number {
 function removexattr(ctx: SyscallContext, w: Where, a: SyscallArgs): number {
   const name = copyName(ctx, a[1]);
   if (typeof name === 'number') return name;
-  const t = target(ctx, w);
+  const t = checkedTarget(ctx, w, name, MAY_WRITE);
   if (typeof t === 'number') return t;
-  if (t.readOnly) return -Errno.EROFS;
-  const perm = permission(ctx, t, name, MAY_WRITE);
-  if (perm < 0) return perm;
-  const ns = checkNamespace(name);
-  if (ns < 0) return ns;
   if (t.inode.removexattr === undefined) return -Errno.EOPNOTSUPP;
   return t.inode.removexattr(name);
 }
