@@ -18,46 +18,34 @@ export interface ITimer {
   interval: bigint;
 }
 
-/** Processes (leaders) whose ITIMER_REAL is armed. */
-const armed = new WeakMap<Kernel, Map<Task, ITimer>>();
-
-function table(k: Kernel): Map<Task, ITimer> {
-  let m = armed.get(k);
-  if (m === undefined) {
-    m = new Map();
-    armed.set(k, m);
-  }
-  return m;
-}
-
 /** The process's timer as it stands (disarmed when absent). */
 export function getITimer(t: Task): ITimer {
-  return table(t.kernel).get(t.leader) ?? { deadline: 0n, interval: 0n };
+  return t.kernel.itimers.get(t.leader) ?? { deadline: 0n, interval: 0n };
 }
 
 /** Arms (deadline > 0) or disarms the process's timer. */
 export function setITimer(t: Task, timer: ITimer): void {
-  const m = table(t.kernel);
+  const m = t.kernel.itimers;
   if (timer.deadline === 0n) m.delete(t.leader);
   else m.set(t.leader, timer);
 }
 
 /** True while some timer is armed (the run loop then checks, the worker then ticks). */
 export function timersArmed(k: Kernel): boolean {
-  return (armed.get(k)?.size ?? 0) > 0;
+  return k.itimers.size > 0;
 }
 
 /** The nearest deadline, or -1n. */
 export function nextTimerDeadline(k: Kernel): bigint {
   let at = -1n;
-  for (const tm of armed.get(k)?.values() ?? []) if (at < 0n || tm.deadline < at) at = tm.deadline;
+  for (const tm of k.itimers.values()) if (at < 0n || tm.deadline < at) at = tm.deadline;
   return at;
 }
 
 /** Fires every due timer: SIGALRM to its process, re-armed by its interval. */
 export function fireTimers(k: Kernel): void {
-  const m = armed.get(k);
-  if (m === undefined || m.size === 0) return;
+  const m = k.itimers;
+  if (m.size === 0) return;
   const now = k.monotonicNs();
   for (const [p, tm] of [...m]) {
     if (p.zombie || ![...p.threads].some((u) => u.exit.kind === 'running')) {

@@ -8,6 +8,7 @@
 import { syscallName } from '../../abi/linux/syscall_names.js';
 import type { Platform } from '../../platform/platform.js';
 import type { MemoryFile } from '../mm/memory_file.js';
+import type { ITimer } from './itimer.js';
 import type { Task } from './task.js';
 
 /** The kernel release string the sandbox reports: the Sentry's own, never the host's. */
@@ -42,6 +43,8 @@ export class Kernel {
   current: Task | null = null;
   /** Set when the init process (all its threads) has ended: the sandbox ends. */
   initEnded = false;
+  /** Armed ITIMER_REAL timers, by process leader (kernel/itimer.ts). */
+  readonly itimers = new Map<Task, ITimer>();
   /** Tasks parked in FUTEX_WAIT, by futex key (the memory file offset of the word). */
   readonly futexWaiters = new Map<number, Task[]>();
   /** Tasks ready to run, in order. */

@@ -157,13 +157,14 @@ function runSlice(t: Task, table: SyscallTable, hooks: RunHooks): SliceEnd {
           hooks.onSwitch?.(t);
         }
         if (k.hasPendingSignals()) hooks.onKick(t);
-        if (timersArmed(k)) fireTimers(k);
+        const timers = timersArmed(k);
+        if (timers) fireTimers(k);
         if (k.blocked.size > 0) {
           // What this call did may be what a parked task waits for.
           retryBlocked(table, k.blocked);
           k.current = t;
         }
-        hooks.onRunnable?.(k.runQueue.length + k.blocked.size + (timersArmed(k) ? 1 : 0));
+        hooks.onRunnable?.(k.runQueue.length + k.blocked.size + (timers ? 1 : 0));
         if (--budget <= 0) {
           if (k.runQueue.length > 0) return 'yield';
           budget = SLICE_SYSCALLS;
