@@ -15,6 +15,7 @@ import { loadProgram, type ExecFile } from '../loader/load.js';
 import { MemoryManager } from '../mm/memory_manager.js';
 import type { FileDescription } from '../vfs/file_description.js';
 import { openExecutable, openPath } from '../vfs/open.js';
+import { unschedule } from './process_tree.js';
 import { SIG_IGN, type Task } from './task.js';
 
 const MAX_SCRIPT_DEPTH = 4;
@@ -76,11 +77,7 @@ function killOtherThreads(t: Task): void {
   for (const u of [...t.threads]) {
     if (u === t) continue;
     u.exit = { kind: 'killed', signo: 9, core: false };
-    const qi = k.runQueue.indexOf(u);
-    if (qi >= 0) k.runQueue.splice(qi, 1);
-    k.blocked.delete(u);
-    u.blocked = undefined;
-    u.restart = undefined;
+    unschedule(u);
     if (u !== u.leader) k.tasks.delete(u.tid);
   }
   const leader = t.leader;

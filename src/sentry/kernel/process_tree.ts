@@ -172,13 +172,19 @@ export function processAlive(p: Task): boolean {
  * its host thread ended (not the address space's first one, which lasts as long as it).
  * With `groupDying`, the whole process goes next: nothing is written or woken.
  */
-function endThread(u: Task, groupDying: boolean): void {
+/** Takes `u` off the scheduler: out of the run queue, its parked call (if any) dropped. */
+export function unschedule(u: Task): void {
   const k = u.kernel;
   const qi = k.runQueue.indexOf(u);
   if (qi >= 0) k.runQueue.splice(qi, 1);
   k.blocked.delete(u);
   u.blocked = undefined;
   u.restart = undefined;
+}
+
+function endThread(u: Task, groupDying: boolean): void {
+  const k = u.kernel;
+  unschedule(u);
   u.pendingSignals = 0n;
   u.pendingInfo.clear();
   if (!groupDying) {
