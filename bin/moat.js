@@ -10,4 +10,15 @@ try {
   );
   process.exit(1);
 }
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// Once the command has returned, nothing may keep this process alive: a forgotten child
+// handle, socket or timer would hang podman and containerd, which wait for us to exit. Such a
+// bug is reported (tests look for this line) and the process exits anyway.
+setTimeout(() => {
+  const held = process.getActiveResourcesInfo().filter((r) => r !== 'Timeout');
+  process.stderr.write(
+    `moat: internal error: still holding ${held.join(', ') || 'handles'} after the command returned; exiting\n`,
+  );
+  process.exit(code);
+}, 2000).unref();

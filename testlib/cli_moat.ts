@@ -127,3 +127,55 @@ export function fdTargets(pid: number): string[] {
     return [];
   }
 }
+
+/**
+ * Live host processes whose command line mentions `marker` (a test's unique temporary path:
+ * the Gofers name their root, the Sentry its boot.json). Zombies have no command line and do
+ * not count. Never lists this process.
+ */
+export function processesMentioning(marker: string): number[] {
+  const out: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      if (fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(marker)) out.push(pid);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
+}
+
+/** Waits until no live process mentions `marker`; returns the pids still there at the end. */
+export async function waitNoProcesses(marker: string, timeoutMs = 10_000): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = processesMentioning(marker);
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
+/** SIGKILLs the processes that mention `marker` (a path only this test made), by pid. */
+export function killMentioning(marker: string): void {
+  for (const pid of processesMentioning(marker)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+}
+
+/** Mount points of this mount namespace under `dir`. */
+export function mountsUnder(dir: string): string[] {
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m === dir || m.startsWith(`${dir}/`));
+}
+
+/** The line bin/moat.js prints when a finished command still held a handle. */
+export const HELD_HANDLES = /still holding .* after the command returned/;

@@ -84,8 +84,7 @@ export async function cmdCreate(ctx: CliContext, argv: string[]): Promise<number
   const p = parseArgs(argv, CREATE_FLAGS);
   const created = await createFromArgs(ctx, p, 'create');
   // The sandbox lives on without us: drop our handles so that this process can exit.
-  created.launched.sentryChild.unref();
-  created.launched.goferChild.unref();
+  created.launched.detach();
   ctx.log.debug(`created "${created.record.id}", pid ${created.record.pid}`);
   return 0;
 }

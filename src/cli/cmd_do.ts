@@ -1,7 +1,8 @@
 // `moat do [--] CMD [ARGS...]`: the zero-set-up entry point. Runs CMD in a sandbox whose root
 // is the host's "/" (read-only), in the caller's cwd when it exists, with only PATH, HOME,
 // TERM and LANG of the caller's environment, under a generated id and a temporary state
-// root; foreground like `run`; returns CMD's exit status and removes everything it made.
+// root; foreground like `run`; returns CMD's exit status and removes everything it made. The
+// sandbox is tied to this process: if it is killed, the sandbox ends too.
 
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -76,6 +77,8 @@ export async function cmdDo(ctx: CliContext, argv: string[]): Promise<number> {
       spec,
       logFormat: ctx.globals.logFormat,
       debug: ctx.globals.debug,
+      // Its state root is temporary and nobody could list or delete it: it ends with us.
+      tied: true,
     };
     if (ctx.globals.log !== undefined) params.logPath = ctx.globals.log;
     const created = await createContainer(store, params);

@@ -18,8 +18,7 @@ export async function cmdRun(ctx: CliContext, argv: string[]): Promise<number> {
   const p = parseArgs(argv, RUN_FLAGS);
   const created = await createFromArgs(ctx, p, 'run');
   if (!boolFlag(p, 'detach')) return runForeground(ctx, created, boolFlag(p, 'keep'));
-  created.launched.sentryChild.unref();
-  created.launched.goferChild.unref();
+  created.launched.detach();
   await startContainer(ctx.store, created.record.id);
   return 0;
 }

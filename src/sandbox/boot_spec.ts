@@ -4,11 +4,16 @@
 //     --propagation private -- \
 //     node dist/src/sentry/main.js <path of boot.json>
 // with fds 0-2 = the container's stdio (the caller's), fd 3 = the Sentry's end of the Gofer
-// socketpair, fd 4 = the write end of a "ready" pipe. It must never carry secrets of the host
-// beyond what config.json already says.
+// socketpair, fd 4 = the Sentry's end of the "ready" socket. It must never carry secrets of the
+// host beyond what config.json already says.
 //
 // Ready protocol: the Sentry writes one JSON line to fd 4 — {"ok":true} once the init process
-// is loaded (not running), or {"ok":false,"error":"<message>"} — then closes fd 4.
+// is loaded (not running), or {"ok":false,"error":"<message>"} (then closes fd 4 and exits).
+// After ok it reads fd 4: the launcher writes COMMIT_LINE once the sandbox is recorded
+// (state.json, pid file) and closes it. Anything else, or end of file first — the launcher was
+// killed part-way — and the Sentry exits, so a half-made sandbox never outlives its launcher.
+// TIE_LINE instead ties the sandbox to the launcher for good (`moat do`, whose state root is
+// temporary): the launcher keeps its end open, and when it closes, init is SIGKILLed.
 // Control protocol: the Sentry listens on `controlSocket` (a Unix stream socket it creates
 // before confining itself). Each connection carries newline-delimited JSON requests, one
 // response line each:
@@ -17,6 +22,12 @@
 //   {"op":"ps"}                        → {"ok":true,"pids":[<virtual pids>]}
 // The Sentry exits when the container's init process exits, with its exit status (or
 // 128+signal when a signal ended it).
+
+/** What the launcher writes on the ready socket once the sandbox is recorded (no newline). */
+export const COMMIT_LINE = 'commit';
+/** The same, for a sandbox that must end with its launcher. */
+export const TIE_LINE = 'tie';
+export type CommitWord = typeof COMMIT_LINE | typeof TIE_LINE;
 
 export interface BootSpec {
   id: string;

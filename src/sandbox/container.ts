@@ -15,6 +15,7 @@ import type { Spec } from '../oci/spec_types.js';
 import type { StateStore } from '../oci/state_store.js';
 import type { ContainerRecord, ContainerStatus, ProcessRef } from '../oci/state_types.js';
 import { bootFromSpec } from './boot_build.js';
+import { COMMIT_LINE, TIE_LINE } from './boot_spec.js';
 import { ControlError, controlRequest } from './control_client.js';
 import { SandboxError } from './errors.js';
 import type { LaunchParams, LaunchedSandbox } from './launcher.js';
@@ -37,6 +38,8 @@ export interface CreateParams {
   goferStderr?: number | 'inherit' | 'ignore';
   repo?: string;
   readyTimeoutMs?: number;
+  /** The sandbox ends when this process does (`moat do`), instead of living on. */
+  tied?: boolean;
 }
 
 export interface CreatedContainer {
@@ -183,6 +186,8 @@ export async function createContainer(
       await stopSandbox(record).catch(() => undefined);
       throw e;
     }
+    // Recorded: from here on the sandbox may outlive this process (until then it may not).
+    await launched.commit(p.tied === true ? TIE_LINE : COMMIT_LINE);
     return { record, launched };
   } catch (e) {
     removeAll(store, id, socket);

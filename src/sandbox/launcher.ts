@@ -10,18 +10,21 @@
 // outlive the CLI that made them. The socket ends are close-on-exec in this process and are
 // dup'ed onto fd 3 of exactly one child each, so neither child holds the other's end. The
 // launcher waits for the Sentry's ready line and records both processes by pid and start
-// time. On any failure it kills what it started, by pid, and reports why. Never signals a
-// process it did not start; never prints.
+// time; the caller then records the sandbox and `commit()`s (the Sentry exits if its launcher
+// dies first, and each Gofer exits when its socket closes: a create killed part-way leaves
+// nothing running). `detach()` drops every handle on every child, so a CLI that leaves the
+// sandbox running can exit. On any failure it kills what it started, by pid, and reports why.
+// Never signals a process it did not start; never prints.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { markCloexecFrom } from '../host/proc.js';
 import type { HostFd } from '../host/fd.js';
 import { socketpair } from '../host/socket.js';
 import type { ProcessRef, SandboxRecord } from '../oci/state_types.js';
-import type { BootSpec } from './boot_spec.js';
+import { type BootSpec, COMMIT_LINE, type CommitWord, TIE_LINE } from './boot_spec.js';
 import { SandboxError } from './errors.js';
 import { SANDBOX_ENV, goferMain, repoRoot, sentryMain, unsharePath } from './paths.js';
 import { childrenOf, refOf, signalRef, waitGone } from './proc_stat.js';
@@ -47,10 +50,19 @@ export interface ExitStatus {
 
 export interface LaunchedSandbox {
   record: SandboxRecord;
-  sentryChild: ChildProcess;
-  goferChild: ChildProcess;
   /** Resolves when the sandbox (`unshare`, whose status is the Sentry's) exits. */
   exited: Promise<ExitStatus>;
+  /**
+   * Tells the Sentry that the caller has recorded the sandbox (state.json, pid file): until
+   * then a Sentry whose launcher goes away exits, so a create killed part-way leaves nothing
+   * running. Resolves once the word is written; harmless if the Sentry has already exited.
+   */
+  commit(word?: CommitWord): Promise<void>;
+  /**
+   * Drops every handle this process holds on the sandbox (each child and its pipes), so that
+   * the CLI can exit while the sandbox lives on. `exited` then never resolves.
+   */
+  detach(): void;
 }
 
 function exitPromise(child: ChildProcess): Promise<ExitStatus> {
@@ -82,10 +94,12 @@ function readLine(stream: Readable): Promise<string | undefined> {
     const done = (line: string | undefined): void => {
       stream.removeAllListeners('data');
       stream.removeAllListeners('end');
+      stream.pause();
       resolve(line);
     };
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
+      if (buf.includes('\n')) return;
       buf += chunk;
       const nl = buf.indexOf('\n');
       if (nl >= 0) done(buf.slice(0, nl));
@@ -96,15 +110,22 @@ function readLine(stream: Readable): Promise<string | undefined> {
   });
 }
 
-async function waitReady(
-  sentry: ChildProcess,
-  exited: Promise<ExitStatus>,
-  timeoutMs: number,
-): Promise<void> {
-  const pipe = sentry.stdio[4] as Readable | null | undefined;
+/** The Sentry's ready pipe (its fd 4): a socket, read for "ready", written for "commit". */
+function readyPipe(sentry: ChildProcess): Duplex {
+  const pipe = sentry.stdio[4] as Duplex | null | undefined;
   if (pipe === null || pipe === undefined) {
     throw new SandboxError('SANDBOX_START_FAILED', 'start sentry: no ready pipe');
   }
+  return pipe;
+}
+
+/** Waits for the Sentry's ready line; the pipe stays open for commit (destroyed on error). */
+async function waitReady(
+  pipe: Duplex,
+  exited: Promise<ExitStatus>,
+  timeoutMs: number,
+): Promise<void> {
+  let ok = false;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -145,13 +166,51 @@ async function waitReady(
       });
     }
     const m = msg as { ok?: unknown; error?: unknown } | null;
-    if (m !== null && typeof m === 'object' && m.ok === true) return;
+    if (m !== null && typeof m === 'object' && m.ok === true) {
+      ok = true;
+      return;
+    }
     const err =
       m !== null && typeof m === 'object' && typeof m.error === 'string' ? m.error : first;
     throw new SandboxError('SANDBOX_START_FAILED', `start sentry: ${err}`);
   } finally {
     clearTimeout(timer);
-    pipe.destroy();
+    if (!ok) pipe.destroy();
+  }
+}
+
+/**
+ * Writes the commit word and closes the pipe (or, to tie the sandbox to this process, keeps it
+ * open for as long as this process lives, without keeping the event loop alive). An error
+ * means the Sentry is gone already.
+ */
+function commitOn(pipe: Duplex, word: CommitWord): Promise<void> {
+  return new Promise((resolve) => {
+    if (pipe.destroyed) {
+      resolve();
+      return;
+    }
+    pipe.once('error', () => resolve());
+    if (word === TIE_LINE) {
+      pipe.write(`${word}\n`, () => resolve());
+      (pipe as Duplex & { unref?: () => void }).unref?.();
+      return;
+    }
+    pipe.end(`${word}\n`, () => {
+      pipe.destroy();
+      resolve();
+    });
+  });
+}
+
+/** Unrefs a child and each of its pipes: nothing of it keeps this process's event loop alive. */
+function unrefAll(children: ChildProcess[]): void {
+  for (const c of children) {
+    c.unref();
+    for (const s of c.stdio) {
+      const h = s as (Duplex & { unref?: () => void }) | null;
+      if (h !== null && typeof h.unref === 'function') h.unref();
+    }
   }
 }
 
@@ -309,6 +368,7 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
     ]);
     started.push(gofer.ref);
     const mountGofers: ProcessRef[] = [];
+    const children: ChildProcess[] = [gofer.child];
     for (const b of binds) {
       const mp = socketpair();
       if (typeof mp === 'number') {
@@ -322,6 +382,7 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
       );
       started.push(g.ref);
       mountGofers.push(g.ref);
+      children.push(g.child);
     }
     const sentry = await spawnTracked('sentry', sentryArgs(repo, bootPath), [
       'inherit',
@@ -332,11 +393,13 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
       ...mountPairs.map(([s]) => s.fd),
     ]);
     started.push(sentry.ref);
+    children.push(sentry.child);
     // Our copies of the socket ends must go now: the Gofers must see EOF when the Sentry dies.
     closeEnds();
 
     const timeout = p.readyTimeoutMs ?? 60_000;
-    await Promise.race([waitReady(sentry.child, sentry.exited, timeout), sentry.failed]);
+    const pipe = readyPipe(sentry.child);
+    await Promise.race([waitReady(pipe, sentry.exited, timeout), sentry.failed]);
 
     const record: SandboxRecord = {
       sandbox: sentry.ref,
@@ -348,7 +411,12 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
     const sentryPid = childrenOf(sentry.ref.pid)[0];
     const sentryRef = sentryPid === undefined ? undefined : refOf(sentryPid);
     if (sentryRef !== undefined) record.sentry = sentryRef;
-    return { record, sentryChild: sentry.child, goferChild: gofer.child, exited: sentry.exited };
+    return {
+      record,
+      exited: sentry.exited,
+      commit: (word: CommitWord = COMMIT_LINE) => commitOn(pipe, word),
+      detach: () => unrefAll(children),
+    };
   } catch (e) {
     closeEnds();
     await killAll(started);

@@ -16,7 +16,7 @@ import { randomFillSync } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { Errno, errnoName } from '../abi/linux/errno.js';
 import { syscallName } from '../abi/linux/syscall_names.js';
-import { AT_FDCWD, O_RDONLY, S_IFDIR, S_IFMT, S_IFREG } from '../abi/linux/file.js';
+import { AT_FDCWD, O_RDONLY, POLLIN, S_IFDIR, S_IFMT, S_IFREG } from '../abi/linux/file.js';
 import {
   SECCOMP_FILTER_FLAG_TSYNC,
   dropAllCapabilities,
@@ -25,6 +25,7 @@ import {
   setNotDumpable,
 } from '../host/confine.js';
 import { HostFd } from '../host/fd.js';
+import { hostPoll, hostRead } from '../host/io.js';
 import {
   MNT_DETACH,
   MS_RDONLY,
@@ -38,7 +39,7 @@ import {
 import { P9Client } from '../p9/client.js';
 import { FILE_MOUNT_NAME } from '../p9/client_api.js';
 import { PtracePlatform } from '../platform/ptrace/ptrace_platform.js';
-import type { BootSpec } from '../sandbox/boot_spec.js';
+import { type BootSpec, COMMIT_LINE, type CommitWord, TIE_LINE } from '../sandbox/boot_spec.js';
 import { CTL, newControlState, publishPids, takePendingSignals } from './control/control_state.js';
 import { newDevFilesystem } from './fsimpl/dev/dev.js';
 import { GoferFilesystem, GoferInode } from './fsimpl/gofer/gofer_fs.js';
@@ -317,6 +318,29 @@ function lookPath(
   throw new BootError(`exec: "${arg0}": executable file not found in $PATH`);
 }
 
+/**
+ * Blocks until the launcher writes a commit line on the ready fd, and says which; undefined
+ * when it closes the fd, dies or writes anything else first. A Sentry nobody recorded must
+ * not outlive its launcher.
+ */
+function awaitCommit(fd: number): CommitWord | undefined {
+  const words = [COMMIT_LINE, TIE_LINE].map((w) => `${w}\n`);
+  const buf = new Uint8Array(64);
+  let got = '';
+  for (;;) {
+    const ev = hostPoll(fd, POLLIN, -1);
+    if (ev === -Errno.EINTR) continue;
+    if (ev < 0) return undefined;
+    const n = hostRead(fd, buf);
+    if (n === -Errno.EINTR || n === -Errno.EAGAIN) continue;
+    if (n <= 0) return undefined;
+    got += Buffer.from(buf.subarray(0, n)).toString('latin1');
+    if (got === words[0]) return COMMIT_LINE;
+    if (got === words[1]) return TIE_LINE;
+    if (!words.some((w) => w.startsWith(got))) return undefined;
+  }
+}
+
 function exitCodeOf(e: ExitState): number {
   if (e.kind === 'exited') return e.code;
   if (e.kind === 'killed') return 128 + e.signo;
@@ -326,12 +350,22 @@ function exitCodeOf(e: ExitState): number {
 /** Boots and runs the sandbox; returns the process exit status. */
 export async function boot(spec: BootSpec): Promise<number> {
   const ready = spec.readyFd;
+  let readyOpen = true;
   const say = (o: object): void => {
+    if (!readyOpen) return;
     try {
       fs.writeSync(ready, `${JSON.stringify(o)}\n`);
-      fs.closeSync(ready);
     } catch {
       /* the launcher went away */
+    }
+  };
+  const closeReady = (): void => {
+    if (!readyOpen) return;
+    readyOpen = false;
+    try {
+      fs.closeSync(ready);
+    } catch {
+      /* already gone */
     }
   };
   let logFd: number | undefined;
@@ -352,7 +386,7 @@ export async function boot(spec: BootSpec): Promise<number> {
   try {
     // 1. Control plane, memory, platform.
     const ctl = newControlState();
-    await startControl(spec.controlSocket, ctl);
+    const worker = await startControl(spec.controlSocket, ctl);
     step('control socket listening');
     const mf = MemoryFile.create();
     if (typeof mf === 'string') throw new BootError(mf);
@@ -473,8 +507,19 @@ export async function boot(spec: BootSpec): Promise<number> {
     kernel.tasks.set(task.tid, task);
 
     step('init process loaded');
-    // 5. Ready; wait for start; run.
+    // 5. Ready; wait for the launcher to record us (or go away); wait for start; run.
     say({ ok: true });
+    const committed = awaitCommit(ready);
+    if (committed === 'tie') {
+      // The fd now belongs to the control worker, which kills init when it closes.
+      readyOpen = false;
+      worker.postMessage({ kind: 'lifeline', fd: ready });
+    } else closeReady();
+    if (committed === undefined) {
+      log.debug('boot: the launcher went away before it recorded the sandbox: exiting');
+      return 125;
+    }
+    step('committed');
     while (Atomics.load(ctl, CTL.started) === 0) {
       if (takePendingSignals(ctl).length > 0) {
         return 128 + 9;
@@ -521,6 +566,7 @@ export async function boot(spec: BootSpec): Promise<number> {
     const msg = e instanceof Error ? e.message : String(e);
     if (e instanceof BootError) say({ ok: false, error: msg });
     else say({ ok: false, error: `sentry: ${msg}` });
+    closeReady();
     log.warn(msg);
     if (!(e instanceof BootError))
       process.stderr.write(

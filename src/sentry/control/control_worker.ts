@@ -1,7 +1,8 @@
 // The Sentry's control plane: a worker thread that serves the control socket (newline-
 // delimited JSON, see src/sandbox/boot_spec.ts) for the CLI's start, kill and ps. It never
 // touches the kernel's objects: it only writes the shared control state and wakes or kicks
-// the main thread (Atomics.notify before start; a SIGUSR1 to the running stub after).
+// the main thread (Atomics.notify before start; a SIGUSR1 to the running stub after). It also
+// watches the launcher's lifeline when the sandbox is tied to the launcher's life.
 
 import * as net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -15,6 +16,47 @@ interface WorkerInput {
 const input = workerData as WorkerInput;
 const state = new Int32Array(input.shared);
 const KICK = 'SIGUSR1';
+
+/** Queues a signal for init and wakes the main thread wherever it waits. */
+function deliver(sig: number): void {
+  addPendingSignal(state, sig);
+  // Before start, in a sleep, or in the application.
+  Atomics.notify(state, CTL.started);
+  Atomics.notify(state, CTL.sleep);
+  const pid = Atomics.load(state, CTL.stubPid);
+  if (pid > 0) {
+    try {
+      process.kill(pid, KICK);
+    } catch {
+      /* the stub is gone: the main thread sees it */
+    }
+  }
+}
+
+const SIGKILL = 9;
+
+/**
+ * A launcher that tied the sandbox to its own life (`moat do`) holds the other end of `fd`:
+ * when that closes, init is killed, and with it the sandbox.
+ */
+function watchLifeline(fd: number): void {
+  const s = new net.Socket({ fd, readable: true, writable: false });
+  let done = false;
+  const end = (): void => {
+    if (done) return;
+    done = true;
+    s.destroy();
+    if (Atomics.load(state, CTL.exited) === 0) deliver(SIGKILL);
+  };
+  s.on('data', () => undefined);
+  s.on('end', end);
+  s.on('close', end);
+  s.on('error', end);
+}
+
+parentPort?.on('message', (m: { kind?: unknown; fd?: unknown }) => {
+  if (m.kind === 'lifeline' && typeof m.fd === 'number') watchLifeline(m.fd);
+});
 
 type Reply = { ok: true; [k: string]: unknown } | { ok: false; error: string };
 
@@ -37,18 +79,7 @@ function handle(req: unknown): Reply {
       }
       if (Atomics.load(state, CTL.exited) === 1)
         return { ok: false, error: 'container is not running' };
-      addPendingSignal(state, sig);
-      // Wake the main thread wherever it waits: before start, in a sleep, or in the app.
-      Atomics.notify(state, CTL.started);
-      Atomics.notify(state, CTL.sleep);
-      const pid = Atomics.load(state, CTL.stubPid);
-      if (pid > 0) {
-        try {
-          process.kill(pid, KICK);
-        } catch {
-          /* the stub is gone: the main thread sees it */
-        }
-      }
+      deliver(sig);
       return { ok: true };
     }
     case 'ps': {

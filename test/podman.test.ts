@@ -1,0 +1,144 @@
+// podman drives moat as its OCI runtime, as a user would: `podman run` with exit statuses,
+// bind volumes (rw and :ro), environment, stdin, and a detached container stopped and
+// removed. podman always adds bind mounts (/etc/hosts, /etc/resolv.conf, /etc/hostname,
+// /run/.containerenv), so every case here also checks that `moat create` returns. The
+// podman is private to the suite (testlib/podman.ts); at the end nothing of it may be left:
+// no process, no mount, no moat state.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { tempDir } from '../testlib/bundle.js';
+import { HELD_HANDLES, killMentioning, mountsUnder, waitNoProcesses } from '../testlib/cli_moat.js';
+import { IMAGE, type PodmanEnv, findPodman, makePodmanEnv } from '../testlib/podman.js';
+
+const podmanBin = findPodman();
+const skip =
+  podmanBin === undefined ? 'podman is not installed (scripts/setup.sh installs it)' : false;
+
+describe('podman with moat as its runtime', { skip }, () => {
+  let env: PodmanEnv;
+  let base = '';
+
+  before(() => {
+    base = tempDir('podman');
+    if (podmanBin !== undefined) env = makePodmanEnv(podmanBin, base);
+  });
+
+  after(async () => {
+    if (base === '') return;
+    const started = fs.existsSync(path.join(base, 'moat-runtime'));
+    if (started) env.run(['rm', '--all', '--force', '--time', '0']);
+    const left = await waitNoProcesses(base, 10_000);
+    killMentioning(base);
+    const mounts = mountsUnder(base);
+    for (const m of [...mounts].reverse()) spawnSync('umount', ['-l', m]);
+    const moatRoot = path.join(base, 'moat-state');
+    const moatLeft = fs.existsSync(moatRoot) ? fs.readdirSync(moatRoot) : [];
+    fs.rmSync(base, { recursive: true, force: true });
+    assert.deepEqual(left, [], 'processes left after podman rm');
+    assert.deepEqual(mounts, [], 'mounts left');
+    assert.deepEqual(moatLeft, [], 'moat state left');
+  });
+
+  function run(
+    args: string[],
+    input?: string,
+  ): { status: number | null; out: string; err: string } {
+    const r = env.run(args, input === undefined ? {} : { input });
+    assert.equal(r.signal, null, `podman ${args.join(' ')} hung: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, HELD_HANDLES);
+    return { status: r.status, out: r.stdout, err: r.stderr };
+  }
+
+  it('run --rm echo', () => {
+    const r = run(['run', '--rm', IMAGE, 'echo', 'hello from moat']);
+    assert.equal(r.status, 0, r.err);
+    assert.equal(r.out, 'hello from moat\n');
+  });
+
+  it('passes the exit status through', () => {
+    const r = run(['run', '--rm', IMAGE, 'sh', '-c', 'exit 7']);
+    assert.equal(r.status, 7, r.err);
+  });
+
+  it('bind volumes: rw is written through, :ro refuses writes', () => {
+    const rw = path.join(base, 'vol-rw');
+    const ro = path.join(base, 'vol-ro');
+    fs.mkdirSync(rw);
+    fs.mkdirSync(ro);
+    fs.writeFileSync(path.join(ro, 'f'), 'read-only data\n');
+    const script =
+      'echo w > /data/x; cat /ro/f; if echo y > /ro/g; then echo wrote; else echo refused; fi';
+    const r = run([
+      'run',
+      '--rm',
+      '-v',
+      `${rw}:/data`,
+      '-v',
+      `${ro}:/ro:ro`,
+      IMAGE,
+      'sh',
+      '-c',
+      script,
+    ]);
+    assert.equal(r.status, 0, r.err);
+    assert.equal(r.out, 'read-only data\nrefused\n');
+    assert.equal(fs.readFileSync(path.join(rw, 'x'), 'utf8'), 'w\n');
+    assert.equal(fs.existsSync(path.join(ro, 'g')), false);
+  });
+
+  it('-e sets the environment', () => {
+    const r = run([
+      'run',
+      '--rm',
+      '-e',
+      'GREETING=hi there',
+      IMAGE,
+      'sh',
+      '-c',
+      'echo "$GREETING"',
+    ]);
+    assert.equal(r.status, 0, r.err);
+    assert.equal(r.out, 'hi there\n');
+  });
+
+  it('-i passes stdin', () => {
+    const r = run(
+      ['run', '--rm', '-i', IMAGE, 'sh', '-c', 'wc -l; cat /etc/hostname'],
+      'a\nb\nc\n',
+    );
+    assert.equal(r.status, 0, r.err);
+    const [count, host] = r.out.split('\n');
+    assert.equal(count?.trim(), '3');
+    assert.match(host ?? '', /^[0-9a-f]{12}$/, 'podman’s /etc/hostname bind is visible');
+  });
+
+  it('a detached container: logs, stop, rm', () => {
+    const d = run(['run', '-d', IMAGE, 'sh', '-c', 'echo up; exec sleep 60']);
+    assert.equal(d.status, 0, d.err);
+    const id = d.out.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    let logs = '';
+    for (let k = 0; k < 50 && logs === ''; k++) {
+      logs = run(['logs', id]).out;
+      if (logs === '') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+    assert.equal(logs, 'up\n');
+    const ps = run(['ps', '--format', '{{.ID}} {{.Status}}']);
+    assert.match(ps.out, new RegExp(`^${id.slice(0, 12)} Up`, 'm'));
+    const stop = run(['stop', '--time', '1', id]);
+    assert.equal(stop.status, 0, stop.err);
+    const code = run(['inspect', '--format', '{{.State.ExitCode}}', id]);
+    assert.equal(
+      code.out.trim(),
+      '137',
+      'sleep as pid 1 ignores SIGTERM and is killed, as under runc',
+    );
+    const rm = run(['rm', id]);
+    assert.equal(rm.status, 0, rm.err);
+    assert.deepEqual(fs.existsSync(env.moatRoot) ? fs.readdirSync(env.moatRoot) : [], []);
+  });
+});
