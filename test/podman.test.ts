@@ -10,10 +10,13 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { ContainerRecord } from '../src/oci/state_types.js';
+import { hostMemoryLimit } from '../src/sandbox/cgroups.js';
 import { tempDir } from '../testlib/bundle.js';
 import { HELD_HANDLES, killMentioning, mountsUnder, waitNoProcesses } from '../testlib/cli_moat.js';
 import { IMAGE, type PodmanEnv, findPodman, makePodmanEnv } from '../testlib/podman.js';
 
+const MiB = 1024 * 1024;
 const podmanBin = findPodman();
 const skip =
   podmanBin === undefined ? 'podman is not installed (scripts/setup.sh installs it)' : false;
@@ -114,6 +117,30 @@ describe('podman with moat as its runtime', { skip }, () => {
     const [count, host] = r.out.split('\n');
     assert.equal(count?.trim(), '3');
     assert.match(host ?? '', /^[0-9a-f]{12}$/, 'podman’s /etc/hostname bind is visible');
+  });
+
+  it('--memory 64m: the limit is on the host cgroup and inside the container', () => {
+    const r = run(['run', '--rm', '--memory', '64m', IMAGE, 'grep', 'MemTotal', '/proc/meminfo']);
+    assert.equal(r.status, 0, r.err);
+    assert.match(r.out, /^MemTotal:\s+65536 kB$/m);
+    const d = run(['run', '-d', '--memory', '64m', IMAGE, 'sleep', '60']);
+    assert.equal(d.status, 0, d.err);
+    const id = d.out.trim();
+    const rec = JSON.parse(
+      fs.readFileSync(path.join(env.moatRoot, id, 'state.json'), 'utf8'),
+    ) as ContainerRecord;
+    const mem = (rec.sandbox.cgroups?.dirs ?? []).find((x) =>
+      fs.existsSync(path.join(x, 'memory.limit_in_bytes')),
+    );
+    assert.ok(
+      mem !== undefined && mem.includes(id),
+      `podman's cgroupsPath is used: ${String(mem)}`,
+    );
+    const limit = Number(fs.readFileSync(path.join(mem, 'memory.limit_in_bytes'), 'utf8'));
+    // 64 MiB for the application, plus the Sentry's and the Gofers' own (podman's binds).
+    assert.ok(limit > 64 * MiB && limit <= hostMemoryLimit(64 * MiB, 8), String(limit));
+    assert.equal(run(['rm', '--force', '--time', '0', id]).status, 0);
+    assert.equal(fs.existsSync(mem), false, 'the cgroup is removed with the container');
   });
 
   it('a detached container: logs, stop, rm', () => {

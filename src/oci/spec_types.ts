@@ -3,6 +3,8 @@
 // out of spec_validate.ts, so code holding a `Spec` may trust its shape. Pure types: this
 // module has no behaviour and must never grow any.
 
+import type { Resources } from './spec_resources.js';
+
 export interface SpecUser {
   uid: number;
   gid: number;
@@ -86,8 +88,8 @@ export interface SpecSeccomp {
   syscalls?: SpecSeccompSyscall[];
 }
 
-/** linux.resources is kept as parsed JSON objects: moat does not enforce cgroups yet. */
-export type SpecResources = Record<string, unknown>;
+/** linux.resources, typed and checked (spec_resources.ts): the limits moat enforces. */
+export type SpecResources = Resources;
 
 export interface SpecLinux {
   namespaces?: SpecNamespace[];

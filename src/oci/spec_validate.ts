@@ -7,6 +7,7 @@
 
 import { OciError } from './errors.js';
 import { jsonErrorOffset } from './json_error_offset.js';
+import { parseResources } from './spec_resources.js';
 import type {
   NamespaceType,
   Spec,
@@ -378,7 +379,7 @@ function checkLinux(v: Json): SpecLinux {
   if (uids !== undefined) linux.uidMappings = uids;
   const gids = optional(o, 'gidMappings', 'linux.', checkIdMappings);
   if (gids !== undefined) linux.gidMappings = gids;
-  const res = optional(o, 'resources', 'linux.', object);
+  const res = optional(o, 'resources', 'linux.', parseResources);
   if (res !== undefined) linux.resources = res;
   const cg = optional(o, 'cgroupsPath', 'linux.', string);
   if (cg !== undefined) linux.cgroupsPath = cg;

@@ -20,6 +20,8 @@ export interface SandboxRecord {
   /** One more Gofer per bind mount of a directory, in config.json's order. */
   mountGofers?: ProcessRef[];
   controlSocket: string;
+  /** The sandbox's host cgroups: `dirs` on each hierarchy, `created` the ones moat made. */
+  cgroups?: { dirs: string[]; created: string[] };
 }
 
 export interface ContainerRecord {

@@ -2,6 +2,7 @@
 // reads from boot.json (see boot_spec.ts). Pure: never touches the disk. Must never put
 // anything into the boot spec that config.json or the caller did not say.
 
+import { memoryLimitOf } from '../oci/spec_resources.js';
 import type { Spec } from '../oci/spec_types.js';
 import type { BootSpec } from './boot_spec.js';
 
@@ -39,6 +40,10 @@ export function bootFromSpec(spec: Spec, opts: BootOptions): BootSpec {
   if (p.user.umask !== undefined) boot.umask = p.user.umask;
   if (spec.linux?.maskedPaths !== undefined) boot.maskedPaths = [...spec.linux.maskedPaths];
   if (spec.linux?.readonlyPaths !== undefined) boot.readonlyPaths = [...spec.linux.readonlyPaths];
+  const mem = memoryLimitOf(spec.linux?.resources);
+  if (mem !== undefined) boot.memoryLimit = mem;
+  const pids = spec.linux?.resources?.pids?.limit;
+  if (pids !== undefined) boot.pidsLimit = pids;
   if (opts.logPath !== undefined) boot.logPath = opts.logPath;
   if (opts.logFormat !== undefined) boot.logFormat = opts.logFormat;
   if (opts.debug !== undefined) boot.debug = opts.debug;

@@ -67,6 +67,10 @@ export interface BootSpec {
     /** Bind mounts of a file: its Gofer serves it as the single entry "file" of its root. */
     goferFile?: boolean;
   }>;
+  /** linux.resources.memory.limit in bytes: the application's memory, held by the Sentry. */
+  memoryLimit?: number;
+  /** linux.resources.pids.limit: the most tasks (threads) the sandbox may have at once. */
+  pidsLimit?: number;
   /** Added by the launcher (optional): linux.maskedPaths and linux.readonlyPaths. */
   maskedPaths?: string[];
   readonlyPaths?: string[];

@@ -17,6 +17,13 @@ import type { ContainerRecord, ContainerStatus, ProcessRef } from '../oci/state_
 import { bootFromSpec } from './boot_build.js';
 import { COMMIT_LINE, TIE_LINE } from './boot_spec.js';
 import { ControlError, controlRequest } from './control_client.js';
+import {
+  type CgroupRequest,
+  type SandboxCgroups,
+  createCgroups,
+  procsFiles,
+  removeCgroups,
+} from './cgroups.js';
 import { SandboxError } from './errors.js';
 import type { LaunchParams, LaunchedSandbox } from './launcher.js';
 import { isAlive, signalRef, waitGone } from './proc_stat.js';
@@ -40,6 +47,8 @@ export interface CreateParams {
   readyTimeoutMs?: number;
   /** The sandbox ends when this process does (`moat do`), instead of living on. */
   tied?: boolean;
+  /** Receives what could not be applied on this host (for the debug log). */
+  onNote?: (msg: string) => void;
 }
 
 export interface CreatedContainer {
@@ -93,7 +102,29 @@ function sandboxRefs(rec: ContainerRecord): ProcessRef[] {
   return refs;
 }
 
-/** Kills every recorded process of the sandbox (SIGKILL, identity-checked) and waits. */
+function isBind(type: string | undefined, options: string[] | undefined): boolean {
+  const o = options ?? [];
+  return type === 'bind' || o.includes('bind') || o.includes('rbind');
+}
+
+/** The processes in a cgroup directory moat created for this sandbox. */
+function cgroupPids(dir: string): number[] {
+  try {
+    return fs
+      .readFileSync(path.join(dir, 'cgroup.procs'), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Kills every recorded process of the sandbox (SIGKILL, identity-checked) and waits; then
+ * whatever is still in the sandbox's own cgroups (only moat's processes ever join them), and
+ * removes the cgroups moat created.
+ */
 export async function stopSandbox(rec: ContainerRecord, timeoutMs = 10_000): Promise<void> {
   const refs = sandboxRefs(rec);
   for (const r of refs) signalRef(r, 'SIGKILL');
@@ -103,6 +134,29 @@ export async function stopSandbox(rec: ContainerRecord, timeoutMs = 10_000): Pro
       'SANDBOX_STOP_FAILED',
       `stop container "${rec.id}": processes ${left.join(', ')} did not exit`,
     );
+  }
+  const cg = rec.sandbox.cgroups;
+  if (cg === undefined) return;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const own = cg.dirs.filter((d) => cg.created.includes(d));
+    const pids = own.flatMap(cgroupPids);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    const left = removeCgroups(cg.created);
+    if (left.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new SandboxError(
+        'SANDBOX_STOP_FAILED',
+        `stop container "${rec.id}": cgroups ${left.join(', ')} could not be removed`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -146,6 +200,7 @@ export async function createContainer(
     removeAll(store, id, socket);
     throw e;
   }
+  let cgroups: SandboxCgroups | undefined;
   try {
     if (path.dirname(socket) !== stateDir) fs.mkdirSync(path.dirname(socket), { recursive: true });
     const bootOpts: Parameters<typeof bootFromSpec>[1] = { id, controlSocket: socket };
@@ -154,17 +209,25 @@ export async function createContainer(
     if (p.debug !== undefined) bootOpts.debug = p.debug;
     // Loaded here, not at the top: readers (state, list) never need the FFI.
     const { launchSandbox } = await import('./launcher.js');
+    const gofers = 1 + p.spec.mounts.filter((m) => isBind(m.type, m.options)).length;
+    const cgReq: CgroupRequest = { id, gofers };
+    if (p.spec.linux?.cgroupsPath !== undefined) cgReq.cgroupsPath = p.spec.linux.cgroupsPath;
+    if (p.spec.linux?.resources !== undefined) cgReq.resources = p.spec.linux.resources;
+    cgroups = createCgroups(cgReq);
+    for (const n of cgroups.notes) p.onNote?.(n);
     const launchParams: LaunchParams = {
       stateDir,
       rootfs: p.rootfs,
       readonlyRoot: p.spec.root.readonly,
       boot: bootFromSpec(p.spec, bootOpts),
       bundle: p.bundleDir,
+      cgroupProcs: procsFiles(cgroups),
     };
     if (p.goferStderr !== undefined) launchParams.goferStderr = p.goferStderr;
     if (p.repo !== undefined) launchParams.repo = p.repo;
     if (p.readyTimeoutMs !== undefined) launchParams.readyTimeoutMs = p.readyTimeoutMs;
     const launched = await launchSandbox(launchParams);
+    launched.record.cgroups = { dirs: cgroups.dirs, created: cgroups.created };
     const record: ContainerRecord = {
       ociVersion: p.spec.ociVersion,
       id,
@@ -191,6 +254,7 @@ export async function createContainer(
     return { record, launched };
   } catch (e) {
     removeAll(store, id, socket);
+    if (cgroups !== undefined) removeCgroups(cgroups.created);
     throw wrap(`create container "${id}"`, e);
   } finally {
     lock.release();

@@ -41,6 +41,8 @@ export interface LaunchParams {
   /** The repository whose dist/ holds the Sentry and the Gofer (default: this one). */
   repo?: string;
   readyTimeoutMs?: number;
+  /** cgroup.procs files every process of the sandbox joins before it runs. */
+  cgroupProcs?: string[];
 }
 
 export interface ExitStatus {
@@ -237,13 +239,29 @@ interface Spawned {
   exited: Promise<ExitStatus>;
 }
 
-/** Spawns a detached child with an environment of PATH only, and identifies it at once. */
+/** Writes its own pid into each file named before "--", then execs the rest. */
+const JOIN_CGROUPS =
+  'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
+
+/**
+ * Spawns a detached `unshare` with an environment of PATH only, and identifies it at once.
+ * With cgroups, a shell joins them first and execs unshare (same pid), so that no thread of
+ * the process ever runs outside them.
+ */
 async function spawnTracked(
   what: string,
   args: string[],
   stdio: Array<'ignore' | 'inherit' | 'pipe' | number>,
+  cgroupProcs: string[] = [],
 ): Promise<Spawned> {
-  const child = spawn(unsharePath(), args, {
+  const [file, argv] =
+    cgroupProcs.length === 0
+      ? [unsharePath(), args]
+      : [
+          '/bin/sh',
+          ['-c', JOIN_CGROUPS, 'moat-join', ...cgroupProcs, '--', unsharePath(), ...args],
+        ];
+  const child = spawn(file, argv, {
     stdio,
     detached: true,
     env: { ...SANDBOX_ENV },
@@ -360,12 +378,13 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
   try {
     const goferStderr = p.goferStderr ?? 'inherit';
     const debug = p.boot.debug === true;
-    const gofer = await spawnTracked('gofer', goferArgs(repo, p.rootfs, p.readonlyRoot, debug), [
-      'ignore',
-      'ignore',
-      goferStderr,
-      goferEnd.fd,
-    ]);
+    const cg = p.cgroupProcs ?? [];
+    const gofer = await spawnTracked(
+      'gofer',
+      goferArgs(repo, p.rootfs, p.readonlyRoot, debug),
+      ['ignore', 'ignore', goferStderr, goferEnd.fd],
+      cg,
+    );
     started.push(gofer.ref);
     const mountGofers: ProcessRef[] = [];
     const children: ChildProcess[] = [gofer.child];
@@ -379,19 +398,18 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
         `gofer for ${b.source}`,
         goferArgs(repo, b.source, b.readonly, debug),
         ['ignore', 'ignore', goferStderr, mp[1].fd],
+        cg,
       );
       started.push(g.ref);
       mountGofers.push(g.ref);
       children.push(g.child);
     }
-    const sentry = await spawnTracked('sentry', sentryArgs(repo, bootPath), [
-      'inherit',
-      'inherit',
-      'inherit',
-      sentryEnd.fd,
-      'pipe',
-      ...mountPairs.map(([s]) => s.fd),
-    ]);
+    const sentry = await spawnTracked(
+      'sentry',
+      sentryArgs(repo, bootPath),
+      ['inherit', 'inherit', 'inherit', sentryEnd.fd, 'pipe', ...mountPairs.map(([s]) => s.fd)],
+      cg,
+    );
     started.push(sentry.ref);
     children.push(sentry.child);
     // Our copies of the socket ends must go now: the Gofers must see EOF when the Sentry dies.

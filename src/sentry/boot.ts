@@ -47,6 +47,7 @@ import { installStdio } from './fsimpl/host/host_file.js';
 import { Kernel } from './kernel/kernel.js';
 import { Task, type ExitState, type Rlimit } from './kernel/task.js';
 import { runTask } from './kernel/task_run.js';
+import { oomKill } from './kernel/oom.js';
 import { startRegisters } from './kernel/exec.js';
 import { loadProgram, type ExecFile } from './loader/load.js';
 import { makeLogger } from './logger.js';
@@ -435,7 +436,12 @@ export async function boot(spec: BootSpec): Promise<number> {
     const fsctx = new FsContext(root);
     const vctx = { fs: fsctx, files, creds };
     const kernel = new Kernel(p, mf, log, spec.hostname, hwcap, hwcap2);
-    kernel.memTotalBytes = os.totalmem();
+    kernel.memTotalBytes = Math.min(os.totalmem(), spec.memoryLimit ?? Infinity);
+    if (spec.memoryLimit !== undefined) {
+      kernel.memoryLimit = spec.memoryLimit;
+      worker.postMessage({ kind: 'memory', fd: mf.fd.fd, limit: spec.memoryLimit });
+    }
+    if (spec.pidsLimit !== undefined) kernel.pidsLimit = spec.pidsLimit;
     const procSource = new KernelProcSource(kernel);
     assembleMounts(vctx, spec, procSource, log);
     const cwd = resolveAt(vctx, AT_FDCWD, spec.cwd, 0);
@@ -450,7 +456,9 @@ export async function boot(spec: BootSpec): Promise<number> {
       cell: ctl,
       index: CTL.sleep,
       pending: () =>
-        Atomics.load(ctl, CTL.pendingLo) !== 0 || Atomics.load(ctl, CTL.pendingHi) !== 0,
+        Atomics.load(ctl, CTL.pendingLo) !== 0 ||
+        Atomics.load(ctl, CTL.pendingHi) !== 0 ||
+        Atomics.load(ctl, CTL.oom) !== 0,
     };
     const as = p.newAddressSpace();
     if (typeof as === 'number')
@@ -530,6 +538,7 @@ export async function boot(spec: BootSpec): Promise<number> {
     Atomics.store(ctl, CTL.stubPid, as.hostPid);
     // Signals from the control plane (moat kill) are for the container's process, init.
     const applyPending = (): void => {
+      if (Atomics.exchange(ctl, CTL.oom, 0) !== 0) oomKill(kernel);
       const init = kernel.init;
       if (init === null) return;
       for (const sig of takePendingSignals(ctl))

@@ -23,6 +23,8 @@ export const CTL = {
   sliceSeq: 7,
   /** How many other tasks may need the CPU: ready, or parked (the worker preempts for them). */
   runnable: 8,
+  /** 1 when the worker saw application memory past the limit (the main thread OOM-kills). */
+  oom: 9,
   /** The first of MAX_LISTED_PIDS slots of live PIDs (virtual, the sandbox's own). */
   pids: 16,
 } as const;

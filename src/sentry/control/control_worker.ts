@@ -2,8 +2,10 @@
 // delimited JSON, see src/sandbox/boot_spec.ts) for the CLI's start, kill and ps. It never
 // touches the kernel's objects: it only writes the shared control state and wakes or kicks
 // the main thread (Atomics.notify before start; a SIGUSR1 to the running stub after). It also
-// watches the launcher's lifeline when the sandbox is tied to the launcher's life.
+// watches the launcher's lifeline when the sandbox is tied to the launcher's life, and the
+// memory file's size against the application's memory limit (the OOM flag).
 
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CTL, addPendingSignal, readPids } from './control_state.js';
@@ -23,6 +25,11 @@ function deliver(sig: number): void {
   // Before start, in a sleep, or in the application.
   Atomics.notify(state, CTL.started);
   Atomics.notify(state, CTL.sleep);
+  kick();
+}
+
+/** Interrupts the running stub, if any, so that the main thread looks at the control state. */
+function kick(): void {
   const pid = Atomics.load(state, CTL.stubPid);
   if (pid > 0) {
     try {
@@ -54,8 +61,29 @@ function watchLifeline(fd: number): void {
   s.on('error', end);
 }
 
-parentPort?.on('message', (m: { kind?: unknown; fd?: unknown }) => {
+/** The memory file and the application's memory limit, once the main thread sends them. */
+let memory: { fd: number; limit: number } | undefined;
+
+/** Raises the OOM flag when the memory file holds more than the limit. */
+function checkMemory(): void {
+  if (memory === undefined || Atomics.load(state, CTL.oom) !== 0) return;
+  let used: number;
+  try {
+    used = fs.fstatSync(memory.fd).blocks * 512;
+  } catch {
+    return;
+  }
+  if (used <= memory.limit) return;
+  Atomics.store(state, CTL.oom, 1);
+  Atomics.notify(state, CTL.sleep);
+  kick();
+}
+
+parentPort?.on('message', (m: { kind?: unknown; fd?: unknown; limit?: unknown }) => {
   if (m.kind === 'lifeline' && typeof m.fd === 'number') watchLifeline(m.fd);
+  if (m.kind === 'memory' && typeof m.fd === 'number' && typeof m.limit === 'number') {
+    memory = { fd: m.fd, limit: m.limit };
+  }
 });
 
 type Reply = { ok: true; [k: string]: unknown } | { ok: false; error: string };
@@ -99,6 +127,7 @@ function handle(req: unknown): Reply {
 const TICK_MS = 10;
 let lastSeq = -1;
 setInterval(() => {
+  checkMemory();
   const seq = Atomics.load(state, CTL.sliceSeq);
   if (Atomics.load(state, CTL.runnable) <= 0 || Atomics.load(state, CTL.exited) === 1) {
     lastSeq = -1;
@@ -108,14 +137,7 @@ setInterval(() => {
     lastSeq = seq;
     return;
   }
-  const pid = Atomics.load(state, CTL.stubPid);
-  if (pid > 0) {
-    try {
-      process.kill(pid, KICK);
-    } catch {
-      /* the stub is gone: the main thread sees it */
-    }
-  }
+  kick();
 }, TICK_MS);
 
 const server = net.createServer((conn) => {

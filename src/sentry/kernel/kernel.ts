@@ -34,6 +34,16 @@ export class Kernel {
   domainname = '(none)';
   /** MemTotal as the sandbox reports it. */
   memTotalBytes = 0;
+  /**
+   * linux.resources.pids.limit: the most tasks (threads, zombies included until reaped, as
+   * the pids cgroup counts them) the sandbox may hold; a clone past it fails with EAGAIN.
+   */
+  pidsLimit = Infinity;
+  /**
+   * linux.resources.memory.limit in bytes: application memory in use past it gets a process
+   * OOM-killed (kernel/oom.ts).
+   */
+  memoryLimit = Infinity;
   private nextPid = 1;
   /** Every task of the sandbox by PID, zombies included until they are reaped. */
   readonly tasks = new Map<number, Task>();

@@ -55,6 +55,7 @@ function u32(v: number): Uint8Array {
  */
 export function forkTask(parent: Task, fa: ForkArgs): Task | number {
   const k = parent.kernel;
+  if (k.tasks.size >= k.pidsLimit) return -Errno.EAGAIN;
   const as = k.platform.newAddressSpace();
   if (typeof as === 'number') return as;
   const mm = parent.mm.fork(as);
@@ -110,6 +111,7 @@ export function forkTask(parent: Task, fa: ForkArgs): Task | number {
  */
 export function cloneThread(parent: Task, fa: ForkArgs): Task | number {
   const k = parent.kernel;
+  if (k.tasks.size >= k.pidsLimit) return -Errno.EAGAIN;
   const ctx = parent.mm.as.newThread();
   if (typeof ctx === 'number') return ctx;
   const fp = parent.thread.getFpState();
