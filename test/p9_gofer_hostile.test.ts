@@ -12,7 +12,14 @@ import { HostFd } from '../src/host/fd.js';
 import { sendAll } from '../src/host/socket.js';
 import { CodecError, decode, encode, NOFID, NOTAG, type Msg } from '../src/p9/codec.js';
 import { FrameChannel } from '../src/p9/transport.js';
-import { goferArgv, makeTree, spawnOnSocket, startGofer, waitExit } from '../testlib/p9_gofer.js';
+import {
+  GOFER_MAIN,
+  goferArgv,
+  makeTree,
+  spawnOnSocket,
+  startGofer,
+  waitExit,
+} from '../testlib/p9_gofer.js';
 
 const MSIZE = 8192;
 
@@ -115,18 +122,24 @@ void test('a read-only Gofer serves from a read-only mount', async () => {
   }
 });
 
-void test('the Gofer refuses to start without a usable root', async () => {
-  for (const [args, code, msg] of [
-    [['--fd', '3'], 2, /usage/],
-    [['--root', 'relative/dir', '--fd', '3'], 2, /usage/],
-    [['--root', '/nonexistent-moat-root', '--fd', '3'], 1, /confine/],
-    [['--root', '/tmp', '--fd', '3', '--bogus'], 2, /usage/],
+void test('the Gofer refuses to start without a usable root, or unconfined', async () => {
+  // Through the stage, as the launcher starts it, with bad Gofer arguments or a bad root.
+  const staged = goferArgv('/tmp');
+  const dashdash = staged.lastIndexOf('--');
+  const node = staged.slice(0, dashdash + 2); // ... -- <gofer main.js>
+  for (const [argv, code, msg] of [
+    [[...node, '--fd', '3'], 2, /usage/],
+    [[...node, '--root', 'relative/dir', '--fd', '3'], 2, /usage/],
+    [[...node, '--root', '/nonexistent-moat-root', '--fd', '3'], 1, /open \/nonexistent-moat-root/],
+    [[...node, '--root', '/root', '--fd', '3', '--bogus'], 2, /usage/],
+    [goferArgv('/nonexistent-moat-root'), 2, /nonexistent-moat-root/],
+    // Run by hand on the host, not through the stage: it must not serve.
+    [[process.execPath, GOFER_MAIN, '--root', '/tmp', '--fd', '3'], 1, /refusing to serve/],
   ] as const) {
-    const argv = goferArgv('/x').slice(0, 7);
-    const peer = spawnOnSocket([...argv, ...args]);
-    const status = await waitExit(peer.child, 5000);
+    const peer = spawnOnSocket([...argv]);
+    const status = await waitExit(peer.child, 10_000);
     peer.sock.close();
-    assert.equal(status, code, `${args.join(' ')}: ${peer.stderr()}`);
+    assert.equal(status, code, `${argv.slice(-4).join(' ')}: ${peer.stderr()}`);
     assert.match(peer.stderr(), msg);
   }
 });

@@ -13,12 +13,15 @@ import * as path from 'node:path';
 import type { HostFd } from '../src/host/fd.js';
 import { socketpair } from '../src/host/socket.js';
 import { P9Client } from '../src/p9/client.js';
+import { goferCommand } from '../src/sandbox/gofer_stage.js';
 
 export const GOFER_MAIN = path.resolve(
   path.dirname(new URL(import.meta.url).pathname),
   '../src/gofer/main.js',
 );
 export const DIOD = '/usr/sbin/diod';
+/** The repository root (this file is <repo>/dist/testlib/p9_gofer.js). */
+const REPO_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
 export interface Peer {
   client: P9Client;
@@ -80,42 +83,15 @@ function startPeer(argv: string[], aname: string): Peer {
   };
 }
 
-/** The argv that starts our Gofer as the launcher does. */
+/** The argv that starts our Gofer as the launcher does (confined by its stage). */
 export function goferArgv(root: string, readonly = false): string[] {
-  const argv = [
-    'unshare',
-    '--mount',
-    '--propagation',
-    'private',
-    '--',
-    process.execPath,
-    GOFER_MAIN,
-    '--root',
-    root,
-    '--fd',
-    '3',
-  ];
-  if (readonly) argv.push('--readonly');
-  return argv;
+  const c = goferCommand(REPO_DIR, root, readonly, false);
+  return [c.file, ...c.args];
 }
 
 /** Our Gofer serving `root`. */
 export function startGofer(root: string, readonly = false): Peer {
-  const argv = [
-    'unshare',
-    '--mount',
-    '--propagation',
-    'private',
-    '--',
-    process.execPath,
-    GOFER_MAIN,
-    '--root',
-    root,
-    '--fd',
-    '3',
-  ];
-  if (readonly) argv.push('--readonly');
-  return startPeer(argv, '');
+  return startPeer(goferArgv(root, readonly), '');
 }
 
 /** Debian's diod serving `dir` on the socket (diod -r/-w: a connected client on an fd). */
@@ -162,14 +138,8 @@ export interface TcpGofer {
 export function serveGoferOnTcp(root: string): Promise<TcpGofer> {
   const children: ChildProcess[] = [];
   const srv = net.createServer({ pauseOnConnect: true }, (sock) => {
-    const argv = [GOFER_MAIN, '--root', root, '--fd', '3'];
-    const child = spawn(
-      'unshare',
-      ['--mount', '--propagation', 'private', '--', process.execPath, ...argv],
-      {
-        stdio: ['ignore', 'ignore', 'inherit', sock],
-      },
-    );
+    const c = goferCommand(REPO_DIR, root, false, false);
+    const child = spawn(c.file, c.args, { stdio: ['ignore', 'ignore', 'inherit', sock] });
     children.push(child);
     sock.destroy();
   });

@@ -55,6 +55,17 @@ export function keepOnlyCapabilities(caps: readonly number[]): number {
   return check(capset_(header, data) as number);
 }
 
+const PR_SET_PDEATHSIG = 1;
+
+/**
+ * Asks the kernel to send `signo` to this process when its parent (the thread that made it)
+ * ends. The kernel clears this at an exec that raises capabilities, as entering a Gofer's
+ * user namespace does: the Gofer sets it again itself.
+ */
+export function setParentDeathSignal(signo: number): number {
+  return check(prctl_(PR_SET_PDEATHSIG, signo, 0, 0, 0) as number);
+}
+
 const PR_SET_DUMPABLE = 4;
 
 /**

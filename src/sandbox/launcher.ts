@@ -26,6 +26,7 @@ import { socketpair } from '../host/socket.js';
 import type { ProcessRef, SandboxRecord } from '../oci/state_types.js';
 import { type BootSpec, COMMIT_LINE, type CommitWord, TIE_LINE } from './boot_spec.js';
 import { SandboxError } from './errors.js';
+import { goferCommand } from './gofer_stage.js';
 import { SANDBOX_ENV, goferMain, repoRoot, sentryMain, unsharePath } from './paths.js';
 import { childrenOf, refOf, signalRef, waitGone } from './proc_stat.js';
 
@@ -279,12 +280,7 @@ async function spawnTracked(
 }
 
 function goferArgs(repo: string, root: string, readonly: boolean, debug: boolean): string[] {
-  const args = ['--mount', '--propagation', 'private', '--', process.execPath, goferMain(repo)];
-  args.push('--root', root);
-  if (readonly) args.push('--readonly');
-  args.push('--fd', '3');
-  if (debug) args.push('--debug');
-  return args;
+  return goferCommand(repo, root, readonly, debug).args;
 }
 
 /** A bind mount that gets a Gofer of its own. */
