@@ -1,5 +1,7 @@
-// Host sockets: socketpair(2) for the Sentry↔Gofer channel. (The Gofer's owner adds
-// sendmsg/recvmsg with SCM_RIGHTS here.) Never creates a listening or network socket.
+// Host sockets: socketpair(2) for the Sentry↔Gofer channel, sendmsg/recvmsg with SCM_RIGHTS
+// for fd donation, and the one listening socket: a sandbox's control socket, which the
+// launcher binds on the host and hands to the Sentry (whose root holds no host path). Never
+// creates a network socket.
 
 import { HostFd } from './fd.js';
 import { check, koffi, libc } from './libc.js';
@@ -18,6 +20,35 @@ export function socketpair(type = SOCK_STREAM, inheritable = false): [HostFd, Ho
   const r = check(socketpair_(AF_UNIX, type | (inheritable ? 0 : SOCK_CLOEXEC), 0, fds) as number);
   if (r < 0) return r;
   return [new HostFd(fds[0] ?? -1), new HostFd(fds[1] ?? -1)];
+}
+
+// SAFETY: socket(2), listen(2) and fcntl take integers only; bind(2) reads the sockaddr_un
+// of `len` bytes from a buffer we own for the call.
+const socket_ = libc.func('int socket(int, int, int)');
+const bind_ = libc.func('int bind(int, void *, unsigned int)');
+const listen_ = libc.func('int listen(int, int)');
+const SUN_PATH_MAX = 107;
+
+/**
+ * A Unix stream socket bound to `path` (which must not exist) and listening; close-on-exec.
+ * -ENAMETOOLONG when the path does not fit sun_path: never silently truncated.
+ */
+export function unixListener(path: string, backlog = 64): HostFd | number {
+  const name = Buffer.from(path);
+  if (name.length > SUN_PATH_MAX) return -36; // ENAMETOOLONG
+  const addr = new Uint8Array(2 + name.length + 1);
+  addr[0] = AF_UNIX;
+  addr.set(name, 2);
+  const fd = check(socket_(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) as number);
+  if (fd < 0) return fd;
+  const h = new HostFd(fd);
+  const b = check(bind_(fd, addr, addr.length) as number);
+  const l = b < 0 ? b : check(listen_(fd, backlog) as number);
+  if (l < 0) {
+    h.close();
+    return l;
+  }
+  return h;
 }
 
 // sendmsg(2)/recvmsg(2) with SCM_RIGHTS, for the Gofer's fd donation. The msghdr, iovec and

@@ -1,10 +1,9 @@
 // The contract between the launcher (CLI) and the Sentry process: what the Sentry boots.
-// The launcher writes it as JSON to <state dir>/<id>/boot.json and starts the Sentry as
-//   unshare --user --map-root-user --mount --uts --ipc --net --pid --fork --kill-child \
-//     --propagation private -- \
-//     node dist/src/sentry/main.js <path of boot.json>
-// with fds 0-2 = the container's stdio (the caller's), fd 3 = the Sentry's end of the Gofer
-// socketpair, fd 4 = the Sentry's end of the "ready" socket. It must never carry secrets of the
+// The launcher writes it as JSON to <state dir>/<id>/boot.json and starts the Sentry through
+// its stage (sentry_stage.ts), which copies it to /boot.json of the Sentry's own root, with
+// fds 0-2 = the container's stdio (the caller's), fd 3 = the Sentry's end of the Gofer
+// socketpair, fd 4 = the Sentry's end of the "ready" socket, then the bind mounts' Gofer
+// sockets, the control socket and the log file. It must never carry secrets of the
 // host beyond what config.json already says.
 //
 // Ready protocol: the Sentry writes one JSON line to fd 4 — {"ok":true} once the init process
@@ -14,8 +13,8 @@
 // killed part-way — and the Sentry exits, so a half-made sandbox never outlives its launcher.
 // TIE_LINE instead ties the sandbox to the launcher for good (`moat do`, whose state root is
 // temporary): the launcher keeps its end open, and when it closes, init is SIGKILLed.
-// Control protocol: the Sentry listens on `controlSocket` (a Unix stream socket it creates
-// before confining itself). Each connection carries newline-delimited JSON requests, one
+// Control protocol: the Sentry serves `controlSocket`, a Unix stream socket the launcher binds
+// on the host and hands over as fd `controlFd` (the Sentry's root holds no host path). Each connection carries newline-delimited JSON requests, one
 // response line each:
 //   {"op":"start"}                     → {"ok":true} | {"ok":false,"error":"..."}
 //   {"op":"kill","signal":<n>,"all":b} → {"ok":true} | {"ok":false,"error":"..."}
@@ -44,8 +43,12 @@ export interface BootSpec {
   /** File descriptor numbers, as inherited by the Sentry. */
   goferFd: number;
   readyFd: number;
+  /** The control socket, bound and listening, as the Sentry's fd (added by the launcher). */
+  controlFd?: number;
   /** Optional log file (debug messages, unimplemented-syscall reports). */
   logPath?: string;
+  /** The log file opened for appending, as the Sentry's fd (added by the launcher). */
+  logFd?: number;
   logFormat?: 'text' | 'json';
   debug?: boolean;
   /** RLIMIT_NOFILE and friends from config.json, by Linux name. */
@@ -62,7 +65,7 @@ export interface BootSpec {
     type?: string;
     source?: string;
     options?: string[];
-    /** Bind mounts of a directory: the fd (5, 6, …) of the socket to this mount's own Gofer. */
+    /** Bind mounts: the fd (10, 11, …) of the socket to this mount's own Gofer. */
     goferFd?: number;
     /** Bind mounts of a file: its Gofer serves it as the single entry "file" of its root. */
     goferFile?: boolean;

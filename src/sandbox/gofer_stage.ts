@@ -26,6 +26,7 @@
 
 import { FILE_MOUNT_NAME } from '../p9/client_api.js';
 import { goferMain, unsharePath } from './paths.js';
+import { STAGE_FUNCTIONS } from './stage_script.js';
 
 /** The capabilities the Gofer serves files with, by setpriv's names. */
 export const GOFER_CAPABILITY_NAMES = ['chown', 'dac_override', 'fowner', 'fsetid'] as const;
@@ -33,16 +34,14 @@ export const GOFER_CAPABILITY_NAMES = ['chown', 'dac_override', 'fowner', 'fseti
 /** Where the served tree is, inside the Gofer's own root. */
 export const GOFER_TREE = '/root';
 
-const STAGE_SCRIPT = `
-set -eu
+const STAGE_SCRIPT = `${STAGE_FUNCTIONS}
 root=$1 mode=$2 repo=$3 node=$4 entry=$5
 shift 6
-S=/tmp
 # Hold every source first: the staging tmpfs may cover its path.
-exec 7<"$root" 8<"$repo" 9<"$(dirname "$node")"
-mount -t tmpfs -o size=64k,mode=0755,nosuid,nodev moat-gofer "$S"
-ro() { mount -o "remount,bind,ro,nosuid,nodev" "$1"; }
-mkdir "$S/root" "$S/proc" "$S/dev" "$S/etc"
+exec 7<"$root"
+hold "$repo" "$node"
+stage
+mkdir "$S/root"
 if [ -d /proc/self/fd/7 ]; then
   mount --bind /proc/self/fd/7 "$S/root"
   if [ "$mode" = ro ]; then ro "$S/root"; fi
@@ -51,26 +50,10 @@ else
   mount --bind /proc/self/fd/7 "$S/root/$entry"
   if [ "$mode" = ro ]; then ro "$S/root/$entry"; fi
 fi
-for d in usr bin sbin lib lib32 lib64 libx32; do
-  if [ -L "/$d" ]; then ln -s "$(readlink "/$d")" "$S/$d"
-  elif [ -d "/$d" ]; then mkdir "$S/$d"; mount --bind "/$d" "$S/$d"; ro "$S/$d"; fi
-done
-bindpath() {
-  if [ ! -e "$S$2" ]; then mkdir -p "$S$2"; fi
-  mount --bind "$1" "$S$2"; ro "$S$2"
-}
-case "$(dirname "$node")" in /usr/*) ;; *) bindpath /proc/self/fd/9 "$(dirname "$node")";; esac
-bindpath /proc/self/fd/8 "$repo"
-exec 7<&- 8<&- 9<&-
-if [ -f /etc/ld.so.cache ]; then : > "$S/etc/ld.so.cache"; mount --bind /etc/ld.so.cache "$S/etc/ld.so.cache"; ro "$S/etc/ld.so.cache"; fi
-for f in null zero urandom; do : > "$S/dev/$f"; mount --bind "/dev/$f" "$S/dev/$f"; done
-mount -t proc -o nosuid,nodev,noexec proc "$S/proc"
+exec 7<&-
+runtime "$repo" "$node"
 mkfifo -m 0600 "$S/sync"
-mount -o remount,ro "$S"
-cd "$S"
-pivot_root . .
-umount -l .
-cd /
+enter
 # A short-lived helper, still in the host's user namespace, maps every id to itself once this
 # process (pid 1 here) has entered its new one, then lets it go on. Only a process with
 # CAP_SETUID in the parent namespace may write such a map.

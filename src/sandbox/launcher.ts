@@ -22,11 +22,12 @@ import * as path from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
 import { markCloexecFrom } from '../host/proc.js';
 import type { HostFd } from '../host/fd.js';
-import { socketpair } from '../host/socket.js';
+import { socketpair, unixListener } from '../host/socket.js';
 import type { ProcessRef, SandboxRecord } from '../oci/state_types.js';
 import { type BootSpec, COMMIT_LINE, type CommitWord, TIE_LINE } from './boot_spec.js';
 import { SandboxError } from './errors.js';
 import { goferCommand } from './gofer_stage.js';
+import { sentryCommand } from './sentry_stage.js';
 import { SANDBOX_ENV, goferMain, repoRoot, sentryMain, unsharePath } from './paths.js';
 import { childrenOf, refOf, signalRef, waitGone } from './proc_stat.js';
 
@@ -279,6 +280,13 @@ async function spawnTracked(
   return { child, ref, failed, exited };
 }
 
+/**
+ * The Sentry's fds past 4 start here: the stages' shell uses 5-9 for itself (a POSIX shell
+ * names only fds 0-9 in redirections), so nothing handed over may sit there.
+ */
+const FIRST_EXTRA_FD = 10;
+const STAGE_SCRATCH_FDS = [5, 6, 7, 8, 9];
+
 function goferArgs(repo: string, root: string, readonly: boolean, debug: boolean): string[] {
   return goferCommand(repo, root, readonly, debug).args;
 }
@@ -316,21 +324,6 @@ function bindMounts(p: LaunchParams): BindMount[] {
   return out;
 }
 
-function sentryArgs(repo: string, bootPath: string): string[] {
-  const ns = [
-    '--user',
-    '--map-root-user',
-    '--mount',
-    '--uts',
-    '--ipc',
-    '--net',
-    '--pid',
-    '--fork',
-    '--kill-child',
-  ];
-  return [...ns, '--propagation', 'private', '--', process.execPath, sentryMain(repo), bootPath];
-}
-
 export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
   const repo = p.repo ?? repoRoot();
   for (const [what, file] of [
@@ -345,9 +338,20 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
   binds.forEach((b, k) => {
     const m = p.boot.mounts?.[b.index];
     if (m === undefined) return;
-    m.goferFd = 5 + k;
+    m.goferFd = FIRST_EXTRA_FD + k;
     if (b.file) m.goferFile = true;
   });
+  // After the Gofers' sockets: the control socket, then the log file.
+  p.boot.controlFd = FIRST_EXTRA_FD + binds.length;
+  let logFd: number | undefined;
+  if (p.boot.logPath !== undefined) {
+    try {
+      logFd = fs.openSync(p.boot.logPath, 'a');
+      p.boot.logFd = FIRST_EXTRA_FD + binds.length + 1;
+    } catch {
+      logFd = undefined;
+    }
+  }
   const bootPath = path.join(p.stateDir, 'boot.json');
   fs.writeFileSync(bootPath, JSON.stringify(p.boot, null, 2), { mode: 0o600 });
 
@@ -361,10 +365,25 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
     throw new SandboxError('SANDBOX_START_FAILED', `create gofer socketpair: errno ${-pair}`);
   }
   const [sentryEnd, goferEnd] = pair;
-  const mountPairs: Array<[HostFd, HostFd]> = [];
-  const closeEnds = (): void => {
+  const control = unixListener(p.boot.controlSocket);
+  if (typeof control === 'number') {
     sentryEnd.close();
     goferEnd.close();
+    if (logFd !== undefined) fs.closeSync(logFd);
+    throw new SandboxError(
+      'SANDBOX_START_FAILED',
+      `bind control socket "${p.boot.controlSocket}": errno ${-control}`,
+    );
+  }
+  const mountPairs: Array<[HostFd, HostFd]> = [];
+  let closed = false;
+  const closeEnds = (): void => {
+    if (closed) return;
+    closed = true;
+    sentryEnd.close();
+    goferEnd.close();
+    control.close();
+    if (logFd !== undefined) fs.closeSync(logFd);
     for (const [a, b] of mountPairs) {
       a.close();
       b.close();
@@ -402,8 +421,18 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
     }
     const sentry = await spawnTracked(
       'sentry',
-      sentryArgs(repo, bootPath),
-      ['inherit', 'inherit', 'inherit', sentryEnd.fd, 'pipe', ...mountPairs.map(([s]) => s.fd)],
+      sentryCommand(repo, bootPath).args,
+      [
+        'inherit',
+        'inherit',
+        'inherit',
+        sentryEnd.fd,
+        'pipe',
+        ...STAGE_SCRATCH_FDS.map(() => 'ignore' as const),
+        ...mountPairs.map(([s]) => s.fd),
+        control.fd,
+        ...(logFd === undefined ? [] : [logFd]),
+      ],
       cg,
     );
     started.push(sentry.ref);

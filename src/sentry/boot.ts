@@ -26,16 +26,6 @@ import {
 } from '../host/confine.js';
 import { HostFd } from '../host/fd.js';
 import { hostPoll, hostRead } from '../host/io.js';
-import {
-  MNT_DETACH,
-  MS_RDONLY,
-  MS_REMOUNT,
-  MS_BIND,
-  mount,
-  pivotRoot,
-  umount2,
-  chdir,
-} from '../host/mount.js';
 import { P9Client } from '../p9/client.js';
 import { FILE_MOUNT_NAME } from '../p9/client_api.js';
 import { PtracePlatform } from '../platform/ptrace/ptrace_platform.js';
@@ -142,9 +132,9 @@ function readHostRlimits(): Map<number, Rlimit> {
   return out;
 }
 
-async function startControl(socketPath: string, shared: Int32Array): Promise<Worker> {
+async function startControl(socketFd: number, shared: Int32Array): Promise<Worker> {
   const worker = new Worker(new URL('./control/control_worker.js', import.meta.url), {
-    workerData: { socketPath, shared: shared.buffer },
+    workerData: { socketFd, shared: shared.buffer },
   });
   await new Promise<void>((resolve, reject) => {
     worker.once('message', (m: { kind: string; message?: string }) => {
@@ -157,22 +147,26 @@ async function startControl(socketPath: string, shared: Int32Array): Promise<Wor
   return worker;
 }
 
-/** pivot_root into an empty, read-only tmpfs; the old root is detached. */
-function confineFilesystem(): void {
-  const dir = '/tmp';
-  const steps: Array<[string, () => number]> = [
-    ['mount tmpfs', () => mount('moat-sentry', dir, 'tmpfs', 0, 'size=16k,mode=0755')],
-    ['mkdir', () => (fs.mkdirSync(`${dir}/old`), 0)],
-    ['pivot_root', () => pivotRoot(dir, `${dir}/old`)],
-    ['chdir', () => chdir('/')],
-    ['umount old root', () => umount2('/old', MNT_DETACH)],
-    ['rmdir', () => (fs.rmdirSync('/old'), 0)],
-    ['remount read-only', () => mount(null, '/', null, MS_REMOUNT | MS_BIND | MS_RDONLY, null)],
-  ];
-  for (const [what, f] of steps) {
-    const r = f();
-    if (r < 0) throw new BootError(`confine: ${what}: ${errnoName(-r)}`);
+/**
+ * Why this process is not confined as its stage confines the Sentry (sentry_stage.ts), or
+ * undefined: a capability in its bounding set, or the host's user namespace.
+ */
+function confinementProblem(): string | undefined {
+  let status: string;
+  let userns: string;
+  try {
+    status = fs.readFileSync('/proc/self/status', 'utf8');
+    userns = fs.readlinkSync('/proc/self/ns/user');
+  } catch {
+    return 'cannot read its own status';
   }
+  const bnd = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  if (bnd === undefined || BigInt(`0x${bnd}`) !== 0n) {
+    return `its bounding set is not empty (CapBnd ${bnd ?? '?'}): start it through its stage`;
+  }
+  // The host's (initial) user namespace always has this inode number.
+  if (userns === 'user:[4026531837]') return 'it runs in the host user namespace';
+  return undefined;
 }
 
 /**
@@ -369,8 +363,8 @@ export async function boot(spec: BootSpec): Promise<number> {
       /* already gone */
     }
   };
-  let logFd: number | undefined;
-  if (spec.logPath !== undefined) {
+  let logFd: number | undefined = spec.logFd;
+  if (logFd === undefined && spec.logPath !== undefined) {
     try {
       logFd = fs.openSync(spec.logPath, 'a');
     } catch {
@@ -387,7 +381,8 @@ export async function boot(spec: BootSpec): Promise<number> {
   try {
     // 1. Control plane, memory, platform.
     const ctl = newControlState();
-    const worker = await startControl(spec.controlSocket, ctl);
+    if (spec.controlFd === undefined) throw new BootError('boot spec: no control socket fd');
+    const worker = await startControl(spec.controlFd, ctl);
     step('control socket listening');
     const mf = MemoryFile.create();
     if (typeof mf === 'string') throw new BootError(mf);
@@ -398,8 +393,10 @@ export async function boot(spec: BootSpec): Promise<number> {
     const hostRlimits = readHostRlimits();
 
     step('platform ready');
-    // 2. Confinement.
-    confineFilesystem();
+    // 2. Confinement: the stage made the root and emptied the capability sets before Node
+    //    started; check it, then no_new_privs, non-dumpable and the seccomp filter.
+    const unconfined = confinementProblem();
+    if (unconfined !== undefined) throw new BootError(`confine: ${unconfined}`);
     const capErr = dropAllCapabilities();
     if (capErr < 0) throw new BootError(`confine: drop capabilities: ${errnoName(-capErr)}`);
     setNoNewPrivs();

@@ -11,7 +11,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CTL, addPendingSignal, readPids } from './control_state.js';
 
 interface WorkerInput {
-  socketPath: string;
+  /** The listening control socket the launcher bound. */
+  socketFd: number;
   shared: SharedArrayBuffer;
 }
 
@@ -168,6 +169,6 @@ const server = net.createServer((conn) => {
 server.on('error', (e: Error) => {
   parentPort?.postMessage({ kind: 'error', message: e.message });
 });
-server.listen(input.socketPath, () => {
+server.listen({ fd: input.socketFd }, () => {
   parentPort?.postMessage({ kind: 'listening' });
 });

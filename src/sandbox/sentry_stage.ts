@@ -1,0 +1,66 @@
+// How the Sentry is started: confined before Node runs a single instruction, so that none of
+// its threads (nor the stubs it forks) ever holds a capability, even in its own namespaces.
+//
+//   unshare --user --map-root-user --mount --uts --ipc --net --pid --fork --kill-child
+//     --propagation private -- sh -c SCRIPT <boot.json> <repo> <node> -- <sentry main.js> /boot.json
+//
+// The shell, root of the sandbox's new user namespace, builds the Sentry's world in a tmpfs
+// (stage_script.ts): a copy of boot.json, read-only binds of the Node runtime and moat's
+// repository, null/zero/urandom and a procfs of the sandbox's pid namespace; makes it
+// read-only and pivots into it. Then `setpriv` empties every capability set (bounding
+// included) and execs Node: every thread of the Sentry, and every stub it forks, is born with
+// no capability at all. Everything else the Sentry needs from the host comes as an fd from the
+// launcher: stdio, the Gofers' sockets, the ready socket, the control socket (bound by the
+// launcher) and the log file.
+//
+// Never mounts anything in the host's mount namespace.
+
+import { sentryMain, unsharePath } from './paths.js';
+import { STAGE_FUNCTIONS } from './stage_script.js';
+
+/** Where the boot spec is, inside the Sentry's own root. */
+export const SENTRY_BOOT_PATH = '/boot.json';
+
+const SENTRY_SCRIPT = `${STAGE_FUNCTIONS}
+boot=$1 repo=$2 node=$3
+shift 4
+exec 6<"$boot"
+hold "$repo" "$node"
+stage
+cat <&6 > "$S/boot.json"
+exec 6<&-
+runtime "$repo" "$node"
+enter
+exec setpriv --bounding-set -all --inh-caps -all --ambient-caps -all --nnp -- "$node" "$@"
+`;
+
+export interface StageCommand {
+  file: string;
+  args: string[];
+}
+
+/** The command that starts the Sentry of a sandbox whose boot spec is at `bootPath`. */
+export function sentryCommand(repo: string, bootPath: string): StageCommand {
+  const ns = ['--user', '--map-root-user', '--mount', '--uts', '--ipc', '--net', '--pid'];
+  return {
+    file: unsharePath(),
+    args: [
+      ...ns,
+      '--fork',
+      '--kill-child',
+      '--propagation',
+      'private',
+      '--',
+      '/bin/sh',
+      '-c',
+      SENTRY_SCRIPT,
+      'moat-sentry-stage',
+      bootPath,
+      repo,
+      process.execPath,
+      '--',
+      sentryMain(repo),
+      SENTRY_BOOT_PATH,
+    ],
+  };
+}

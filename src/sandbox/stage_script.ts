@@ -1,0 +1,47 @@
+// The shell both stages (gofer_stage.ts, sentry_stage.ts) start with: functions that build a
+// process's whole world in a tmpfs at /tmp of a private mount namespace, before Node runs.
+//   hold REPO NODE   open fds 8 and 9 on moat's repository and node's directory, first: the
+//                    staging tmpfs may cover their paths
+//   stage            mount the staging tmpfs
+//   runtime REPO NODE  read-only binds of what Node needs: the system directories (symlinks
+//                    kept as symlinks), node's directory, the repository, ld.so.cache; the
+//                    device files null, zero, urandom; a procfs of the current pid namespace
+//   enter            make the tmpfs read-only, pivot_root into it, detach the old root
+// Every bind is remounted read-only, nosuid, nodev. Nothing here touches the host's mount
+// namespace (the callers run under `unshare --mount --propagation private`).
+
+export const STAGE_FUNCTIONS = `
+set -eu
+S=/tmp
+ro() { mount -o remount,bind,ro,nosuid,nodev "$1"; }
+bindpath() {
+  if [ ! -e "$S$2" ]; then mkdir -p "$S$2"; fi
+  mount --bind "$1" "$S$2"; ro "$S$2"
+}
+hold() { exec 8<"$1" 9<"$(dirname "$2")"; }
+stage() {
+  mount -t tmpfs -o size=1m,mode=0755,nosuid,nodev moat-stage "$S"
+  mkdir "$S/proc" "$S/dev" "$S/etc"
+}
+runtime() {
+  for d in usr bin sbin lib lib32 lib64 libx32; do
+    if [ -L "/$d" ]; then ln -s "$(readlink "/$d")" "$S/$d"
+    elif [ -d "/$d" ]; then mkdir "$S/$d"; mount --bind "/$d" "$S/$d"; ro "$S/$d"; fi
+  done
+  case "$(dirname "$2")" in /usr/*) ;; *) bindpath /proc/self/fd/9 "$(dirname "$2")";; esac
+  bindpath /proc/self/fd/8 "$1"
+  exec 8<&- 9<&-
+  if [ -f /etc/ld.so.cache ]; then
+    : > "$S/etc/ld.so.cache"; mount --bind /etc/ld.so.cache "$S/etc/ld.so.cache"; ro "$S/etc/ld.so.cache"
+  fi
+  for f in null zero urandom; do : > "$S/dev/$f"; mount --bind "/dev/$f" "$S/dev/$f"; done
+  mount -t proc -o nosuid,nodev,noexec proc "$S/proc"
+}
+enter() {
+  mount -o remount,ro "$S"
+  cd "$S"
+  pivot_root . .
+  umount -l .
+  cd /
+}
+`;
