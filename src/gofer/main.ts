@@ -24,6 +24,7 @@ import {
 import { serve } from '../p9/server.js';
 import { goferFilter } from './seccomp_filter.js';
 import {
+  SECCOMP_FILTER_FLAG_LOG,
   SECCOMP_FILTER_FLAG_TSYNC,
   installSeccompFilter,
   keepOnlyCapabilities,
@@ -114,7 +115,12 @@ function main(argv: string[]): number {
   // seccomp filter on every thread.
   const caps = keepOnlyCapabilities(GOFER_CAPABILITIES);
   const sc =
-    setNoNewPrivs() < 0 ? -1 : installSeccompFilter(goferFilter(), SECCOMP_FILTER_FLAG_TSYNC);
+    setNoNewPrivs() < 0
+      ? -1
+      : installSeccompFilter(
+          goferFilter(),
+          SECCOMP_FILTER_FLAG_TSYNC | (opts.debug === true ? SECCOMP_FILTER_FLAG_LOG : 0),
+        );
   if (caps < 0 || sc < 0) {
     process.stderr.write(`gofer: confine: capabilities ${caps}, seccomp ${sc}\n`);
     return 1;

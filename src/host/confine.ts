@@ -90,6 +90,8 @@ const munmap_ = libc.func('int munmap(uint64_t, size_t)');
 const SYS_seccomp = 317;
 const SECCOMP_SET_MODE_FILTER = 1;
 export const SECCOMP_FILTER_FLAG_TSYNC = 1;
+/** The kernel logs every action of the filter but ALLOW (dmesg: audit type=1326, syscall=N). */
+export const SECCOMP_FILTER_FLAG_LOG = 2;
 
 /** Installs a classic-BPF seccomp filter on the calling thread (all threads with TSYNC). */
 export function installSeccompFilter(program: Uint8Array, flags: number): number {

@@ -18,6 +18,7 @@ import { Errno, errnoName } from '../abi/linux/errno.js';
 import { syscallName } from '../abi/linux/syscall_names.js';
 import { AT_FDCWD, O_RDONLY, POLLIN, S_IFDIR, S_IFMT, S_IFREG } from '../abi/linux/file.js';
 import {
+  SECCOMP_FILTER_FLAG_LOG,
   SECCOMP_FILTER_FLAG_TSYNC,
   dropAllCapabilities,
   installSeccompFilter,
@@ -401,8 +402,15 @@ export async function boot(spec: BootSpec): Promise<number> {
     if (capErr < 0) throw new BootError(`confine: drop capabilities: ${errnoName(-capErr)}`);
     setNoNewPrivs();
     if (setNotDumpable() < 0) throw new BootError('confine: PR_SET_DUMPABLE failed');
-    const sc = installSeccompFilter(sentryFilter(), SECCOMP_FILTER_FLAG_TSYNC);
+    const debug = spec.debug === true;
+    const sc = installSeccompFilter(
+      sentryFilter(),
+      SECCOMP_FILTER_FLAG_TSYNC | (debug ? SECCOMP_FILTER_FLAG_LOG : 0),
+    );
     if (sc < 0) throw new BootError(`confine: seccomp filter: ${errnoName(-sc)}`);
+    log.debug(
+      'confine: seccomp allow list on every thread; a refused host call fails with EPERM and the kernel logs its number (dmesg, audit type=1326)',
+    );
 
     step('confined');
     // 3. The container's view.

@@ -54,6 +54,12 @@ export class BpfProgram {
     return this;
   }
 
+  /** if (A & k) goto jt else goto jf. */
+  jset(k: number, jt: Target, jf: Target = 0): this {
+    this.insns.push({ code: BPF_JSET_K, k: k >>> 0, jt, jf });
+    return this;
+  }
+
   jge(k: number, jt: Target, jf: Target = 0): this {
     this.insns.push({ code: BPF_JGE_K, k: k >>> 0, jt, jf });
     return this;
@@ -91,22 +97,83 @@ export class BpfProgram {
 }
 
 /**
- * A seccomp program that fails the calls in `denied` with EPERM, kills the process on x32 or
- * foreign-architecture calls, and allows the rest: the shape of the Sentry's and the Gofer's
- * filters.
+ * A call allowed only when its arguments pass a check: `emit` loads what it needs and jumps
+ * to `allow` or `deny` (both labels exist in the program).
  */
-export function denyListFilter(denied: Iterable<number>): Uint8Array {
+export interface CheckedCall {
+  nr: number;
+  emit(p: BpfProgram, allow: string, deny: string): void;
+}
+
+export interface AllowListPolicy {
+  /** Allowed whatever their arguments (hot calls first: the chain is tested in order). */
+  allow: Iterable<number>;
+  /** Allowed with argument checks. */
+  checked?: readonly CheckedCall[];
+  /** Calls answered with a given errno instead of the default (say ENOSYS for clone3). */
+  errno?: ReadonlyMap<number, number>;
+  /** The errno of every other call (EPERM by default). */
+  defaultErrno?: number;
+}
+
+/**
+ * A seccomp allow list: x32 and foreign-architecture calls kill the process; the listed calls
+ * are allowed (checked ones only with acceptable arguments); everything else fails with the
+ * default errno.
+ */
+export function allowListFilter(policy: AllowListPolicy): Uint8Array {
   const EPERM = 1;
+  const deflt = policy.defaultErrno ?? EPERM;
   const p = new BpfProgram();
   p.loadWord(SECCOMP_DATA_ARCH)
     .jeq(AUDIT_ARCH_X86_64, 0, 'kill')
     .loadWord(SECCOMP_DATA_NR)
     .jge(0x40000000, 'kill');
-  for (const nr of denied) p.jeq(nr, 'deny');
-  p.ret(SECCOMP_RET_ALLOW)
-    .label('deny')
-    .ret(SECCOMP_RET_ERRNO | EPERM)
-    .label('kill')
-    .ret(SECCOMP_RET_KILL_PROCESS);
+  const checked = policy.checked ?? [];
+  for (const c of checked) p.jeq(c.nr, `check_${c.nr}`);
+  const errnos = new Set<number>();
+  for (const [nr, e] of policy.errno ?? []) {
+    p.jeq(nr, `errno_${e}`);
+    errnos.add(e);
+  }
+  for (const nr of policy.allow) p.jeq(nr, 'allow');
+  p.ret(SECCOMP_RET_ERRNO | deflt);
+  for (const c of checked) {
+    p.label(`check_${c.nr}`);
+    c.emit(p, 'allow', 'deny');
+  }
+  for (const e of errnos) p.label(`errno_${e}`).ret(SECCOMP_RET_ERRNO | e);
+  p.label('deny').ret(SECCOMP_RET_ERRNO | deflt);
+  p.label('allow').ret(SECCOMP_RET_ALLOW).label('kill').ret(SECCOMP_RET_KILL_PROCESS);
   return p.assemble();
+}
+
+/** What a seccomp program answers for one call (an interpreter of the subset built here). */
+export function runFilter(
+  program: Uint8Array,
+  nr: number,
+  args: readonly bigint[] = [],
+  arch = AUDIT_ARCH_X86_64,
+): number {
+  const dv = new DataView(program.buffer, program.byteOffset, program.byteLength);
+  const data = new DataView(new ArrayBuffer(64));
+  data.setUint32(SECCOMP_DATA_NR, nr >>> 0, true);
+  data.setUint32(SECCOMP_DATA_ARCH, arch >>> 0, true);
+  args.forEach((a, i) => data.setBigUint64(16 + 8 * i, BigInt.asUintN(64, a), true));
+  let a = 0;
+  for (let pc = 0; pc * 8 < program.length;) {
+    const code = dv.getUint16(pc * 8, true);
+    const jt = dv.getUint8(pc * 8 + 2);
+    const jf = dv.getUint8(pc * 8 + 3);
+    const k = dv.getUint32(pc * 8 + 4, true);
+    if (code === BPF_LD_W_ABS) {
+      a = data.getUint32(k, true);
+      pc++;
+    } else if (code === BPF_JEQ_K) pc += 1 + (a === k ? jt : jf);
+    else if (code === BPF_JGE_K) pc += 1 + (a >= k ? jt : jf);
+    else if (code === BPF_JSET_K) pc += 1 + ((a & k) !== 0 ? jt : jf);
+    else if (code === BPF_RET_K) return k;
+    else throw new Error(`bpf: unknown instruction ${code}`);
+  }
+  throw new Error('bpf: ran off the end');
 }
