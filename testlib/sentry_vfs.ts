@@ -2,6 +2,8 @@
 // FsContext, credentials) over a small tmpfs tree with files, directories and symlinks.
 // Never used outside tests.
 
+import { CAP_FULL_SET } from '../src/abi/linux/capability.js';
+import { withCaps } from '../src/sentry/kernel/credentials.js';
 import { S_IFREG } from '../src/abi/linux/file.js';
 import { TmpfsDir, TmpfsFile, TmpfsFilesystem } from '../src/sentry/fsimpl/tmpfs/tmpfs.js';
 import type { Credentials, SyscallContext } from '../src/sentry/syscalls/types.js';
@@ -17,16 +19,16 @@ export interface TestTask extends SyscallContext {
   creds: Credentials;
 }
 
-export const ROOT: Credentials = { uid: 0, gid: 0, euid: 0, egid: 0, suid: 0, sgid: 0, groups: [] };
-export const USER: Credentials = {
-  uid: 1000,
-  gid: 1000,
-  euid: 1000,
-  egid: 1000,
-  suid: 1000,
-  sgid: 1000,
-  groups: [],
-};
+const ALL = { eff: CAP_FULL_SET, prm: CAP_FULL_SET, inh: 0n, bnd: CAP_FULL_SET, amb: 0n };
+const NONE = { eff: 0n, prm: 0n, inh: 0n, bnd: CAP_FULL_SET, amb: 0n };
+export const ROOT: Credentials = withCaps(
+  { uid: 0, gid: 0, euid: 0, egid: 0, suid: 0, sgid: 0, groups: [] },
+  ALL,
+);
+export const USER: Credentials = withCaps(
+  { uid: 1000, gid: 1000, euid: 1000, egid: 1000, suid: 1000, sgid: 1000, groups: [] },
+  NONE,
+);
 
 function file(dir: TmpfsDir, name: string, content: string, mode = 0o644): TmpfsFile {
   const f = dir.create(name, S_IFREG | mode, ROOT);

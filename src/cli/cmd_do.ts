@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CAP_NAMES } from '../abi/linux/capability.js';
 import { StateStore } from '../oci/state_store.js';
 import { DEFAULT_OCI_VERSION } from '../oci/spec_default.js';
 import type { Spec } from '../oci/spec_types.js';
@@ -33,8 +34,31 @@ function callerCwd(): string {
   }
 }
 
+/** The names of the capabilities in one set of this process (/proc/self/status). */
+function ownCaps(field: string): string[] {
+  let mask = 0n;
+  try {
+    const m = new RegExp(`^${field}:\\s*([0-9a-f]+)$`, 'm').exec(
+      fs.readFileSync('/proc/self/status', 'utf8'),
+    );
+    if (m?.[1] !== undefined) mask = BigInt(`0x${m[1]}`);
+  } catch {
+    mask = 0n;
+  }
+  return CAP_NAMES.filter((_, i) => ((mask >> BigInt(i)) & 1n) === 1n);
+}
+
 /** The spec `do` runs: validated like any config.json, so it obeys the same rules. */
 export function doSpec(args: string[]): Spec {
+  const uid = process.getuid?.() ?? 0;
+  // The same privilege the caller has natively: its own capability sets.
+  const caps = {
+    bounding: ownCaps('CapBnd'),
+    effective: ownCaps('CapEff'),
+    permitted: ownCaps('CapPrm'),
+    inheritable: ownCaps('CapInh'),
+    ambient: ownCaps('CapAmb'),
+  };
   const env = PASSED_ENV.flatMap((k) => {
     const v = process.env[k];
     return v === undefined ? [] : [`${k}=${v}`];
@@ -44,7 +68,8 @@ export function doSpec(args: string[]): Spec {
     ociVersion: DEFAULT_OCI_VERSION,
     process: {
       terminal: false,
-      user: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+      user: { uid, gid: process.getgid?.() ?? 0 },
+      capabilities: caps,
       args,
       env,
       cwd: callerCwd(),

@@ -37,6 +37,7 @@ export function bootFromSpec(spec: Spec, opts: BootOptions): BootSpec {
     mounts: spec.mounts.map((m) => ({ ...m })),
   };
   if (p.rlimits !== undefined) boot.rlimits = p.rlimits.map((r) => ({ ...r }));
+  if (p.capabilities !== undefined) boot.capabilities = structuredClone(p.capabilities);
   if (p.user.umask !== undefined) boot.umask = p.user.umask;
   if (spec.linux?.maskedPaths !== undefined) boot.maskedPaths = [...spec.linux.maskedPaths];
   if (spec.linux?.readonlyPaths !== undefined) boot.readonlyPaths = [...spec.linux.readonlyPaths];

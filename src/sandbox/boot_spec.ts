@@ -70,6 +70,14 @@ export interface BootSpec {
     /** Bind mounts of a file: its Gofer serves it as the single entry "file" of its root. */
     goferFile?: boolean;
   }>;
+  /** process.capabilities, by name (absent: the process has none, as under runc). */
+  capabilities?: {
+    bounding?: string[];
+    effective?: string[];
+    inheritable?: string[];
+    permitted?: string[];
+    ambient?: string[];
+  };
   /** linux.resources.memory.limit in bytes: the application's memory, held by the Sentry. */
   memoryLimit?: number;
   /** linux.resources.pids.limit: the most tasks (threads) the sandbox may have at once. */

@@ -15,6 +15,8 @@ import * as os from 'node:os';
 import { randomFillSync } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { Errno, errnoName } from '../abi/linux/errno.js';
+import { CAP_FULL_SET, capMask } from '../abi/linux/capability.js';
+import { execCapabilities, withCaps } from './kernel/credentials.js';
 import { syscallName } from '../abi/linux/syscall_names.js';
 import { AT_FDCWD, O_RDONLY, POLLIN, S_IFDIR, S_IFMT, S_IFREG } from '../abi/linux/file.js';
 import {
@@ -420,15 +422,28 @@ export async function boot(spec: BootSpec): Promise<number> {
     if (typeof rootFs === 'number') throw new BootError(`gofer: root: ${errnoName(-rootFs)}`);
     const rootMount = newRootMount(rootFs, true);
     const root = mountRoot(rootMount);
-    const creds: Credentials = {
-      uid: spec.uid,
-      gid: spec.gid,
-      euid: spec.uid,
-      egid: spec.gid,
-      suid: spec.uid,
-      sgid: spec.gid,
-      groups: [...spec.additionalGids],
-    };
+    const caps = spec.capabilities;
+    const creds: Credentials = withCaps(
+      {
+        uid: spec.uid,
+        gid: spec.gid,
+        euid: spec.uid,
+        egid: spec.gid,
+        suid: spec.uid,
+        sgid: spec.gid,
+        groups: [...spec.additionalGids],
+      },
+      {
+        // process.capabilities as runc applies them; none when the spec gives none.
+        eff: capMask(caps?.effective),
+        prm: capMask(caps?.permitted),
+        inh: capMask(caps?.inheritable),
+        bnd: caps?.bounding === undefined ? CAP_FULL_SET : capMask(caps.bounding),
+        amb: capMask(caps?.ambient),
+      },
+    );
+    // The init process is exec'ed with those sets, as runc execs it: the kernel's rules.
+    execCapabilities(creds);
     const rlimits = hostRlimits;
     for (const r of spec.rlimits ?? []) {
       const n = RLIMIT_NAMES[r.type];

@@ -47,7 +47,7 @@ import {
   type Trap,
 } from '../platform.js';
 import { assembleStub, type StubCode } from './stub_code.js';
-import { stubFilter } from './stub_filter.js';
+import { STUB_FORK_FLAGS, STUB_THREAD_FLAGS, stubFilter } from './stub_filter.js';
 
 /**
  * Page 0: the code; page 1: the stubs' seccomp program (fprog at 0, filter at 16) and, at
@@ -65,8 +65,8 @@ const SYS_mprotect = 10;
 const SYS_munmap = 11;
 const SYS_clone = 56;
 const SYS_exit = 60;
-/** A thread of a stub: CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM. */
-const THREAD_FLAGS = 0x100n | 0x200n | 0x400n | 0x800n | 0x10000n | 0x40000n;
+/** A thread of a stub (the stub filter allows exactly these flags). */
+const THREAD_FLAGS = BigInt(STUB_THREAD_FLAGS);
 const SYS_rseq = 334;
 const SYS_close_range = 436;
 const SYS_prctl = 157;
@@ -214,7 +214,7 @@ export class PtracePlatform implements Platform {
   }
 
   newAddressSpace(): AddressSpace | number {
-    const r = this.master.inject(SYS_clone, [BigInt(SIGCHLD), 0n, 0n, 0n, 0n]);
+    const r = this.master.inject(SYS_clone, [BigInt(STUB_FORK_FLAGS), 0n, 0n, 0n, 0n]);
     // The master stops first with PTRACE_EVENT_FORK (handled inside inject), then at int3.
     if (r < 0n) return Number(r);
     const pid = Number(r);

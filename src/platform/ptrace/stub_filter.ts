@@ -1,8 +1,8 @@
 // The seccomp filter every ptrace stub carries. Application system calls never reach it (they
 // stop in PTRACE_SYSEMU before seccomp runs); it bounds what the *injected* calls may be, so
 // that if application code ever ran outside SYSEMU it could do nothing but these, and mmap
-// only the memory file, clone (new stubs, new threads of a stub) and exit (the end of one
-// stub thread). Everything else kills the stub.
+// only the memory file, clone (new stubs, new threads of a stub: those two flag sets only) and
+// exit (the end of one stub thread). Everything else kills the stub.
 
 import {
   AUDIT_ARCH_X86_64,
@@ -27,6 +27,10 @@ const SYS_gettimeofday = 96;
 const SYS_time = 201;
 const SYS_getcpu = 309;
 const X32_BIT = 0x40000000;
+/** clone flags of a new stub: a plain fork, SIGCHLD to its parent. */
+export const STUB_FORK_FLAGS = 17;
+/** clone flags of a stub thread: CLONE_VM|FS|FILES|SIGHAND|THREAD|SYSVSEM. */
+export const STUB_THREAD_FLAGS = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000;
 
 export function stubFilter(memfd: number): Uint8Array {
   const p = new BpfProgram();
@@ -37,7 +41,7 @@ export function stubFilter(memfd: number): Uint8Array {
     .jeq(SYS_mmap, 'mmap')
     .jeq(SYS_munmap, 'allow')
     .jeq(SYS_mprotect, 'allow')
-    .jeq(SYS_clone, 'allow')
+    .jeq(SYS_clone, 'clone')
     .jeq(SYS_exit, 'allow')
     .jeq(SYS_close_range, 'allow')
     .jeq(SYS_rseq, 'allow')
@@ -49,6 +53,14 @@ export function stubFilter(memfd: number): Uint8Array {
     .ret(SECCOMP_RET_KILL_PROCESS)
     .label('trap')
     .ret(SECCOMP_RET_TRAP)
+    // clone: exactly the two shapes the platform injects — a new stub (SIGCHLD only) or a
+    // thread of this stub; never a namespace, CLONE_UNTRACED or a thread-group trick.
+    .label('clone')
+    .loadWord(seccompArgHi(0))
+    .jeq(0, 0, 'kill')
+    .loadWord(seccompArgLo(0))
+    .jeq(STUB_FORK_FLAGS, 'allow')
+    .jeq(STUB_THREAD_FLAGS, 'allow', 'kill')
     .label('mmap')
     .loadWord(seccompArgLo(4))
     .jeq(memfd, 0, 'kill')

@@ -7,6 +7,7 @@
 // It must never trust the file: the loader bounds every size, and an interpreter line is
 // read from at most its first 256 bytes, through at most four levels of scripts.
 
+import { execCapabilities } from './credentials.js';
 import { randomFillSync } from 'node:crypto';
 import { Errno } from '../../abi/linux/errno.js';
 import { O_RDONLY } from '../../abi/linux/file.js';
@@ -157,6 +158,7 @@ export function execve(t: Task, path: string, argv: string[], envp: string[]): n
   old.as.release();
   startRegisters(t.regs, as, loaded);
   t.files.closeOnExec();
+  execCapabilities(t.creds);
   for (const [sig, act] of [...t.sigactions]) {
     if (act.handler !== SIG_IGN) t.sigactions.delete(sig);
   }

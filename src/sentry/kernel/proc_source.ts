@@ -53,15 +53,17 @@ class TaskProc implements ProcTask {
           `Tgid:\t${t.tgid}`,
           `Pid:\t${t.tid}`,
           `PPid:\t${t.parent?.tgid ?? 0}`,
-          `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.euid}`,
-          `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.egid}`,
+          `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}`,
+          `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
           `Groups:\t${c.groups.join(' ')}`,
           'Threads:\t1',
           `SigPnd:\t${hex(t.pendingSignals, 16)}`,
           `SigBlk:\t${hex(t.sigmask, 16)}`,
-          'CapInh:\t0000000000000000',
-          'CapPrm:\t0000000000000000',
-          'CapEff:\t0000000000000000',
+          `CapInh:\t${capHex(c.capInh)}`,
+          `CapPrm:\t${capHex(c.capPrm)}`,
+          `CapEff:\t${capHex(c.capEff)}`,
+          `CapBnd:\t${capHex(c.capBnd)}`,
+          `CapAmb:\t${capHex(c.capAmb)}`,
         ];
         return enc.encode(`${lines.join('\n')}\n`);
       }
@@ -82,6 +84,10 @@ class TaskProc implements ProcTask {
         return null;
     }
   }
+}
+
+function capHex(m: bigint): string {
+  return m.toString(16).padStart(16, '0');
 }
 
 export class KernelProcSource implements ProcSource {

@@ -5,6 +5,8 @@
 // It must never leave a host stub behind a task that is gone, and never let a task outlive
 // the init process: when init exits, every other task is killed with it.
 
+import { CAP_KILL } from '../../abi/linux/capability.js';
+import { capable } from './credentials.js';
 import { Errno } from '../../abi/linux/errno.js';
 import { Reg } from '../../platform/platform.js';
 import { SIG_DFL, SIG_IGN, Task, type ExitState } from './task.js';
@@ -286,7 +288,7 @@ export function killAllBut(init: Task): void {
 export function killDenied(t: Task, target: Task): number {
   const c = t.creds;
   const d = target.creds;
-  if (c.euid === 0) return 0;
+  if (capable(c, CAP_KILL)) return 0;
   if (c.euid === d.uid || c.euid === d.suid || c.uid === d.uid || c.uid === d.suid) return 0;
   return -Errno.EPERM;
 }

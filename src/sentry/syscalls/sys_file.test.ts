@@ -1,6 +1,7 @@
 // Unit tests of every file syscall handler through the test double of application memory:
 // results, copied-out structs, bad pointers (-EFAULT), bad fds (-EBADF) and flag checks.
 
+import { CAP_FULL_SET } from '../../abi/linux/capability.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Errno } from '../../abi/linux/errno.js';
@@ -521,8 +522,9 @@ describe('stat family', () => {
     assert.equal(sys(t, 'access', t.mem.string('/nope'), 0), -Errno.ENOENT);
     assert.equal(sys(t, 'access', t.mem.string('/etc'), 8), -Errno.EINVAL);
     assert.equal(sys(t, 'faccessat', AT_FDCWD, t.mem.string('/etc/passwd'), R_OK), 0);
-    // Effective uid 0 with real uid 1000: access() uses the real ids, AT_EACCESS the effective.
-    t.creds.euid = 0;
+    // Effective uid 0 with real uid 1000 (as after a set-user-ID-root exec): access() uses
+    // the real ids, AT_EACCESS the effective ones and their capabilities.
+    Object.assign(t.creds, { euid: 0, fsuid: 0, capEff: CAP_FULL_SET, capPrm: CAP_FULL_SET });
     assert.equal(
       sys(t, 'faccessat2', AT_FDCWD, t.mem.string('/etc/hosts'), R_OK, 0),
       -Errno.EACCES,

@@ -2,6 +2,8 @@
 // read and move the task's working directory and root (FsContext) and list directories through
 // the open file. Never throws.
 
+import { CAP_SYS_CHROOT } from '../../abi/linux/capability.js';
+import { capable } from '../kernel/credentials.js';
 import { Errno } from '../../abi/linux/errno.js';
 import { AT_FDCWD, encodeDirent64, encodeOldDirent } from '../../abi/linux/file.js';
 import type { DirentEncoder } from '../vfs/file_description.js';
@@ -66,7 +68,7 @@ function sysChroot(ctx: SyscallContext, a: SyscallArgs): number {
   if (typeof st === 'number') return st;
   const perm = checkPermission(ctx.creds, st, MAY_EXEC);
   if (perm < 0) return perm;
-  if (ctx.creds.euid !== 0) return -Errno.EPERM;
+  if (!capable(ctx.creds, CAP_SYS_CHROOT)) return -Errno.EPERM;
   ctx.fs.root = p;
   return 0;
 }

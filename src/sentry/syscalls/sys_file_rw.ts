@@ -23,8 +23,19 @@ function sysRead(ctx: SyscallContext, a: SyscallArgs): number {
   if (typeof f === 'number') return f;
   const count = argCount(a[2]);
   if (count < 0) return count;
+  if (!accessOk(a[1], count)) return -Errno.EFAULT;
   return readToApp(ctx, f, a[1], count, null);
 }
+
+/**
+ * Linux's access_ok, checked before any I/O: the buffer lies below the top of user space, so a
+ * kernel address is EFAULT even when nothing would be copied (a read at end of file).
+ */
+function accessOk(addr: bigint | undefined, count: number): boolean {
+  const a = addr ?? 0n;
+  return a <= USER_TOP && BigInt(count) <= USER_TOP - a;
+}
+const USER_TOP = 0x7ffffffff000n;
 
 /** Implements Linux syscall write(2). */
 function sysWrite(ctx: SyscallContext, a: SyscallArgs): number {
@@ -32,6 +43,7 @@ function sysWrite(ctx: SyscallContext, a: SyscallArgs): number {
   if (typeof f === 'number') return f;
   const count = argCount(a[2]);
   if (count < 0) return count;
+  if (!accessOk(a[1], count)) return -Errno.EFAULT;
   return writeFromApp(ctx, f, a[1], count, null);
 }
 
@@ -41,6 +53,7 @@ function sysPread64(ctx: SyscallContext, a: SyscallArgs): number {
   if (typeof f === 'number') return f;
   const count = argCount(a[2]);
   if (count < 0) return count;
+  if (!accessOk(a[1], count)) return -Errno.EFAULT;
   const pos = argOffset(a[3]);
   if (pos < 0) return -Errno.EINVAL;
   return readToApp(ctx, f, a[1], count, pos);
@@ -52,6 +65,7 @@ function sysPwrite64(ctx: SyscallContext, a: SyscallArgs): number {
   if (typeof f === 'number') return f;
   const count = argCount(a[2]);
   if (count < 0) return count;
+  if (!accessOk(a[1], count)) return -Errno.EFAULT;
   const pos = argOffset(a[3]);
   if (pos < 0) return -Errno.EINVAL;
   return writeFromApp(ctx, f, a[1], count, pos);

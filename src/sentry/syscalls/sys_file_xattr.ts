@@ -11,6 +11,8 @@
 // Differences from Linux: "root" (euid 0) stands for CAP_SYS_ADMIN in the trusted.* checks;
 // system.* (POSIX ACLs) is not kept by tmpfs; no LSM adds security.* names to a list.
 
+import { CAP_SYS_ADMIN } from '../../abi/linux/capability.js';
+import { capable } from '../kernel/credentials.js';
 import { Errno } from '../../abi/linux/errno.js';
 import {
   AT_FDCWD,
@@ -68,7 +70,7 @@ function copyName(ctx: SyscallContext, addr: bigint): string | number {
 /** xattr_permission() of fs/xattr.c, after the mount's read-only check for writes. */
 function permission(ctx: SyscallContext, t: Target, name: string, mask: number): number {
   if (name.startsWith('security.') || name.startsWith('system.')) return 0;
-  const root = ctx.creds.euid === 0;
+  const root = capable(ctx.creds, CAP_SYS_ADMIN);
   if (name.startsWith('trusted.')) {
     if (root) return 0;
     return mask === MAY_WRITE ? -Errno.EPERM : -Errno.ENODATA;
@@ -149,7 +151,8 @@ function listxattr(ctx: SyscallContext, w: Where, a: SyscallArgs): number {
   if (typeof t === 'number') return t;
   const names = t.inode.listxattr?.() ?? [];
   if (typeof names === 'number') return names;
-  const shown = names.filter((n) => ctx.creds.euid === 0 || !n.startsWith('trusted.'));
+  const admin = capable(ctx.creds, CAP_SYS_ADMIN);
+  const shown = names.filter((n) => admin || !n.startsWith('trusted.'));
   const packed = Buffer.from(shown.map((n) => `${n}\0`).join(''));
   return copyResult(ctx, packed, a[1], argSize(a[2], XATTR_LIST_MAX), XATTR_LIST_MAX);
 }

@@ -3,6 +3,8 @@
 // fork, exec, wait and process groups are sys_process_tree.ts.
 // Nothing here reaches the host.
 
+import { CAP_LAST_CAP, CAP_SETPCAP, CAP_SYS_RESOURCE } from '../../abi/linux/capability.js';
+import { capable } from '../kernel/credentials.js';
 import { Errno } from '../../abi/linux/errno.js';
 import { Reg } from '../../platform/platform.js';
 import { MOAT_RELEASE, MOAT_VERSION } from '../kernel/kernel.js';
@@ -28,6 +30,9 @@ const PR_SET_NO_NEW_PRIVS = 38;
 
 const RLIM_INFINITY = 0xffffffffffffffffn;
 const RLIMIT_NLIMITS = 16;
+const RLIMIT_NOFILE = 7;
+/** /proc/sys/fs/nr_open's default: no process may hold more descriptors. */
+const NR_OPEN = 1048576n;
 const USER_TOP = 0x800000000000n;
 
 function u64le(values: bigint[]): Uint8Array {
@@ -114,6 +119,63 @@ function prctl(t: Task, a: readonly bigint[]): number {
       return r < 0 ? r : 0;
     }
     default:
+      return prctlCaps(t, op, a);
+  }
+}
+
+const PR_GET_KEEPCAPS = 7;
+const PR_SET_KEEPCAPS = 8;
+const PR_CAPBSET_READ = 23;
+const PR_CAPBSET_DROP = 24;
+const PR_GET_SECUREBITS = 27;
+const PR_CAP_AMBIENT = 47;
+
+/** prctl's capability operations (capabilities(7)). */
+function prctlCaps(t: Task, op: number, a: readonly bigint[]): number {
+  const c = t.creds;
+  const arg = a[1] ?? 0n;
+  const validCap = arg >= 0n && arg <= BigInt(CAP_LAST_CAP);
+  const bit = validCap ? 1n << arg : 0n;
+  switch (op) {
+    case PR_GET_KEEPCAPS:
+      return c.keepCaps ? 1 : 0;
+    case PR_SET_KEEPCAPS:
+      if (arg !== 0n && arg !== 1n) return -Errno.EINVAL;
+      c.keepCaps = arg === 1n;
+      return 0;
+    case PR_CAPBSET_READ:
+      if (!validCap) return -Errno.EINVAL;
+      return (c.capBnd & bit) !== 0n ? 1 : 0;
+    case PR_CAPBSET_DROP:
+      if (!validCap) return -Errno.EINVAL;
+      if (!capable(c, CAP_SETPCAP)) return -Errno.EPERM;
+      c.capBnd &= ~bit;
+      return 0;
+    case PR_GET_SECUREBITS:
+      return c.keepCaps ? 0x10 : 0;
+    case PR_CAP_AMBIENT: {
+      const sub = int(a[1] ?? 0n);
+      const capArg = a[2] ?? 0n;
+      if (sub === 4) {
+        if ((a[2] ?? 0n) !== 0n) return -Errno.EINVAL;
+        c.capAmb = 0n;
+        return 0;
+      }
+      if (capArg < 0n || capArg > BigInt(CAP_LAST_CAP)) return -Errno.EINVAL;
+      const b = 1n << capArg;
+      if (sub === 1) return (c.capAmb & b) !== 0n ? 1 : 0;
+      if (sub === 2) {
+        if ((c.capPrm & b) === 0n || (c.capInh & b) === 0n) return -Errno.EPERM;
+        c.capAmb |= b;
+        return 0;
+      }
+      if (sub === 3) {
+        c.capAmb &= ~b;
+        return 0;
+      }
+      return -Errno.EINVAL;
+    }
+    default:
       return -Errno.EINVAL;
   }
 }
@@ -138,7 +200,8 @@ function prlimit64(t: Task, a: readonly bigint[]): number {
     const v = new BigUint64Array(b.buffer);
     next = { cur: v[0] ?? 0n, max: v[1] ?? 0n };
     if (next.cur > next.max) return -Errno.EINVAL;
-    if (next.max > old.max && t.creds.euid !== 0) return -Errno.EPERM;
+    if (next.max > old.max && !capable(t.creds, CAP_SYS_RESOURCE)) return -Errno.EPERM;
+    if (res === RLIMIT_NOFILE && next.max > NR_OPEN) return -Errno.EPERM;
   }
   if (oldPtr !== 0n) {
     const r = t.mem.copyOut(oldPtr, u64le([old.cur, old.max]));

@@ -25,7 +25,18 @@ export interface Credentials {
   egid: number;
   suid: number;
   sgid: number;
+  /** The ids file access is checked against (they follow euid/egid unless setfs*id). */
+  fsuid: number;
+  fsgid: number;
   groups: number[];
+  /** The capability sets as 64-bit masks (kernel/credentials.ts). */
+  capEff: bigint;
+  capPrm: bigint;
+  capInh: bigint;
+  capBnd: bigint;
+  capAmb: bigint;
+  /** PR_SET_KEEPCAPS: permitted survives leaving uid 0. */
+  keepCaps: boolean;
 }
 
 /** A result: a non-negative value, or a negative errno. */

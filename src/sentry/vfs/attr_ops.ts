@@ -7,8 +7,10 @@
 // Differences from Linux: chmod does not clear S_ISGID for non-members, chown does not clear
 // S_ISUID/S_ISGID.
 
+import { CAP_CHOWN, CAP_FOWNER, CAP_FSETID } from '../../abi/linux/capability.js';
+import { capable } from '../kernel/credentials.js';
 import { Errno } from '../../abi/linux/errno.js';
-import { S_IFDIR, S_IFMT, S_IFREG } from '../../abi/linux/file.js';
+import { S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID } from '../../abi/linux/file.js';
 import type { Credentials } from '../syscalls/types.js';
 import type { Inode } from './inode.js';
 import { MAY_WRITE, checkPermission } from './permissions.js';
@@ -23,10 +25,14 @@ export interface AttrTarget {
 export function setMode(creds: Credentials, t: AttrTarget, mode: number): number {
   const st = t.inode.stat();
   if (typeof st === 'number') return st;
-  if (creds.euid !== 0 && creds.euid !== st.uid) return -Errno.EPERM;
+  if (creds.fsuid !== st.uid && !capable(creds, CAP_FOWNER)) return -Errno.EPERM;
   if (t.readOnly) return -Errno.EROFS;
   if (t.inode.setattr === undefined) return -Errno.EPERM;
-  return t.inode.setattr({ mode: (st.mode & S_IFMT) | (mode & 0o7777) });
+  let m = mode & 0o7777;
+  // A caller outside the file's group cannot set S_ISGID without CAP_FSETID.
+  const inGroup = st.gid === creds.fsgid || creds.groups.includes(st.gid);
+  if (!inGroup && !capable(creds, CAP_FSETID)) m &= ~S_ISGID;
+  return t.inode.setattr({ mode: (st.mode & S_IFMT) | m });
 }
 
 /** chown(2) and friends; -1 (0xffffffff) leaves an id unchanged. */
@@ -35,17 +41,25 @@ export function setOwner(creds: Credentials, t: AttrTarget, uid: number, gid: nu
   if (typeof st === 'number') return st;
   const newUid = uid === -1 || uid === 0xffffffff ? st.uid : uid;
   const newGid = gid === -1 || gid === 0xffffffff ? st.gid : gid;
-  if (creds.euid !== 0) {
+  if (!capable(creds, CAP_CHOWN)) {
     if (newUid !== st.uid) return -Errno.EPERM;
     if (newGid !== st.gid) {
-      if (creds.euid !== st.uid) return -Errno.EPERM;
-      if (newGid !== creds.egid && !creds.groups.includes(newGid)) return -Errno.EPERM;
+      if (creds.fsuid !== st.uid) return -Errno.EPERM;
+      if (newGid !== creds.fsgid && !creds.groups.includes(newGid)) return -Errno.EPERM;
     }
   }
   if (t.readOnly) return -Errno.EROFS;
-  if (newUid === st.uid && newGid === st.gid) return 0;
   if (t.inode.setattr === undefined) return -Errno.EPERM;
-  return t.inode.setattr({ uid: newUid, gid: newGid });
+  // Linux clears set-user-ID (and set-group-ID with group execute) on a chown of anything
+  // but a directory, whoever does it: no set-id file survives a change of owner.
+  let mode: number | undefined;
+  if ((st.mode & S_IFMT) !== S_IFDIR && (uid !== -1 || gid !== -1)) {
+    let m = st.mode & ~S_ISUID;
+    if ((st.mode & 0o010) !== 0) m &= ~S_ISGID;
+    if (m !== st.mode) mode = m;
+  }
+  if (newUid === st.uid && newGid === st.gid && mode === undefined) return 0;
+  return t.inode.setattr({ uid: newUid, gid: newGid, ...(mode !== undefined ? { mode } : {}) });
 }
 
 /** truncate(2) (checkWrite) and ftruncate(2) (the open file's mode was checked). */
@@ -90,7 +104,7 @@ export function setTimes(
   const st = t.inode.stat();
   if (typeof st === 'number') return st;
   const explicit = atime !== 'now' && atime !== 'omit' ? true : mtime !== 'now' && mtime !== 'omit';
-  const owner = creds.euid === 0 || creds.euid === st.uid;
+  const owner = creds.fsuid === st.uid || capable(creds, CAP_FOWNER);
   if (!owner) {
     if (explicit) return -Errno.EPERM;
     const perm = checkPermission(creds, st, MAY_WRITE);

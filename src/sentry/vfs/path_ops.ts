@@ -3,6 +3,8 @@
 // search permission on them, the sticky bit, read-only mounts, mount points (EBUSY) and
 // cross-mount moves (EXDEV); the file system then does the change. Never throws.
 
+import { CAP_FOWNER } from '../../abi/linux/capability.js';
+import { capable } from '../kernel/credentials.js';
 import { Errno } from '../../abi/linux/errno.js';
 import {
   S_IFBLK,
@@ -59,8 +61,9 @@ function mayDelete(ctx: ResolveContext, dir: VfsPath, child: Inode): number {
   const cst = statOf(child);
   if (typeof dst === 'number') return dst;
   if (typeof cst === 'number') return cst;
-  const euid = ctx.creds.euid;
-  if ((dst.mode & S_ISVTX) !== 0 && euid !== 0 && euid !== cst.uid && euid !== dst.uid) {
+  const fsuid = ctx.creds.fsuid;
+  const owner = fsuid === cst.uid || fsuid === dst.uid || capable(ctx.creds, CAP_FOWNER);
+  if ((dst.mode & S_ISVTX) !== 0 && !owner) {
     return -Errno.EPERM;
   }
   if (dir.mount.children.has(child)) return -Errno.EBUSY;

@@ -49,5 +49,12 @@ int main(int argc, char **argv) {
   errno = 0;
   long r = syscall(SYS_newfstatat, AT_FDCWD, edge, st, 0);
   check_true("stat_edge_path_survives", r == -1, "stat of a non-existent name succeeded");
+  /* A kernel address is EFAULT before any I/O, even where nothing would be copied. */
+  errno = 0;
+  long nul = syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR);
+  check_ret("open_dev_null", nul >= 0 ? 0 : nul, errno);
+  CHECK_RET("read_kernel_address_at_eof", syscall(SYS_read, nul, (void *)0xffffffff81000000UL, 10));
+  CHECK_RET("write_kernel_address", syscall(SYS_write, nul, (void *)0xffffffff81000000UL, 10));
+  CHECK_RET("pread_past_user_top", syscall(SYS_pread64, nul, (void *)0x7ffffffff000UL, 4096, 0));
   return check_end();
 }

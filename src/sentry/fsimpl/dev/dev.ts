@@ -3,6 +3,8 @@
 // 1:9); the fd, stdin, stdout and stderr links into /proc/self/fd; empty shm (1777) and pts. Randomness comes from Node's synchronous CSPRNG; nothing touches host devices.
 // Never throws.
 
+import { CAP_FULL_SET } from '../../../abi/linux/capability.js';
+import { withCaps } from '../../kernel/credentials.js';
 import { randomFillSync } from 'node:crypto';
 import { Errno } from '../../../abi/linux/errno.js';
 import { makeDev } from '../../../abi/linux/file.js';
@@ -44,7 +46,10 @@ const randomDev = (): FileImpl =>
     (src) => src.length,
   );
 
-const ROOT_CREDS: Credentials = { uid: 0, gid: 0, euid: 0, egid: 0, suid: 0, sgid: 0, groups: [] };
+const ROOT_CREDS: Credentials = withCaps(
+  { uid: 0, gid: 0, euid: 0, egid: 0, suid: 0, sgid: 0, groups: [] },
+  { eff: CAP_FULL_SET, prm: CAP_FULL_SET, inh: 0n, bnd: CAP_FULL_SET, amb: 0n },
+);
 
 /** A new devtmpfs-like file system holding the standard memory devices. */
 export function newDevFilesystem(): TmpfsFilesystem {
