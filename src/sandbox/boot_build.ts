@@ -41,6 +41,7 @@ export function bootFromSpec(spec: Spec, opts: BootOptions): BootSpec {
   if (p.user.umask !== undefined) boot.umask = p.user.umask;
   if (spec.linux?.maskedPaths !== undefined) boot.maskedPaths = [...spec.linux.maskedPaths];
   if (spec.linux?.readonlyPaths !== undefined) boot.readonlyPaths = [...spec.linux.readonlyPaths];
+  if (spec.linux?.seccomp !== undefined) boot.seccomp = structuredClone(spec.linux.seccomp);
   const mem = memoryLimitOf(spec.linux?.resources);
   if (mem !== undefined) boot.memoryLimit = mem;
   const pids = spec.linux?.resources?.pids?.limit;

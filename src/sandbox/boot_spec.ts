@@ -78,6 +78,19 @@ export interface BootSpec {
     permitted?: string[];
     ambient?: string[];
   };
+  /** linux.seccomp: the profile the Sentry enforces on the application's calls. */
+  seccomp?: {
+    defaultAction: string;
+    defaultErrnoRet?: number;
+    architectures?: string[];
+    flags?: string[];
+    syscalls?: Array<{
+      names: string[];
+      action: string;
+      errnoRet?: number;
+      args?: Array<{ index: number; value: number; valueTwo?: number; op: string }>;
+    }>;
+  };
   /** linux.resources.memory.limit in bytes: the application's memory, held by the Sentry. */
   memoryLimit?: number;
   /** linux.resources.pids.limit: the most tasks (threads) the sandbox may have at once. */

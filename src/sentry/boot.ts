@@ -41,6 +41,7 @@ import { Kernel } from './kernel/kernel.js';
 import { Task, type ExitState, type Rlimit } from './kernel/task.js';
 import { runTask } from './kernel/task_run.js';
 import { oomKill } from './kernel/oom.js';
+import { SeccompProfileError, compileSeccomp } from './kernel/app_seccomp.js';
 import { startRegisters } from './kernel/exec.js';
 import { loadProgram, type ExecFile } from './loader/load.js';
 import { makeLogger } from './logger.js';
@@ -462,6 +463,14 @@ export async function boot(spec: BootSpec): Promise<number> {
       worker.postMessage({ kind: 'memory', fd: mf.fd.fd, limit: spec.memoryLimit });
     }
     if (spec.pidsLimit !== undefined) kernel.pidsLimit = spec.pidsLimit;
+    if (spec.seccomp !== undefined) {
+      try {
+        kernel.appSeccomp = compileSeccomp(spec.seccomp, (m) => log.info(m));
+      } catch (e) {
+        if (e instanceof SeccompProfileError) throw new BootError(e.message);
+        throw e;
+      }
+    }
     const procSource = new KernelProcSource(kernel);
     assembleMounts(vctx, spec, procSource, log);
     const cwd = resolveAt(vctx, AT_FDCWD, spec.cwd, 0);

@@ -5,6 +5,7 @@
 // It must never reveal host identity: the release string is the Sentry's own, the hostname
 // comes from the container's config, and PIDs are virtual.
 
+import type { AppSeccomp } from './app_seccomp.js';
 import { syscallName } from '../../abi/linux/syscall_names.js';
 import type { Platform } from '../../platform/platform.js';
 import type { MemoryFile } from '../mm/memory_file.js';
@@ -44,6 +45,8 @@ export class Kernel {
    * OOM-killed (kernel/oom.ts).
    */
   memoryLimit = Infinity;
+  /** The container's seccomp profile (linux.seccomp), checked before every emulated call. */
+  appSeccomp: AppSeccomp | undefined;
   private nextPid = 1;
   /** Every task of the sandbox by PID, zombies included until they are reaped. */
   readonly tasks = new Map<number, Task>();

@@ -85,6 +85,7 @@ export function forkTask(parent: Task, fa: ForkArgs): Task | number {
   for (const [sig, act] of parent.sigactions) child.sigactions.set(sig, { ...act });
   child.sigmask = parent.sigmask;
   child.altStack = { ...parent.altStack };
+  child.personality = parent.personality;
   child.argv = parent.argv;
   child.envp = parent.envp;
   child.exePath = parent.exePath;

@@ -44,6 +44,10 @@ export interface SigInfo {
   addr?: bigint;
   /** SIGCHLD's si_status: the exit code or the signal. */
   status?: number;
+  /** SIGSYS from a seccomp trap: si_syscall, si_arch, and si_errno (the action's data). */
+  syscall?: number;
+  arch?: number;
+  errno?: number;
 }
 
 export interface AltStack {
@@ -127,6 +131,11 @@ export function siginfoBytes(info: SigInfo): Uint8Array {
   const dv = new DataView(b.buffer);
   dv.setInt32(0, info.signo, true);
   dv.setInt32(8, info.code, true);
+  if (info.errno !== undefined) dv.setInt32(4, info.errno, true);
+  if (info.syscall !== undefined) {
+    dv.setInt32(24, info.syscall, true);
+    dv.setUint32(28, info.arch ?? 0, true);
+  }
   if (info.addr !== undefined) dv.setBigUint64(16, info.addr, true);
   else {
     dv.setInt32(16, info.pid ?? 0, true);

@@ -48,6 +48,8 @@ export class Task implements SyscallContext {
   savedMaskAfterSuspend: bigint | undefined;
   clearChildTid = 0n;
   robustList = 0n;
+  /** personality(2): the execution domain and its flags (inherited, kept across exec). */
+  personality = 0;
   comm: string;
   /** What execve gave the process: for /proc/<pid>/{cmdline,environ,exe}. */
   argv: string[] = [];

@@ -56,6 +56,11 @@ const SA_RESTART = 0x10000000n;
 const SYSCALL_INSN = 2n;
 
 export function dispatch(t: Task, table: SyscallTable, nr: number, args: SyscallArgs): bigint {
+  const profile = t.kernel.appSeccomp;
+  if (profile !== undefined) {
+    const r = profile(t, nr, args);
+    if (r !== undefined) return r;
+  }
   const entry = table.get(nr);
   if (entry === undefined) {
     t.kernel.reportUnimplemented(nr);

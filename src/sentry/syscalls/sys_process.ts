@@ -180,6 +180,18 @@ function prctlCaps(t: Task, op: number, a: readonly bigint[]): number {
   }
 }
 
+/**
+ * Implements Linux syscall personality(2): 0xffffffff queries; any other value is stored and
+ * the old one returned. Deliberate difference: no execution domain changes how moat runs
+ * the program (READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE and the like are recorded only).
+ */
+function personality(t: Task, a: readonly bigint[]): number {
+  const v = Number((a[0] ?? 0n) & 0xffffffffn);
+  const old = t.personality;
+  if (v !== 0xffffffff) t.personality = v;
+  return old;
+}
+
 function defaultRlimit(t: Task, res: number): { cur: bigint; max: bigint } {
   return t.rlimits.get(res) ?? { cur: RLIM_INFINITY, max: RLIM_INFINITY };
 }
@@ -306,6 +318,15 @@ export const processSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
   ],
   [97, { name: 'getrlimit', handler: getrlimit, support: 'partial' }],
   [160, { name: 'setrlimit', handler: setrlimit, support: 'partial' }],
+  [
+    135,
+    {
+      name: 'personality',
+      handler: personality,
+      support: 'partial',
+      note: 'recorded, not applied',
+    },
+  ],
   [
     204,
     { name: 'sched_getaffinity', handler: schedGetaffinity, support: 'partial', note: 'one CPU' },
