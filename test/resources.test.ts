@@ -14,6 +14,12 @@ import type { ContainerRecord } from '../src/oci/state_types.js';
 import { GOFER_OVERHEAD, SENTRY_OVERHEAD, hostMemoryLimit } from '../src/sandbox/cgroups.js';
 import { makeBusyboxBundle, tempDir } from '../testlib/bundle.js';
 import { MOAT, REPO, cleanupRoot, waitNoProcesses } from '../testlib/cli_moat.js';
+import {
+  describeResult,
+  runMoatBundle,
+  runRuncBundle,
+  runtimeUnavailable,
+} from '../testlib/runners.js';
 
 let dir = '';
 const MiB = 1024 * 1024;
@@ -163,3 +169,59 @@ function spawnMoat(root: string, args: string[]): { status: number | null; stder
     return { status: err.status, stderr: err.stderr.toString() };
   }
 }
+
+describe(
+  'limits a container meets as under runc',
+  { skip: runtimeUnavailable('runc') ?? false },
+  () => {
+    function both(script: string, mounts: Array<Record<string, unknown>> = []): string {
+      const b = makeBusyboxBundle(path.join(dir, `runc-${Math.random().toString(36).slice(2)}`), {
+        args: ['sh', '-c', script],
+        mounts,
+      });
+      const runc = runRuncBundle(b, { timeoutMs: 60_000 });
+      const moat = runMoatBundle(b, { timeoutMs: 60_000 });
+      assert.equal(moat.stdout, runc.stdout, `moat:\n${moat.stderr}\nrunc:\n${runc.stderr}`);
+      assert.equal(moat.status, runc.status, describeResult(moat));
+      return moat.stdout;
+    }
+    const tmpfs = (opts: string[]): Array<Record<string, unknown>> => [
+      {
+        destination: '/tmp',
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'mode=1777', ...opts],
+      },
+    ];
+
+    it('tmpfs size= and nr_inodes=: ENOSPC where Linux says, df agrees', () => {
+      const out = both(
+        'head -c 2000000 /dev/zero > /tmp/f 2>/dev/null; echo "head $?"; wc -c < /tmp/f; ' +
+          'df /tmp | tail -1 | tr -s " " | cut -d" " -f2-4; rm /tmp/f; ' +
+          'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do touch /tmp/x$i 2>/dev/null || echo "touch $i failed"; done; ' +
+          'ls /tmp | wc -l; rm /tmp/x1; touch /tmp/y && echo again',
+        tmpfs(['size=1m', 'nr_inodes=10']),
+      );
+      assert.match(out, /^head 1\n1048576\n/);
+      assert.match(out, /touch 10 failed/);
+    });
+
+    it('tmpfs: an unlinked file keeps its pages until it is closed', () => {
+      const out = both(
+        'exec 3>/tmp/z; rm /tmp/z; head -c 1048576 /dev/zero >&3; echo "unlinked $?"; ' +
+          'head -c 100000 /dev/zero > /tmp/w 2>/dev/null; echo "while open $?"; exec 3>&-; ' +
+          'head -c 100000 /dev/zero > /tmp/w2; echo "after close $?"',
+        tmpfs(['size=1m']),
+      );
+      assert.equal(out, 'unlinked 0\nwhile open 1\nafter close 0\n');
+    });
+
+    it('RLIMIT_NOFILE: the hard limit cannot be raised without CAP_SYS_RESOURCE', () => {
+      const out = both(
+        'ulimit -n 2048 2>/dev/null; echo "raise $?"; ulimit -n; ulimit -n 512; echo "lower $?"; ' +
+          'ulimit -n 1024 2>/dev/null; echo "raise back $?"',
+      );
+      assert.equal(out, 'raise 1\n1024\nlower 0\nraise back 1\n');
+    });
+  },
+);

@@ -57,7 +57,7 @@ import { mountAt, mountRoot, newRootMount } from './vfs/mount.js';
 import { openExecutable, openPath } from './vfs/open.js';
 import type { FileDescription } from './vfs/file_description.js';
 import { ProcFilesystem } from './fsimpl/proc/proc.js';
-import { TmpfsFilesystem } from './fsimpl/tmpfs/tmpfs.js';
+import { TmpfsFilesystem, tmpfsOptions } from './fsimpl/tmpfs/tmpfs.js';
 import { KernelProcSource } from './kernel/proc_source.js';
 import type { Logger } from './kernel/kernel.js';
 import { resolveAt } from './vfs/resolve.js';
@@ -227,6 +227,7 @@ function assembleMounts(
   spec: BootSpec,
   procSource: KernelProcSource,
   log: Logger,
+  memTotal: number,
 ): void {
   for (const m of spec.mounts ?? []) {
     let at = resolveAt(vctx, AT_FDCWD, m.destination, 0);
@@ -244,22 +245,22 @@ function assembleMounts(
     }
     const opts = m.options ?? [];
     const ro = opts.includes('ro');
-    const modeOpt = opts.find((o) => o.startsWith('mode='));
-    const mode = modeOpt === undefined ? undefined : parseInt(modeOpt.slice(5), 8);
     const isBind = m.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
     switch (isBind ? 'bind' : (m.type ?? 'bind')) {
       case 'proc':
         mountAt(at, new ProcFilesystem(procSource), ro);
         break;
-      case 'tmpfs':
-        if (m.destination === '/dev') mountAt(at, newDevFilesystem(), ro);
-        else
-          mountAt(
-            at,
-            new TmpfsFilesystem(mode === undefined || Number.isNaN(mode) ? {} : { mode }),
-            ro,
-          );
+      case 'tmpfs': {
+        if (m.destination === '/dev') {
+          mountAt(at, newDevFilesystem(), ro);
+          break;
+        }
+        const t = tmpfsOptions(opts, memTotal);
+        if (typeof t === 'string')
+          throw new BootError(`mount "${m.destination}": bad option "${t}"`);
+        mountAt(at, new TmpfsFilesystem(t), ro);
         break;
+      }
       case 'bind': {
         // A directory bind mount, served by a Gofer of its own on m.goferFd.
         if (m.goferFd === undefined) {
@@ -472,7 +473,7 @@ export async function boot(spec: BootSpec): Promise<number> {
       }
     }
     const procSource = new KernelProcSource(kernel);
-    assembleMounts(vctx, spec, procSource, log);
+    assembleMounts(vctx, spec, procSource, log, kernel.memTotalBytes);
     const cwd = resolveAt(vctx, AT_FDCWD, spec.cwd, 0);
     if (typeof cwd === 'number') throw new BootError(`cwd "${spec.cwd}": ${errnoName(-cwd)}`);
     fsctx.cwd = cwd;

@@ -10,7 +10,8 @@ import { FsContext } from '../../vfs/fs_context.js';
 import { FdTable } from '../../vfs/fd_table.js';
 import { mountRoot, newRootMount } from '../../vfs/mount.js';
 import { openPath } from '../../vfs/open.js';
-import { TmpfsDir, TmpfsFile, TmpfsFilesystem } from './tmpfs.js';
+import { TmpfsDir, TmpfsFile, TmpfsFilesystem, tmpfsOptions } from './tmpfs.js';
+import { Errno } from '../../../abi/linux/errno.js';
 
 function names(buf: Uint8Array, n: number): string[] {
   const v = new DataView(buf.buffer);
@@ -57,5 +58,38 @@ describe('tmpfs', () => {
     assert.equal(fs.root.stat().blocks, 0);
     assert.equal(fs.root.link('g', f), 0);
     assert.equal(f.stat().nlink, 2);
+  });
+});
+
+describe('tmpfs mount options', () => {
+  it('reads mode=, size= (units, percent) and nr_inodes=, with Linux defaults', () => {
+    const g = 1 << 30;
+    assert.deepEqual(tmpfsOptions(['mode=1777', 'size=1m', 'nr_inodes=10k'], 4 * g), {
+      sizeBytes: 1 << 20,
+      maxInodes: 10240,
+      mode: 0o1777,
+    });
+    assert.deepEqual(tmpfsOptions(['size=25%'], 4 * g), {
+      sizeBytes: g,
+      maxInodes: (4 * g) / 4096 / 2,
+    });
+    assert.deepEqual(tmpfsOptions(['size=0', 'nr_inodes=0', 'nosuid'], 4 * g), {});
+    assert.equal(tmpfsOptions(['size=lots'], g), 'size=lots');
+    assert.equal(tmpfsOptions(['nr_inodes=5%'], g), 'nr_inodes=5%');
+    assert.equal(tmpfsOptions(['mode=999'], g), 'mode=999');
+  });
+  it('size= holds file data to whole pages; an unlinked open file keeps its pages', () => {
+    const fs = new TmpfsFilesystem({ sizeBytes: 8192 });
+    const root = fs.root;
+    const f = root.create('a', 0o644, ROOT);
+    assert.ok(f instanceof TmpfsFile);
+    const h = f.open(0);
+    assert.ok(typeof h !== 'number');
+    assert.equal(f.writeAt(new Uint8Array(10000), 0), 8192, 'a short write up to the limit');
+    assert.equal(f.writeAt(new Uint8Array(1), 8192), -Errno.ENOSPC);
+    assert.equal(root.unlink('a'), 0);
+    assert.equal(fs.usedPages, 2, 'still open');
+    h.release();
+    assert.equal(fs.usedPages, 0);
   });
 });

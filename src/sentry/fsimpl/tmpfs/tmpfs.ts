@@ -42,15 +42,35 @@ function now(): { sec: number; nsec: number } {
   return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
 }
 
+export interface TmpfsOptions {
+  name?: string;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  /** size=: the most bytes of file data, in whole pages (default: no limit). */
+  sizeBytes?: number;
+  /** nr_inodes=: the most inodes, the root included (default: no limit). */
+  maxInodes?: number;
+}
+
 export class TmpfsFilesystem implements Filesystem {
   readonly name: string;
   readonly dev: number;
   readonly root: TmpfsDir;
   private nextIno = 1n;
+  /** Pages of file data the mount may hold, and holds (size=). */
+  readonly maxPages: number;
+  usedPages = 0;
+  /** Inodes the mount may hold, and holds (nr_inodes=). */
+  readonly maxInodes: number;
+  inodes = 0;
 
-  constructor(opts: { name?: string; mode?: number; uid?: number; gid?: number } = {}) {
+  constructor(opts: TmpfsOptions = {}) {
     this.name = opts.name ?? 'tmpfs';
     this.dev = allocAnonDev();
+    this.maxPages =
+      opts.sizeBytes === undefined ? Infinity : Math.max(0, Math.floor(opts.sizeBytes / PAGE));
+    this.maxInodes = opts.maxInodes ?? Infinity;
     this.root = new TmpfsDir(
       this,
       S_IFDIR | (opts.mode ?? 0o1777),
@@ -64,9 +84,41 @@ export class TmpfsFilesystem implements Filesystem {
     return this.nextIno++;
   }
 
-  statfs(): StatFs {
-    return emptyStatfs(TMPFS_MAGIC);
+  /** Takes `pages` more pages of file data; false (nothing taken) past size=. */
+  charge(pages: number): boolean {
+    if (pages <= 0) {
+      this.usedPages += pages;
+      return true;
+    }
+    if (this.usedPages + pages > this.maxPages) return false;
+    this.usedPages += pages;
+    return true;
   }
+
+  /** Pages still free (Infinity without size=). */
+  freePages(): number {
+    return this.maxPages - this.usedPages;
+  }
+
+  statfs(): StatFs {
+    const s = emptyStatfs(TMPFS_MAGIC);
+    if (Number.isFinite(this.maxPages)) {
+      s.blocks = BigInt(this.maxPages);
+      s.bfree = BigInt(Math.max(0, this.maxPages - this.usedPages));
+      s.bavail = s.bfree;
+    }
+    if (Number.isFinite(this.maxInodes)) {
+      s.files = BigInt(this.maxInodes);
+      s.ffree = BigInt(Math.max(0, this.maxInodes - this.inodes));
+    }
+    return s;
+  }
+}
+
+const PAGE = 4096;
+
+function pagesOf(bytes: number): number {
+  return Math.ceil(bytes / PAGE);
 }
 
 export abstract class TmpfsInode implements Inode {
@@ -88,6 +140,7 @@ export abstract class TmpfsInode implements Inode {
     gid: number,
   ) {
     this.ino = fs.allocIno();
+    fs.inodes++;
     this.mode = mode;
     this.uid = uid;
     this.gid = gid;
@@ -182,6 +235,19 @@ export abstract class TmpfsInode implements Inode {
 export class TmpfsFile extends TmpfsInode {
   data = new Uint8Array(0);
   private len = 0;
+  /** Open descriptions: an unlinked file keeps its pages until the last one closes. */
+  private opens = 0;
+  private freed = false;
+
+  /** Gives the pages and the inode back once no name and no description holds the file. */
+  maybeFree(): void {
+    if (this.nlink > 0 || this.opens > 0 || this.freed) return;
+    this.freed = true;
+    this.fs.charge(-pagesOf(this.len));
+    this.fs.inodes--;
+    this.data = new Uint8Array(0);
+    this.len = 0;
+  }
 
   override size(): number {
     return this.len;
@@ -194,6 +260,7 @@ export class TmpfsFile extends TmpfsInode {
   truncate(size: number): number {
     if (size < 0) return -Errno.EINVAL;
     if (size > MAX_FILE_SIZE) return -Errno.EFBIG;
+    if (!this.fs.charge(pagesOf(size) - pagesOf(this.len))) return -Errno.ENOSPC;
     this.reserve(size);
     if (size < this.len) this.data.fill(0, size, this.len);
     this.len = size;
@@ -225,7 +292,13 @@ export class TmpfsFile extends TmpfsInode {
   writeAt(src: Uint8Array, offset: number): number {
     if (src.length === 0) return 0;
     if (offset >= MAX_FILE_SIZE) return -Errno.EFBIG;
-    const n = Math.min(src.length, MAX_FILE_SIZE - offset);
+    let n = Math.min(src.length, MAX_FILE_SIZE - offset);
+    // size=: write what fits in the pages left, ENOSPC when nothing does.
+    const have = pagesOf(this.len);
+    const room = (have + this.fs.freePages()) * PAGE - offset;
+    if (room <= 0) return -Errno.ENOSPC;
+    n = Math.min(n, room);
+    this.fs.charge(pagesOf(Math.max(this.len, offset + n)) - have);
     this.reserve(offset + n);
     this.data.set(src.subarray(0, n), offset);
     if (offset + n > this.len) this.len = offset + n;
@@ -238,11 +311,15 @@ export class TmpfsFile extends TmpfsInode {
       const r = this.truncate(0);
       if (r < 0) return r;
     }
+    this.opens++;
     return {
       seekable: true,
       read: (dst, off) => this.readAt(dst, off),
       write: (src, off) => this.writeAt(src, off),
-      release: () => undefined,
+      release: () => {
+        this.opens--;
+        this.maybeFree();
+      },
     };
   }
 }
@@ -354,6 +431,8 @@ export class TmpfsDir extends TmpfsInode {
   }
 
   create(name: string, mode: number, creds: Credentials): Inode | number {
+    if (this.children.has(name)) return -Errno.EEXIST;
+    if (this.fs.inodes >= this.fs.maxInodes) return -Errno.ENOSPC;
     return this.add(
       name,
       new TmpfsFile(this.fs, S_IFREG | (mode & 0o7777), creds.euid, creds.egid),
@@ -362,16 +441,21 @@ export class TmpfsDir extends TmpfsInode {
 
   mkdir(name: string, mode: number, creds: Credentials): Inode | number {
     if (this.children.has(name)) return -Errno.EEXIST;
+    if (this.fs.inodes >= this.fs.maxInodes) return -Errno.ENOSPC;
     const d = new TmpfsDir(this.fs, S_IFDIR | (mode & 0o7777), creds.euid, creds.egid, this);
     this.nlink++;
     return this.add(name, d);
   }
 
   symlink(name: string, target: string, creds: Credentials): Inode | number {
+    if (this.children.has(name)) return -Errno.EEXIST;
+    if (this.fs.inodes >= this.fs.maxInodes) return -Errno.ENOSPC;
     return this.add(name, new TmpfsSymlink(this.fs, target, creds.euid, creds.egid));
   }
 
   mkfifo(name: string, mode: number, creds: Credentials): Inode | number {
+    if (this.children.has(name)) return -Errno.EEXIST;
+    if (this.fs.inodes >= this.fs.maxInodes) return -Errno.ENOSPC;
     return this.add(
       name,
       new TmpfsFifo(this.fs, S_IFIFO | (mode & 0o7777), creds.euid, creds.egid),
@@ -380,6 +464,8 @@ export class TmpfsDir extends TmpfsInode {
 
   /** Adds a character device node whose opens call `opener`. */
   mknodChar(name: string, mode: number, rdev: number, opener: DeviceOpener): Inode | number {
+    if (this.children.has(name)) return -Errno.EEXIST;
+    if (this.fs.inodes >= this.fs.maxInodes) return -Errno.ENOSPC;
     return this.add(name, new TmpfsDevice(this.fs, S_IFCHR | (mode & 0o7777), rdev, opener));
   }
 
@@ -392,6 +478,8 @@ export class TmpfsDir extends TmpfsInode {
     c.ctime = now();
     this.drop(name);
     this.touch();
+    if (c instanceof TmpfsFile) c.maybeFree();
+    else if (c.nlink === 0) this.fs.inodes--;
     return 0;
   }
 
@@ -405,6 +493,7 @@ export class TmpfsDir extends TmpfsInode {
     this.nlink--;
     c.nlink = 0;
     c.parent = null;
+    this.fs.inodes--;
     this.touch();
     return 0;
   }
@@ -471,4 +560,46 @@ export class TmpfsDir extends TmpfsInode {
     }
     return out;
   }
+}
+
+/** A size as tmpfs(5) writes it: bytes, with k/m/g/t, or a percentage of `total`. */
+function parseTmpfsSize(v: string, total: number, percent: boolean): number | undefined {
+  const m = /^(\d+)([kKmMgGtT%]?)$/.exec(v);
+  if (m === null) return undefined;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? '').toLowerCase();
+  if (unit === '%') return percent ? Math.floor((total * n) / 100) : undefined;
+  const mult = { '': 1, k: 1 << 10, m: 1 << 20, g: 1 << 30, t: 2 ** 40 }[unit];
+  return mult === undefined ? undefined : n * mult;
+}
+
+/**
+ * The tmpfs options of a mount's option list: mode=, size= and nr_inodes=, with Linux's
+ * defaults (half of the memory for size, half of its pages for inodes); a string naming the
+ * bad option when one cannot be read.
+ */
+export function tmpfsOptions(opts: readonly string[], memTotal: number): TmpfsOptions | string {
+  const out: TmpfsOptions = {
+    sizeBytes: Math.floor(memTotal / 2),
+    maxInodes: Math.floor(memTotal / PAGE / 2),
+  };
+  for (const o of opts) {
+    const [k, v = ''] = o.split('=', 2);
+    if (k === 'mode') {
+      const mode = parseInt(v, 8);
+      if (!/^[0-7]+$/.test(v)) return o;
+      out.mode = mode & 0o7777;
+    } else if (k === 'size') {
+      const n = parseTmpfsSize(v, memTotal, true);
+      if (n === undefined) return o;
+      out.sizeBytes = n === 0 ? Infinity : n;
+    } else if (k === 'nr_inodes') {
+      const n = parseTmpfsSize(v, 0, false);
+      if (n === undefined) return o;
+      out.maxInodes = n === 0 ? Infinity : n;
+    }
+  }
+  if (out.sizeBytes === Infinity) delete out.sizeBytes;
+  if (out.maxInodes === Infinity) delete out.maxInodes;
+  return out;
 }
