@@ -63,6 +63,9 @@ export interface P9ClientOptions {
 
 type Reply<K extends MsgName> = { msg: MsgOf<K>; fds: HostFd[] };
 
+/** How many freed fids wait before their numbers are used again. */
+const FID_QUARANTINE = 64;
+
 export class P9Client implements GoferClient {
   readonly rootFid = 0;
   private msizeNow: number;
@@ -70,6 +73,7 @@ export class P9Client implements GoferClient {
   private broken = false;
   private nextTag = 0;
   private nextFid = 1;
+  /** Freed fids, oldest first (allocFid). */
   private readonly freeFids: number[] = [];
   private readonly liveFids = new Set<number>();
 
@@ -220,8 +224,16 @@ export class P9Client implements GoferClient {
     return [ra, rb];
   }
 
+  /**
+   * A fid number: a fresh one while few are free, else the one freed longest ago. A number
+   * clunked a moment before is never reused at once: a server that serves requests on
+   * several threads (diod) may not have forgotten it yet when the next request arrives.
+   */
   private allocFid(): number {
-    const fid = this.freeFids.pop() ?? this.nextFid++;
+    const fid =
+      this.freeFids.length > FID_QUARANTINE
+        ? (this.freeFids.shift() ?? this.nextFid++)
+        : this.nextFid++;
     this.liveFids.add(fid);
     return fid;
   }
