@@ -53,7 +53,7 @@ import { buildSyscallTable } from './syscalls/table.js';
 import type { Credentials } from './syscalls/types.js';
 import { FdTable } from './vfs/fd_table.js';
 import { FsContext } from './vfs/fs_context.js';
-import { mountAt, mountRoot, newRootMount } from './vfs/mount.js';
+import { type Mount, mountAt, mountRoot, newRootMount } from './vfs/mount.js';
 import { openExecutable, openPath } from './vfs/open.js';
 import type { FileDescription } from './vfs/file_description.js';
 import { ProcFilesystem } from './fsimpl/proc/proc.js';
@@ -222,6 +222,11 @@ function makeMountPoint(
  * missing mount points are made first. It logs each mount it cannot honour yet (sysfs,
  * devpts, mqueue, cgroup are not implemented).
  */
+/** Records the options of a mount that the vfs acts on (nosuid). */
+function noteMount(m: Mount, opts: readonly string[]): void {
+  m.nosuid = opts.includes('nosuid');
+}
+
 function assembleMounts(
   vctx: { fs: FsContext; files: FdTable; creds: Credentials },
   spec: BootSpec,
@@ -248,17 +253,17 @@ function assembleMounts(
     const isBind = m.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
     switch (isBind ? 'bind' : (m.type ?? 'bind')) {
       case 'proc':
-        mountAt(at, new ProcFilesystem(procSource), ro);
+        noteMount(mountAt(at, new ProcFilesystem(procSource), ro), opts);
         break;
       case 'tmpfs': {
         if (m.destination === '/dev') {
-          mountAt(at, newDevFilesystem(), ro);
+          noteMount(mountAt(at, newDevFilesystem(), ro), opts);
           break;
         }
         const t = tmpfsOptions(opts, memTotal);
         if (typeof t === 'string')
           throw new BootError(`mount "${m.destination}": bad option "${t}"`);
-        mountAt(at, new TmpfsFilesystem(t), ro);
+        noteMount(mountAt(at, new TmpfsFilesystem(t), ro), opts);
         break;
       }
       case 'bind': {
@@ -284,8 +289,15 @@ function assembleMounts(
           }
           if ((file.type & S_IFMT) === S_IFDIR)
             throw new BootError(`mount "${m.destination}": not a file`);
-          mountAt(at, { name: gfs.name, dev: gfs.dev, root: file, statfs: () => gfs.statfs() }, ro);
-        } else mountAt(at, gfs, ro);
+          noteMount(
+            mountAt(
+              at,
+              { name: gfs.name, dev: gfs.dev, root: file, statfs: () => gfs.statfs() },
+              ro,
+            ),
+            opts,
+          );
+        } else noteMount(mountAt(at, gfs, ro), opts);
         break;
       }
       default:
@@ -441,7 +453,9 @@ export async function boot(spec: BootSpec): Promise<number> {
         prm: capMask(caps?.permitted),
         inh: capMask(caps?.inheritable),
         bnd: caps?.bounding === undefined ? CAP_FULL_SET : capMask(caps.bounding),
-        amb: capMask(caps?.ambient),
+        // Ambient capabilities must be permitted and inheritable too (runc's raise of
+        // the others fails, and it goes on without them).
+        amb: capMask(caps?.ambient) & capMask(caps?.permitted) & capMask(caps?.inheritable),
       },
     );
     // The init process is exec'ed with those sets, as runc execs it: the kernel's rules.
@@ -541,6 +555,7 @@ export async function boot(spec: BootSpec): Promise<number> {
     task.envp = [...spec.env];
     task.exePath = path;
     kernel.init = task;
+    task.noNewPrivs = spec.noNewPrivileges === true;
     kernel.current = task;
     kernel.tasks.set(task.tid, task);
 

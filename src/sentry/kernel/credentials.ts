@@ -203,3 +203,27 @@ export function execCapabilities(c: Credentials): void {
   }
   c.keepCaps = false;
 }
+
+/**
+ * The ids after execve of a file with mode `mode` owned by `uid`:`gid` (bprm_fill_uid):
+ * set-user-ID makes it the effective uid, set-group-ID with group execute the effective gid,
+ * unless `ignoreSetid` (a nosuid mount, no_new_privs). The saved ids become the effective
+ * ones; capabilities then follow (execCapabilities). Returns new credentials.
+ */
+export function execCredentials(
+  c: Credentials,
+  st: { mode: number; uid: number; gid: number },
+  ignoreSetid: boolean,
+): Credentials {
+  const n: Credentials = { ...c, groups: [...c.groups] };
+  if (!ignoreSetid) {
+    if ((st.mode & 0o4000) !== 0) n.euid = st.uid;
+    if ((st.mode & 0o2000) !== 0 && (st.mode & 0o010) !== 0) n.egid = st.gid;
+  }
+  n.suid = n.euid;
+  n.fsuid = n.euid;
+  n.sgid = n.egid;
+  n.fsgid = n.egid;
+  execCapabilities(n);
+  return n;
+}

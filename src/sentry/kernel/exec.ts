@@ -7,7 +7,8 @@
 // It must never trust the file: the loader bounds every size, and an interpreter line is
 // read from at most its first 256 bytes, through at most four levels of scripts.
 
-import { execCapabilities } from './credentials.js';
+import type { Credentials } from '../syscalls/types.js';
+import { execCredentials } from './credentials.js';
 import { randomFillSync } from 'node:crypto';
 import { Errno } from '../../abi/linux/errno.js';
 import { O_RDONLY } from '../../abi/linux/file.js';
@@ -103,6 +104,20 @@ function killOtherThreads(t: Task): void {
   t.threads = new Set([t]);
 }
 
+/**
+ * The credentials `prog` runs with: set-id bits honoured unless its mount is nosuid or the
+ * task has no_new_privs.
+ */
+function nextCredentials(t: Task, prog: string): Credentials | number {
+  const f = openExecutable(t, prog);
+  if (typeof f === 'number') return f;
+  const st = f.inode.stat();
+  const nosuid = f.path?.mount.nosuid ?? true;
+  f.decRef();
+  if (typeof st === 'number') return st;
+  return execCredentials(t.creds, st, nosuid || t.noNewPrivs);
+}
+
 /** Replaces `t`'s image with `path` run with `argv` and `envp`; 0 or -errno (image intact). */
 export function execve(t: Task, path: string, argv: string[], envp: string[]): number {
   const k = t.kernel;
@@ -120,6 +135,8 @@ export function execve(t: Task, path: string, argv: string[], envp: string[]): n
     args = [interp, ...(arg === null ? [] : [arg]), prog, ...args.slice(1)];
     prog = interp;
   }
+  const creds = nextCredentials(t, prog);
+  if (typeof creds === 'number') return creds;
   const as = k.platform.newAddressSpace();
   if (typeof as === 'number') return as;
   const mm = new MemoryManager(k.memoryFile, as, k.platform.maxUserAddress);
@@ -135,10 +152,10 @@ export function execve(t: Task, path: string, argv: string[], envp: string[]): n
     path: prog,
     argv: args,
     envp,
-    uid: t.creds.uid,
-    euid: t.creds.euid,
-    gid: t.creds.gid,
-    egid: t.creds.egid,
+    uid: creds.uid,
+    euid: creds.euid,
+    gid: creds.gid,
+    egid: creds.egid,
     hwcap: k.hwcap,
     hwcap2: k.hwcap2,
     random,
@@ -158,7 +175,8 @@ export function execve(t: Task, path: string, argv: string[], envp: string[]): n
   old.as.release();
   startRegisters(t.regs, as, loaded);
   t.files.closeOnExec();
-  execCapabilities(t.creds);
+  // The process's credentials change in place: its threads are gone, the object is its own.
+  Object.assign(t.creds, creds);
   for (const [sig, act] of [...t.sigactions]) {
     if (act.handler !== SIG_IGN) t.sigactions.delete(sig);
   }

@@ -86,6 +86,7 @@ export function forkTask(parent: Task, fa: ForkArgs): Task | number {
   child.sigmask = parent.sigmask;
   child.altStack = { ...parent.altStack };
   child.personality = parent.personality;
+  child.noNewPrivs = parent.noNewPrivs;
   child.argv = parent.argv;
   child.envp = parent.envp;
   child.exePath = parent.exePath;

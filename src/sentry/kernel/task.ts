@@ -50,6 +50,8 @@ export class Task implements SyscallContext {
   robustList = 0n;
   /** personality(2): the execution domain and its flags (inherited, kept across exec). */
   personality = 0;
+  /** no_new_privs: set-id bits are ignored at exec; never cleared once set. */
+  noNewPrivs = false;
   comm: string;
   /** What execve gave the process: for /proc/<pid>/{cmdline,environ,exe}. */
   argv: string[] = [];

@@ -109,9 +109,11 @@ function prctl(t: Task, a: readonly bigint[]): number {
     case PR_SET_DUMPABLE:
       return int(a[1] ?? 0n) === 0 || int(a[1] ?? 0n) === 1 ? 0 : -Errno.EINVAL;
     case PR_SET_NO_NEW_PRIVS:
-      return (a[1] ?? 0n) === 1n ? 0 : -Errno.EINVAL;
+      if ((a[1] ?? 0n) !== 1n || (a[2] ?? 0n) !== 0n) return -Errno.EINVAL;
+      t.noNewPrivs = true;
+      return 0;
     case PR_GET_NO_NEW_PRIVS:
-      return 1;
+      return t.noNewPrivs ? 1 : 0;
     case PR_SET_PDEATHSIG:
       return int(a[1] ?? 0n) >= 0 && int(a[1] ?? 0n) <= 64 ? 0 : -Errno.EINVAL;
     case PR_GET_PDEATHSIG: {

@@ -23,6 +23,8 @@ export class Mount {
   readonly root: Dentry;
   /** Mounts stacked on inodes of this mount. */
   readonly children = new Map<Inode, Mount>();
+  /** nosuid: set-user-ID and set-group-ID bits of its files are ignored at exec. */
+  nosuid = false;
   constructor(
     readonly fs: Filesystem,
     readonly parent: Mount | null,
