@@ -5,7 +5,7 @@
 // It must never leave a host stub behind a task that is gone, and never let a task outlive
 // the init process: when init exits, every other task is killed with it.
 
-import { CAP_KILL } from '../../abi/linux/capability.js';
+import { CAP_KILL, CAP_SYS_ADMIN, CAP_SYS_RESOURCE } from '../../abi/linux/capability.js';
 import { capable } from './credentials.js';
 import { Errno } from '../../abi/linux/errno.js';
 import { Reg } from '../../platform/platform.js';
@@ -55,9 +55,28 @@ function u32(v: number): Uint8Array {
  * its registers (rax = 0 in the child), a copy of its file table and file system context,
  * its signal dispositions and mask. The child is queued to run; returns it, or -errno.
  */
+/**
+ * Whether one more task may be made for `parent` (copy_process's checks): the sandbox's pids
+ * limit, then RLIMIT_NPROC over the tasks of its real uid, from which root and holders of
+ * CAP_SYS_RESOURCE or CAP_SYS_ADMIN are exempt.
+ */
+function mayClone(parent: Task): boolean {
+  const k = parent.kernel;
+  if (k.tasks.size >= k.pidsLimit) return false;
+  const lim = parent.rlimits.get(RLIMIT_NPROC)?.cur;
+  const c = parent.creds;
+  if (lim === undefined || c.uid === 0) return true;
+  if (capable(c, CAP_SYS_RESOURCE) || capable(c, CAP_SYS_ADMIN)) return true;
+  let n = 0n;
+  for (const t of k.tasks.values()) if (t.creds.uid === c.uid) n++;
+  return n < lim;
+}
+
+const RLIMIT_NPROC = 6;
+
 export function forkTask(parent: Task, fa: ForkArgs): Task | number {
   const k = parent.kernel;
-  if (k.tasks.size >= k.pidsLimit) return -Errno.EAGAIN;
+  if (!mayClone(parent)) return -Errno.EAGAIN;
   const as = k.platform.newAddressSpace();
   if (typeof as === 'number') return as;
   const mm = parent.mm.fork(as);
@@ -115,7 +134,7 @@ export function forkTask(parent: Task, fa: ForkArgs): Task | number {
  */
 export function cloneThread(parent: Task, fa: ForkArgs): Task | number {
   const k = parent.kernel;
-  if (k.tasks.size >= k.pidsLimit) return -Errno.EAGAIN;
+  if (!mayClone(parent)) return -Errno.EAGAIN;
   const ctx = parent.mm.as.newThread();
   if (typeof ctx === 'number') return ctx;
   const fp = parent.thread.getFpState();

@@ -14,6 +14,7 @@ import {
   PROT_EXEC,
   PROT_READ,
   PROT_WRITE,
+  pageUp,
 } from '../mm/memory_manager.js';
 import { int, long } from './args.js';
 import type { SyscallEntry } from './types.js';
@@ -25,8 +26,43 @@ const KNOWN_PROT = PROT_READ | PROT_WRITE | PROT_EXEC;
 
 /** Implements Linux syscall brk(2). */
 function brk(t: Task, a: readonly bigint[]): bigint {
-  return t.mm.brk(a[0] ?? 0n);
+  const want = a[0] ?? 0n;
+  // RLIMIT_AS (and RLIMIT_DATA for the heap): a break that would pass it stays where it is.
+  const grow = pageUp(want) - pageUp(t.mm.brkEnd);
+  if (want > t.mm.brkEnd && !withinLimits(t, grow, grow)) {
+    return t.mm.brkEnd;
+  }
+  return t.mm.brk(want);
 }
+
+const RLIMIT_DATA = 2;
+const RLIMIT_AS = 9;
+
+/**
+ * may_expand_vm: `len` more bytes of address space, `data` of them private and writable (the
+ * heap, or a private writable mapping), fit RLIMIT_AS and RLIMIT_DATA. Data is what Linux
+ * counts as data_vm: private writable mappings but the stack.
+ */
+function withinLimits(t: Task, len: bigint, data: bigint): boolean {
+  const as = t.rlimits.get(RLIMIT_AS)?.cur;
+  const dl = data > 0n ? t.rlimits.get(RLIMIT_DATA)?.cur : undefined;
+  const asSet = as !== undefined && as !== RLIM_INFINITY;
+  const dlSet = dl !== undefined && dl !== RLIM_INFINITY;
+  if (!asSet && !dlSet) return true;
+  let total = 0n;
+  let dataVm = 0n;
+  for (const v of t.mm.mappings()) {
+    total += v.end - v.start;
+    if ((v.prot & PROT_WRITE) !== 0 && v.name !== '[shared]' && v.name !== '[stack]') {
+      dataVm += v.end - v.start;
+    }
+  }
+  if (asSet && total + len > as) return false;
+  if (dlSet && dataVm + data > dl) return false;
+  return true;
+}
+
+const RLIM_INFINITY = 0xffffffffffffffffn;
 
 /** Implements Linux syscall mmap(2). Differences: file mappings are copies (see module). */
 function mmap(t: Task, a: readonly bigint[]): bigint | number {
@@ -43,6 +79,8 @@ function mmap(t: Task, a: readonly bigint[]): bigint | number {
     return -Errno.EINVAL;
   if (length === 0n || offset % PAGE_N !== 0n || offset < 0n) return -Errno.EINVAL;
   const placement = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
+  const privateWrite = type === MAP_PRIVATE && (prot & PROT_WRITE) !== 0;
+  if (!withinLimits(t, pageUp(length), privateWrite ? pageUp(length) : 0n)) return -Errno.ENOMEM;
   if ((flags & MAP_ANONYMOUS) !== 0) {
     return t.mm.mmap(
       addr,
