@@ -22,6 +22,8 @@
 // The Sentry exits when the container's init process exits, with its exit status (or
 // 128+signal when a signal ended it).
 
+import type { SpecSeccomp } from '../oci/spec_types.js';
+
 /** What the launcher writes on the ready socket once the sandbox is recorded (no newline). */
 export const COMMIT_LINE = 'commit';
 /** The same, for a sandbox that must end with its launcher. */
@@ -79,18 +81,7 @@ export interface BootSpec {
     ambient?: string[];
   };
   /** linux.seccomp: the profile the Sentry enforces on the application's calls. */
-  seccomp?: {
-    defaultAction: string;
-    defaultErrnoRet?: number;
-    architectures?: string[];
-    flags?: string[];
-    syscalls?: Array<{
-      names: string[];
-      action: string;
-      errnoRet?: number;
-      args?: Array<{ index: number; value: number; valueTwo?: number; op: string }>;
-    }>;
-  };
+  seccomp?: SpecSeccomp;
   /** linux.resources.memory.limit in bytes: the application's memory, held by the Sentry. */
   memoryLimit?: number;
   /** linux.resources.pids.limit: the most tasks (threads) the sandbox may have at once. */

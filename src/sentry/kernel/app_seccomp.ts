@@ -15,24 +15,15 @@
 // application input.
 
 import { Errno } from '../../abi/linux/errno.js';
+import type { SpecSeccomp } from '../../oci/spec_types.js';
 import { SYSCALL_NAMES } from '../../abi/linux/syscall_names.js';
 import type { SyscallArgs } from '../syscalls/types.js';
 import { Reg } from '../../platform/platform.js';
 import { forceFault } from './signals.js';
 import type { Task } from './task.js';
 
-export interface SeccompProfile {
-  defaultAction: string;
-  defaultErrnoRet?: number;
-  architectures?: string[];
-  flags?: string[];
-  syscalls?: Array<{
-    names: string[];
-    action: string;
-    errnoRet?: number;
-    args?: Array<{ index: number; value: number; valueTwo?: number; op: string }>;
-  }>;
-}
+/** linux.seccomp as validated (oci/spec_types.ts). */
+export type SeccompProfile = SpecSeccomp;
 
 type Kind = 'allow' | 'errno' | 'kill' | 'trap' | 'log' | 'trace';
 

@@ -34,17 +34,6 @@ static void ids(const char *name) {
   printf("%s: uid=%u,%u,%u gid=%u,%u,%u\n", name, r, e, s, gr, ge, gs);
 }
 
-static void in_child(void (*f)(void)) {
-  fflush(stdout);
-  pid_t p = fork();
-  if (p == 0) {
-    f();
-    fflush(stdout);
-    _exit(0);
-  }
-  waitpid(p, NULL, 0);
-}
-
 static void drop_to_user(void) {
   CHECK_RET("setgroups", syscall(SYS_setgroups, 3, (gid_t[]){30, 10, 20}));
   gid_t g[8] = {0};
@@ -154,10 +143,10 @@ int main(void) {
   CHECK_RET("capget_bad_pointer", syscall(SYS_capget, BAD_PTR, d));
   caps("caps_start");
   ids("ids_start");
-  in_child(drop_to_user);
-  in_child(keepcaps);
-  in_child(effective_only);
-  in_child(bounding);
-  in_child(chown_clears_setid);
+  check_in_child(drop_to_user);
+  check_in_child(keepcaps);
+  check_in_child(effective_only);
+  check_in_child(bounding);
+  check_in_child(chown_clears_setid);
   return check_end();
 }

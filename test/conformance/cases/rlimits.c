@@ -11,17 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void in_child(void (*f)(void)) {
-  fflush(stdout);
-  pid_t p = fork();
-  if (p == 0) {
-    f();
-    fflush(stdout);
-    _exit(0);
-  }
-  waitpid(p, NULL, 0);
-}
-
 #define MIB (1024L * 1024L)
 
 static long map(long len, int prot) {
@@ -76,8 +65,8 @@ static void nproc(void) {
 
 int main(void) {
   check_begin();
-  in_child(address_space);
-  in_child(data);
-  in_child(nproc);
+  check_in_child(address_space);
+  check_in_child(data);
+  check_in_child(nproc);
   return check_end();
 }

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int check_failures;
 
@@ -70,6 +72,19 @@ static __attribute__((unused)) void check_true(const char *name, int cond, const
 #define BAD_PTR ((void *)1)
 
 /* Exit status of a case: 0 when every self-verified property held. */
+/* Runs f in a child of its own (a check that changes the process's credentials or limits),
+   and waits for it. */
+static __attribute__((unused)) void check_in_child(void (*f)(void)) {
+  fflush(stdout);
+  pid_t p = fork();
+  if (p == 0) {
+    f();
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(p, NULL, 0);
+}
+
 static __attribute__((unused)) int check_end(void) { return check_failures == 0 ? 0 : 1; }
 
 #endif
