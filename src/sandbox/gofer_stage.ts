@@ -54,6 +54,7 @@ exec 7<&-
 runtime "$repo" "$node"
 mkfifo -m 0600 "$S/sync"
 enter
+budget
 # A short-lived helper, still in the host's user namespace, maps every id to itself once this
 # process (pid 1 here) has entered its new one, then lets it go on. Only a process with
 # CAP_SETUID in the parent namespace may write such a map.

@@ -31,6 +31,7 @@ cat <&6 > "$S/boot.json"
 exec 6<&-
 runtime "$repo" "$node"
 enter
+budget
 exec setpriv --bounding-set -all --inh-caps -all --ambient-caps -all --nnp -- "$node" "$@"
 `;
 

@@ -7,8 +7,14 @@
 //                    kept as symlinks), node's directory, the repository, ld.so.cache; the
 //                    device files null, zero, urandom; a procfs of the current pid namespace
 //   enter            make the tmpfs read-only, pivot_root into it, detach the old root
+//   budget           RLIMIT_NOFILE of the process to come: at most HOST_FD_BUDGET host fds,
+//                    however many files the container opens (each open of a file on a
+//                    writable mount is a host fd in the Sentry and in its Gofer)
 // Every bind is remounted read-only, nosuid, nodev. Nothing here touches the host's mount
 // namespace (the callers run under `unshare --mount --propagation private`).
+
+/** The most host fds the Sentry or one Gofer may hold (less where the host's hard limit is). */
+export const HOST_FD_BUDGET = 65536;
 
 export const STAGE_FUNCTIONS = `
 set -eu
@@ -36,6 +42,11 @@ runtime() {
   fi
   for f in null zero urandom; do : > "$S/dev/$f"; mount --bind "/dev/$f" "$S/dev/$f"; done
   mount -t proc -o nosuid,nodev,noexec proc "$S/proc"
+}
+budget() {
+  h=$(ulimit -Hn)
+  if [ "$h" = unlimited ] || [ "$h" -gt ${HOST_FD_BUDGET} ]; then h=${HOST_FD_BUDGET}; fi
+  ulimit -n "$h"
 }
 enter() {
   mount -o remount,ro "$S"
