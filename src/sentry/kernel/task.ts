@@ -11,7 +11,7 @@ import type { Credentials, SyscallArgs, SyscallContext } from '../syscalls/types
 import type { FdTable } from '../vfs/fd_table.js';
 import type { FsContext } from '../vfs/fs_context.js';
 import type { Kernel } from './kernel.js';
-import type { AltStack, SigInfo } from './signals.js';
+import { SI_KERNEL, sendSignal, type AltStack, type SigInfo } from './signals.js';
 import type { Restart } from './block.js';
 
 /** rt_sigaction's struct sigaction, as the application gave it (x86-64 layout). */
@@ -34,6 +34,9 @@ export type ExitState =
   | { kind: 'running' }
   | { kind: 'exited'; code: number }
   | { kind: 'killed'; signo: number; core: boolean };
+
+const RLIMIT_FSIZE = 1;
+const SIGXFSZ = 25;
 
 export class Task implements SyscallContext {
   exit: ExitState = { kind: 'running' };
@@ -115,5 +118,16 @@ export class Task implements SyscallContext {
 
   get exited(): boolean {
     return this.exit.kind !== 'running';
+  }
+
+  /** RLIMIT_FSIZE's soft limit in bytes (Infinity when unlimited). */
+  fileSizeLimit(): number {
+    const l = this.rlimits.get(RLIMIT_FSIZE)?.cur;
+    return l === undefined || l >= BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(l);
+  }
+
+  /** A write passed RLIMIT_FSIZE: SIGXFSZ to this thread, as Linux sends it. */
+  fileTooBig(): void {
+    sendSignal(this, { signo: SIGXFSZ, code: SI_KERNEL });
   }
 }

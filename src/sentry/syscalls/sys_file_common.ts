@@ -4,7 +4,7 @@
 // more than one chunk of application data at a time.
 
 import { Errno } from '../../abi/linux/errno.js';
-import { MAX_RW_COUNT, PATH_MAX } from '../../abi/linux/file.js';
+import { MAX_RW_COUNT, O_APPEND, PATH_MAX, S_IFMT, S_IFREG } from '../../abi/linux/file.js';
 import type { FileDescription } from '../vfs/file_description.js';
 import type { SyscallContext } from './types.js';
 
@@ -105,6 +105,22 @@ export function writeFromApp(
 ): number {
   if (f.impl === null || !f.writable) return -Errno.EBADF;
   if (pos !== null && !f.impl.seekable) return -Errno.ESPIPE;
+  // RLIMIT_FSIZE (generic_write_check_limits): regular files only; a write that starts at or
+  // past the limit is EFBIG with SIGXFSZ, one that would cross it is cut short.
+  const limit = ctx.fileSizeLimit?.() ?? Infinity;
+  if (limit !== Infinity && (f.inode.type & S_IFMT) === S_IFREG && count > 0) {
+    let at = pos ?? f.offset;
+    if (pos === null && (f.flags & O_APPEND) !== 0) {
+      const st = f.stat();
+      if (typeof st === 'number') return st;
+      at = st.size;
+    }
+    if (at >= limit) {
+      ctx.fileTooBig?.();
+      return -Errno.EFBIG;
+    }
+    count = Math.min(count, limit - at);
+  }
   let done = 0;
   for (;;) {
     const want = Math.min(count - done, IO_CHUNK);

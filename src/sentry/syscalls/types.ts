@@ -16,6 +16,10 @@ export interface SyscallContext {
   readonly files: FdTable;
   readonly fs: FsContext;
   readonly creds: Credentials;
+  /** RLIMIT_FSIZE's soft limit in bytes (Infinity when none); absent: no limit. */
+  fileSizeLimit?(): number;
+  /** A write or truncation passed RLIMIT_FSIZE: the caller gets SIGXFSZ. */
+  fileTooBig?(): void;
 }
 
 export interface Credentials {

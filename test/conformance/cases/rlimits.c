@@ -2,9 +2,12 @@
  * Conformance case: resource limits that the kernel enforces: RLIMIT_AS on mmap and brk,
  * RLIMIT_DATA on the heap and on private writable mappings, RLIMIT_NPROC on fork for a
  * non-root user (a uid no other process here uses), and setrlimit's own rules (soft above
- * hard, raising a hard limit as that user). Each in a child of its own.
+ * hard, raising a hard limit as that user), RLIMIT_FSIZE on writes (short, then EFBIG, and
+ * SIGXFSZ whose default action ends the process). Each in a child of its own.
  */
 #include "../include/check.h"
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -63,10 +66,50 @@ static void nproc(void) {
   CHECK_RET("soft_above_hard", setrlimit(RLIMIT_NPROC, &r));
 }
 
+static void file_size(void) {
+  signal(SIGXFSZ, SIG_IGN);
+  struct rlimit r = {10000, 10000};
+  CHECK_RET("set_fsize", setrlimit(RLIMIT_FSIZE, &r));
+  char path[64], buf[8192] = {0};
+  snprintf(path, sizeof path, "/tmp/moat-fsize-%d", (int)getpid());
+  int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
+  check_true("open_tmp", fd >= 0, "open /tmp failed");
+  CHECK_RET("write_within", write(fd, buf, 8192));
+  CHECK_RET("write_crossing", write(fd, buf, 8192));
+  CHECK_RET("write_past", write(fd, buf, 1));
+  CHECK_RET("pwrite_past", pwrite(fd, buf, 1, 20000));
+  CHECK_RET("pwrite_before", pwrite(fd, buf, 10, 0));
+  close(fd);
+  unlink(path);
+}
+
+static void file_size_signal(void) {
+  struct rlimit r = {100, 100};
+  setrlimit(RLIMIT_FSIZE, &r);
+  char path[64], buf[200] = {0};
+  snprintf(path, sizeof path, "/tmp/moat-fsize-sig-%d", (int)getpid());
+  int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+  unlink(path);
+  write(fd, buf, 100);
+  write(fd, buf, 1); /* SIGXFSZ: the default action ends the process */
+  printf("fsize_signal: not killed\n");
+}
+
 int main(void) {
   check_begin();
   check_in_child(address_space);
   check_in_child(data);
   check_in_child(nproc);
+  check_in_child(file_size);
+  fflush(stdout);
+  pid_t p = fork();
+  if (p == 0) {
+    file_size_signal();
+    _exit(0);
+  }
+  int st = 0;
+  waitpid(p, &st, 0);
+  printf("fsize_signal_end: %s %d\n", WIFSIGNALED(st) ? "signal" : "exit",
+         WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
   return check_end();
 }
