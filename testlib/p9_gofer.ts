@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import type { HostFd } from '../src/host/fd.js';
 import { socketpair } from '../src/host/socket.js';
 import { P9Client } from '../src/p9/client.js';
-import { goferCommand } from '../src/sandbox/gofer_stage.js';
+import { goferCommand, releaseGofer, releaseGoferSync } from '../src/sandbox/gofer_stage.js';
 
 export const GOFER_MAIN = path.resolve(
   path.dirname(new URL(import.meta.url).pathname),
@@ -59,6 +59,14 @@ export function spawnOnSocket(argv: string[]): RawPeer {
   if (cmd === undefined) throw new Error('empty argv');
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe', theirs.fd] });
   theirs.close();
+  // Our Gofer waits for its user namespace's identity map, as the launcher writes it.
+  if (args.includes('moat-gofer-stage') && child.pid !== undefined) {
+    try {
+      releaseGoferSync(child.pid);
+    } catch {
+      // It stopped before (a refused start): its exit status and stderr tell why.
+    }
+  }
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   return { sock: mine, child, stderr: () => err };
@@ -140,6 +148,7 @@ export function serveGoferOnTcp(root: string): Promise<TcpGofer> {
   const srv = net.createServer({ pauseOnConnect: true }, (sock) => {
     const c = goferCommand(REPO_DIR, root, false, false);
     const child = spawn(c.file, c.args, { stdio: ['ignore', 'ignore', 'inherit', sock] });
+    if (child.pid !== undefined) releaseGofer(child.pid).catch(() => undefined);
     children.push(child);
     sock.destroy();
   });

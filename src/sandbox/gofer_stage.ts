@@ -1,29 +1,30 @@
 // How a Gofer is started: confined before Node runs a single instruction, so that every
 // thread of it is born without a capability on the host.
 //
-//   unshare --mount --pid --net --ipc --fork --kill-child --propagation private --
-//     sh -c STAGE_SCRIPT  <root> <ro|rw> <repo> <node> <file entry name> -- <gofer args>
+//   unshare --mount --propagation private -- env STAGE1=… sh -c STAGE0 <root> <ro|rw> <repo>
+//     <node> <file entry name> -- <gofer args>
 //
-// Stage 1, the shell above, still host root but in fresh mount, pid, net and ipc namespaces,
-// builds the Gofer's whole world in a tmpfs: `root/` (the served tree, bound through an fd
+// Stage 1 (STAGE0), host root in a private mount namespace, builds the Gofer's world in a
+// tmpfs: `root/` (the served tree, bound alone — never the mounts beneath it — through an fd
 // held before the tmpfs could hide its path; read-only when asked; for a file, a directory
-// whose one entry is the file), read-only binds of what Node needs to run (/usr and the
-// other system directories, ld.so.cache, node's own directory, moat's repository), /dev/null
-// and /dev/urandom, and a procfs of its own pid namespace. The tmpfs is made read-only and
-// becomes "/" by pivot_root; the old root is detached. Then stage 2 (the same process, pid 1
-// of the Gofer's pid namespace) enters a new user namespace that maps every id to itself
-// (written from outside by a helper that then exits: only a process with CAP_SETUID in the
-// parent namespace may write such a map), and execs Node under
-// `setpriv --bounding-set` with only the file capabilities (chown, dac_override, fowner,
-// fsetid): those, in the Gofer's own user namespace, are all any thread of it ever holds.
-// No Gofer thread can mount (its mount namespace belongs to the host's user namespace),
-// open_by_handle_at (needs CAP_DAC_READ_SEARCH on the host) or see a host process.
+// whose one entry is the file), read-only binds of what Node needs (/usr and the other system
+// directories, ld.so.cache, node's directory, moat's repository), /dev/null, /dev/zero,
+// /dev/urandom. Then the same process execs `unshare --user --mount --pid --net --ipc --fork`:
+// it enters a new user namespace (so that no process of the Gofer stays in the host's) and
+// forks pid 1 of a new pid namespace, stage 2 (STAGE1), which waits for the identity map the
+// launcher writes from outside (releaseGofer: only a process with CAP_SETUID in the parent
+// namespace may write a map of every id), mounts its own procfs, pivots into the tmpfs
+// (through an rbind of its own: pivot_root refuses the mounts a new namespace inherits
+// locked), makes it read-only, caps its fds, and execs Node under `setpriv --bounding-set`
+// with only chown, dac_override, fowner, fsetid. No Gofer thread can mount (its stage
+// created its mounts), open_by_handle_at (needs CAP_DAC_READ_SEARCH on the host) or see a
+// host process; the waiting `unshare` parent holds its capabilities in the Gofer's user
+// namespace only.
 //
-// What keeps host capabilities afterwards is only `unshare` itself, in the host's pid
-// namespace, which does nothing but wait for the Gofer and kill it if it is killed itself.
 // Never mounts anything in the host's mount namespace; never starts Node before the map is
-// written (stage 2 waits on a FIFO).
+// written.
 
+import * as fs from 'node:fs';
 import { FILE_MOUNT_NAME } from '../p9/client_api.js';
 import { goferMain, unsharePath } from './paths.js';
 import { STAGE_FUNCTIONS } from './stage_script.js';
@@ -34,7 +35,8 @@ export const GOFER_CAPABILITY_NAMES = ['chown', 'dac_override', 'fowner', 'fseti
 /** Where the served tree is, inside the Gofer's own root. */
 export const GOFER_TREE = '/root';
 
-const STAGE_SCRIPT = `${STAGE_FUNCTIONS}
+/** Stage 1, still host root in a private mount namespace: the Gofer's world in a tmpfs. */
+const STAGE0 = `${STAGE_FUNCTIONS}
 root=$1 mode=$2 repo=$3 node=$4 entry=$5
 shift 6
 # Hold every source first: the staging tmpfs may cover its path.
@@ -52,24 +54,33 @@ else
 fi
 exec 7<&-
 runtime "$repo" "$node"
-mkfifo -m 0600 "$S/sync"
+# Stage 2 in new user, mount, pid, net and ipc namespaces: this very process enters them
+# (no process of the Gofer's stays in the host's user namespace) and forks pid 1.
+exec unshare --user --mount --pid --net --ipc --fork --kill-child --propagation private -- \\
+  /bin/sh -c "$STAGE1" moat-gofer-stage2 "$node" "$@"
+`;
+
+/**
+ * Stage 2, root of the Gofer's own user namespace once the launcher has written its identity
+ * map (it waits to see it): its procfs, the tmpfs made read-only and pivoted into (through
+ * a bind of its own: pivot_root refuses the mounts a new namespace inherits locked), the fd
+ * budget, and Node with only the file capabilities.
+ */
+const STAGE1 = `${STAGE_FUNCTIONS}
+unset STAGE1
+node=$1
+shift
+# Until the launcher has written the identity map, nothing here may touch a file.
+n=0
+while ! read -r m < /proc/self/uid_map || [ -z "$m" ]; do
+  n=$((n + 1)); [ $n -lt 5000 ] || exit 125
+  sleep 0.002
+done
+procfs
+mount --rbind "$S" "$S"
 enter
 budget
-# A short-lived helper, still in the host's user namespace, maps every id to itself once this
-# process (pid 1 here) has entered its new one, then lets it go on. Only a process with
-# CAP_SETUID in the parent namespace may write such a map.
-(
-  me=$(readlink /proc/self/ns/user)
-  n=0
-  while [ "$(readlink /proc/1/ns/user)" = "$me" ]; do
-    n=$((n + 1)); [ $n -lt 10000 ] || exit 125
-  done
-  echo '0 0 4294967295' > /proc/1/uid_map
-  echo '0 0 4294967295' > /proc/1/gid_map
-  echo go > /sync
-) &
-exec unshare --user -- /bin/sh -c 'read -r go < /sync; [ "$go" = go ] || exit 125; exec "$@"' moat-gofer \
-  setpriv --bounding-set -all,${GOFER_CAPABILITY_NAMES.map((c) => `+${c}`).join(',')} --inh-caps -all \
+exec setpriv --bounding-set -all,${GOFER_CAPABILITY_NAMES.map((c) => `+${c}`).join(',')} --inh-caps -all \\
   --ambient-caps -all --nnp -- "$node" "$@"
 `;
 
@@ -89,17 +100,18 @@ export function goferCommand(
   if (readonly) gofer.push('--readonly');
   gofer.push('--fd', '3');
   if (debug) gofer.push('--debug');
-  const ns = ['--mount', '--pid', '--net', '--ipc', '--fork', '--kill-child'];
   return {
     file: unsharePath(),
     args: [
-      ...ns,
+      '--mount',
       '--propagation',
       'private',
       '--',
+      '/usr/bin/env',
+      `STAGE1=${STAGE1}`,
       '/bin/sh',
       '-c',
-      STAGE_SCRIPT,
+      STAGE0,
       'moat-gofer-stage',
       root,
       readonly ? 'ro' : 'rw',
@@ -110,4 +122,48 @@ export function goferCommand(
       ...gofer,
     ],
   };
+}
+
+/** The identity map a Gofer's user namespace gets: every id as itself. */
+const IDENTITY_MAP = '0 0 4294967295\n';
+
+/** The Gofer (host pid `pid`) has entered its own user namespace. */
+function entered(pid: number, own: string): boolean {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/ns/user`) !== own;
+  } catch {
+    throw new Error('it exited before entering its user namespace');
+  }
+}
+
+function writeMaps(pid: number): void {
+  fs.writeFileSync(`/proc/${pid}/uid_map`, IDENTITY_MAP);
+  fs.writeFileSync(`/proc/${pid}/gid_map`, IDENTITY_MAP);
+}
+
+/**
+ * Lets a starting Gofer (host pid `pid`) go on: waits until it has entered its user
+ * namespace, then writes the identity maps (only a process with CAP_SETUID in the host's
+ * namespace may), which its stage waits to see. Rejects if it does not get there in time.
+ */
+export async function releaseGofer(pid: number, timeoutMs = 10_000): Promise<void> {
+  const own = fs.readlinkSync('/proc/self/ns/user');
+  const deadline = Date.now() + timeoutMs;
+  while (!entered(pid, own)) {
+    if (Date.now() > deadline) throw new Error('it did not enter its user namespace in time');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  writeMaps(pid);
+}
+
+/** releaseGofer for callers that cannot wait asynchronously (tests' synchronous peers). */
+export function releaseGoferSync(pid: number, timeoutMs = 10_000): void {
+  const own = fs.readlinkSync('/proc/self/ns/user');
+  const deadline = Date.now() + timeoutMs;
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  while (!entered(pid, own)) {
+    if (Date.now() > deadline) throw new Error('it did not enter its user namespace in time');
+    Atomics.wait(cell, 0, 0, 2);
+  }
+  writeMaps(pid);
 }

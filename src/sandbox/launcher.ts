@@ -26,7 +26,7 @@ import { socketpair, unixListener } from '../host/socket.js';
 import type { ProcessRef, SandboxRecord } from '../oci/state_types.js';
 import { type BootSpec, COMMIT_LINE, type CommitWord, TIE_LINE } from './boot_spec.js';
 import { SandboxError } from './errors.js';
-import { goferCommand } from './gofer_stage.js';
+import { goferCommand, releaseGofer } from './gofer_stage.js';
 import { sentryCommand } from './sentry_stage.js';
 import { SANDBOX_ENV, goferMain, repoRoot, sentryMain, unsharePath } from './paths.js';
 import { childrenOf, refOf, signalRef, waitGone } from './proc_stat.js';
@@ -287,6 +287,19 @@ async function spawnTracked(
 const FIRST_EXTRA_FD = 10;
 const STAGE_SCRATCH_FDS = [5, 6, 7, 8, 9];
 
+/** Maps a starting Gofer's user namespace and lets it go on (gofer_stage.ts). */
+async function release(what: string, g: Spawned): Promise<void> {
+  try {
+    await Promise.race([releaseGofer(g.ref.pid), g.failed]);
+  } catch (e) {
+    throw new SandboxError(
+      'SANDBOX_START_FAILED',
+      `start ${what}: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
+  }
+}
+
 function goferArgs(repo: string, root: string, readonly: boolean, debug: boolean): string[] {
   return goferCommand(repo, root, readonly, debug).args;
 }
@@ -401,6 +414,7 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
       cg,
     );
     started.push(gofer.ref);
+    await release('gofer', gofer);
     const mountGofers: ProcessRef[] = [];
     const children: ChildProcess[] = [gofer.child];
     for (const b of binds) {
@@ -416,6 +430,7 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
         cg,
       );
       started.push(g.ref);
+      await release(`gofer for ${b.source}`, g);
       mountGofers.push(g.ref);
       children.push(g.child);
     }

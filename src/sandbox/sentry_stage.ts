@@ -30,6 +30,7 @@ stage
 cat <&6 > "$S/boot.json"
 exec 6<&-
 runtime "$repo" "$node"
+procfs
 enter
 budget
 exec setpriv --bounding-set -all --inh-caps -all --ambient-caps -all --nnp -- "$node" "$@"

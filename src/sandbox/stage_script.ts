@@ -5,7 +5,8 @@
 //   stage            mount the staging tmpfs
 //   runtime REPO NODE  read-only binds of what Node needs: the system directories (symlinks
 //                    kept as symlinks), node's directory, the repository, ld.so.cache; the
-//                    device files null, zero, urandom; a procfs of the current pid namespace
+//                    device files null, zero, urandom
+//   procfs           a procfs of the current pid namespace at /proc
 //   enter            make the tmpfs read-only, pivot_root into it, detach the old root
 //   budget           RLIMIT_NOFILE of the process to come: at most HOST_FD_BUDGET host fds,
 //                    however many files the container opens (each open of a file on a
@@ -41,15 +42,15 @@ runtime() {
     : > "$S/etc/ld.so.cache"; mount --bind /etc/ld.so.cache "$S/etc/ld.so.cache"; ro "$S/etc/ld.so.cache"
   fi
   for f in null zero urandom; do : > "$S/dev/$f"; mount --bind "/dev/$f" "$S/dev/$f"; done
-  mount -t proc -o nosuid,nodev,noexec proc "$S/proc"
 }
+procfs() { mount -t proc -o nosuid,nodev,noexec proc "$S/proc"; }
 budget() {
   h=$(ulimit -Hn)
   if [ "$h" = unlimited ] || [ "$h" -gt ${HOST_FD_BUDGET} ]; then h=${HOST_FD_BUDGET}; fi
   ulimit -n "$h"
 }
 enter() {
-  mount -o remount,ro "$S"
+  mount -o remount,bind,ro "$S"
   cd "$S"
   pivot_root . .
   umount -l .
