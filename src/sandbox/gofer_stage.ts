@@ -57,7 +57,7 @@ runtime "$repo" "$node"
 # Stage 2 in new user, mount, pid, net and ipc namespaces: this very process enters them
 # (no process of the Gofer's stays in the host's user namespace) and forks pid 1.
 exec unshare --user --mount --pid --net --ipc --fork --kill-child --propagation private -- \\
-  /bin/sh -c "$STAGE1" moat-gofer-stage2 "$node" "$@"
+  /bin/sh -c "$STAGE1" moat-gofer-stage2 "$root" "$node" "$@"
 `;
 
 /**
@@ -68,13 +68,15 @@ exec unshare --user --mount --pid --net --ipc --fork --kill-child --propagation 
  */
 const STAGE1 = `${STAGE_FUNCTIONS}
 unset STAGE1
-node=$1
-shift
-# Until the launcher has written the identity map, nothing here may touch a file.
+# $1, the served tree's host path, only names the process (ps, and tests that find it).
+node=$2
+shift 2
+# Until the launcher has written the identity map, nothing here may touch a file; a launcher
+# that died first never will: give up after about three seconds.
 n=0
 while ! read -r m < /proc/self/uid_map || [ -z "$m" ]; do
-  n=$((n + 1)); [ $n -lt 5000 ] || exit 125
-  sleep 0.002
+  n=$((n + 1)); [ $n -lt 600 ] || exit 125
+  sleep 0.005
 done
 procfs
 mount --rbind "$S" "$S"
