@@ -22,6 +22,7 @@ import {
   moat,
   mountsUnder,
   processesMentioning,
+  recordedCgroups,
   waitNoProcesses,
   waitStatus,
 } from '../testlib/cli_moat.js';
@@ -96,8 +97,9 @@ function createDetached(s: Setup, id: string): { status: number | null; ms: numb
   }
 }
 
-/** Nothing of the container is left: no process, mount, control socket or state. */
-async function assertNothingLeft(s: Setup): Promise<void> {
+/** Nothing of the container is left: no process, mount, cgroup, control socket or state. */
+async function assertNothingLeft(s: Setup, cgroups: string[] = []): Promise<void> {
+  for (const d of cgroups) assert.equal(fs.existsSync(d), false, `cgroup ${d} left`);
   const left = await waitNoProcesses(s.base);
   assert.deepEqual(left, [], `processes left: ${left.join(', ')}`);
   assert.deepEqual(mountsUnder(s.base), []);
@@ -127,9 +129,11 @@ describe('create exits, start runs, delete cleans', () => {
     assert.equal(lines[2], '2');
     assert.equal(fs.readFileSync(path.join(s.base, 'host', 'rw', 'out'), 'utf8'), 'written\n');
 
+    const cgroups = recordedCgroups(s.root, 'binds');
+    assert.ok(cgroups.length > 0, 'the sandbox had cgroups');
     const d = moat(s.root, ['delete', 'binds']);
     assert.equal(d.status, 0, d.stderr);
-    await assertNothingLeft(s);
+    await assertNothingLeft(s, cgroups);
   });
 
   it('a created container deleted without start leaves nothing', async () => {
@@ -137,9 +141,10 @@ describe('create exits, start runs, delete cleans', () => {
     const c = createDetached(s, 'unstarted');
     assert.equal(c.status, 0, c.err);
     assert.ok(processesMentioning(s.base).length >= 4, 'the Sentry and four Gofers run');
+    const cgroups = recordedCgroups(s.root, 'unstarted');
     const d = moat(s.root, ['delete', 'unstarted']);
     assert.equal(d.status, 0, d.stderr);
-    await assertNothingLeft(s);
+    await assertNothingLeft(s, cgroups);
     assert.equal(fs.readFileSync(s.out, 'utf8'), '');
   });
 
@@ -150,8 +155,9 @@ describe('create exits, start runs, delete cleans', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.doesNotMatch(r.stderr, HELD_HANDLES);
     assert.equal(await waitStatus(s.root, 'bg', ['running']), 'running');
+    const cgroups = recordedCgroups(s.root, 'bg');
     assert.equal(moat(s.root, ['delete', '--force', 'bg']).status, 0);
-    await assertNothingLeft(s);
+    await assertNothingLeft(s, cgroups);
   });
 });
 
@@ -186,9 +192,10 @@ describe('create killed part-way', () => {
         const left = await waitNoProcesses(s.base);
         assert.deepEqual(left, [], `kill at ${delay} ms of ${span}: processes left running`);
       }
+      const cgroups = recordedCgroups(s.root, id);
       const d = moat(s.root, ['delete', '--force', id]);
       assert.equal(d.status, 0, `kill at ${delay} ms: delete --force: ${d.stderr}`);
-      await assertNothingLeft(s);
+      await assertNothingLeft(s, cgroups);
       assert.equal(fs.readFileSync(s.out, 'utf8'), '', 'the init process never ran');
     }
   });

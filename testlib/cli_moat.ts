@@ -81,7 +81,29 @@ export function anyAlive(refs: ProcessRef[]): boolean {
   return refs.some(isAlive);
 }
 
-/** Kills whatever the containers of a state root still run (recorded pids only), removes it. */
+/** The host cgroups moat made for a container of a state root (recorded, or listed early). */
+export function recordedCgroups(root: string, id: string): string[] {
+  const dir = path.join(root, id);
+  try {
+    const rec = JSON.parse(
+      fs.readFileSync(path.join(dir, 'state.json'), 'utf8'),
+    ) as ContainerRecord;
+    if (rec.sandbox.cgroups !== undefined) return rec.sandbox.cgroups.created;
+  } catch {
+    // No record: a create that died half-way may have listed them.
+  }
+  try {
+    const list = JSON.parse(fs.readFileSync(path.join(dir, 'cgroups.json'), 'utf8')) as unknown;
+    return Array.isArray(list) ? list.filter((d): d is string => typeof d === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Kills whatever the containers of a state root still run (recorded pids, and what is in
+ * their cgroups), removes their cgroups and the root.
+ */
 export async function cleanupRoot(root: string): Promise<void> {
   let ids: string[] = [];
   try {
@@ -90,8 +112,30 @@ export async function cleanupRoot(root: string): Promise<void> {
     ids = [];
   }
   const refs = ids.flatMap((id) => recordedProcesses(root, id));
+  const cgroups = ids.flatMap((id) => recordedCgroups(root, id));
   for (const r of refs) signalRef(r, 'SIGKILL');
+  for (const d of cgroups) {
+    try {
+      for (const pid of fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n')) {
+        if (pid !== '') process.kill(Number(pid), 'SIGKILL');
+      }
+    } catch {
+      // Gone already.
+    }
+  }
   await waitGone(refs, 5000);
+  for (let k = 0; k < 100; k++) {
+    const left = [...cgroups].reverse().filter((d) => {
+      try {
+        fs.rmdirSync(d);
+        return false;
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code !== 'ENOENT';
+      }
+    });
+    if (left.length === 0) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
   fs.rmSync(root, { recursive: true, force: true });
 }
 

@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CAP_NAMES } from '../abi/linux/capability.js';
 import { StateStore } from '../oci/state_store.js';
+import { sweepStaleDoCgroups } from '../sandbox/cgroups.js';
 import { DEFAULT_OCI_VERSION } from '../oci/spec_default.js';
 import type { Spec } from '../oci/spec_types.js';
 import { validateSpec } from '../oci/spec_validate.js';
@@ -91,6 +92,8 @@ export async function cmdDo(ctx: CliContext, argv: string[]): Promise<number> {
     throw new CliError('CLI_USAGE', 'do: expected a command to run: moat do -- CMD [ARGS...]');
   }
   const spec = doSpec(p.positionals);
+  // Earlier `moat do` runs that were killed could not remove their cgroups.
+  sweepStaleDoCgroups();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'moat-do-'));
   const store = new StateStore(root);
   const id = `do-${process.pid}-${randomBytes(4).toString('hex')}`;

@@ -356,3 +356,31 @@ export function removeCgroups(created: string[]): string[] {
   }
   return left;
 }
+
+/**
+ * Removes the cgroups that `moat do` runs killed before they could clean up left behind:
+ * empty ones named moat-do-<pid>-<hex> under this process's own cgroup whose CLI (the pid in
+ * the name) is gone. A cgroup still in use is not empty, and rmdir refuses it.
+ */
+export function sweepStaleDoCgroups(hierarchies = hostHierarchies()): void {
+  const procCgroup = readText('/proc/self/cgroup');
+  for (const h of hierarchies) {
+    if (h.controllers.length === 0) continue;
+    const dir = path.join(h.mount, ownCgroup(h, procCgroup));
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const m = /^moat-do-(\d+)-[0-9a-f]+$/.exec(n);
+      if (m === null || fs.existsSync(`/proc/${m[1] ?? ''}`)) continue;
+      try {
+        fs.rmdirSync(path.join(dir, n));
+      } catch {
+        // In use, or gone meanwhile.
+      }
+    }
+  }
+}

@@ -160,6 +160,36 @@ export async function stopSandbox(rec: ContainerRecord, timeoutMs = 10_000): Pro
   }
 }
 
+/** The cgroups a create made, listed in the state dir before anything runs in them. */
+const CGROUPS_FILE = 'cgroups.json';
+
+/**
+ * Removes the cgroups a half-made create listed (killing what is in them: only that create's
+ * processes ever joined them). Best effort: a cgroup that cannot go is left.
+ */
+async function removeHalfMadeCgroups(dir: string): Promise<void> {
+  let created: unknown;
+  try {
+    created = JSON.parse(fs.readFileSync(path.join(dir, CGROUPS_FILE), 'utf8'));
+  } catch {
+    return;
+  }
+  if (!Array.isArray(created)) return;
+  const dirs = created.filter(
+    (d): d is string => typeof d === 'string' && d.startsWith('/sys/fs/cgroup/'),
+  );
+  for (const pid of dirs.flatMap(cgroupPids)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  for (let k = 0; k < 100 && removeCgroups(dirs).length > 0; k++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 function removeAll(store: StateStore, id: string, socket: string): void {
   fs.rmSync(socket, { force: true });
   store.remove(id);
@@ -214,6 +244,8 @@ export async function createContainer(
     if (p.spec.linux?.cgroupsPath !== undefined) cgReq.cgroupsPath = p.spec.linux.cgroupsPath;
     if (p.spec.linux?.resources !== undefined) cgReq.resources = p.spec.linux.resources;
     cgroups = createCgroups(cgReq);
+    // Written at once: a create killed before state.json leaves these for delete to remove.
+    fs.writeFileSync(path.join(stateDir, CGROUPS_FILE), JSON.stringify(cgroups.created));
     for (const n of cgroups.notes) p.onNote?.(n);
     const launchParams: LaunchParams = {
       stateDir,
@@ -350,8 +382,12 @@ export async function deleteContainer(
       rec = store.read(id);
     } catch (e) {
       // A directory without a record is what a create that died half-way leaves (its lock
-      // went with it): remove it, as runc does, and still report the container as missing.
-      if (e instanceof OciError && e.code === 'CONTAINER_NOT_FOUND') store.remove(id);
+      // went with it): remove it and the cgroups it made, as runc does, and still report the
+      // container as missing.
+      if (e instanceof OciError && e.code === 'CONTAINER_NOT_FOUND') {
+        await removeHalfMadeCgroups(store.dir(id));
+        store.remove(id);
+      }
       // A damaged record names no process we could stop: with --force the directory goes.
       if (!(force && e instanceof OciError && e.code === 'STATE_CORRUPT')) throw e;
       store.remove(id);
