@@ -30,6 +30,12 @@ export const COMMIT_LINE = 'commit';
 export const TIE_LINE = 'tie';
 export type CommitWord = typeof COMMIT_LINE | typeof TIE_LINE;
 
+/** Whether a config.json mount is a bind mount (type "bind", or a bind/rbind option). */
+export function isBindMount(m: { type?: string; options?: readonly string[] }): boolean {
+  const o = m.options ?? [];
+  return m.type === 'bind' || o.includes('bind') || o.includes('rbind');
+}
+
 export interface BootSpec {
   id: string;
   /** argv of the init process; args[0] is resolved against PATH in env, as runc does. */

@@ -15,7 +15,7 @@ import type { Spec } from '../oci/spec_types.js';
 import type { StateStore } from '../oci/state_store.js';
 import type { ContainerRecord, ContainerStatus, ProcessRef } from '../oci/state_types.js';
 import { bootFromSpec } from './boot_build.js';
-import { COMMIT_LINE, TIE_LINE } from './boot_spec.js';
+import { COMMIT_LINE, TIE_LINE, isBindMount } from './boot_spec.js';
 import { ControlError, controlRequest } from './control_client.js';
 import {
   type CgroupRequest,
@@ -100,11 +100,6 @@ function sandboxRefs(rec: ContainerRecord): ProcessRef[] {
   const refs = [rec.sandbox.sandbox, rec.sandbox.gofer, ...(rec.sandbox.mountGofers ?? [])];
   if (rec.sandbox.sentry !== undefined) refs.unshift(rec.sandbox.sentry);
   return refs;
-}
-
-function isBind(type: string | undefined, options: string[] | undefined): boolean {
-  const o = options ?? [];
-  return type === 'bind' || o.includes('bind') || o.includes('rbind');
 }
 
 /** The processes in a cgroup directory moat created for this sandbox. */
@@ -239,7 +234,7 @@ export async function createContainer(
     if (p.debug !== undefined) bootOpts.debug = p.debug;
     // Loaded here, not at the top: readers (state, list) never need the FFI.
     const { launchSandbox } = await import('./launcher.js');
-    const gofers = 1 + p.spec.mounts.filter((m) => isBind(m.type, m.options)).length;
+    const gofers = 1 + p.spec.mounts.filter(isBindMount).length;
     const cgReq: CgroupRequest = { id, gofers };
     if (p.spec.linux?.cgroupsPath !== undefined) cgReq.cgroupsPath = p.spec.linux.cgroupsPath;
     if (p.spec.linux?.resources !== undefined) cgReq.resources = p.spec.linux.resources;

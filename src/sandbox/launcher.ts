@@ -24,7 +24,7 @@ import { markCloexecFrom } from '../host/proc.js';
 import type { HostFd } from '../host/fd.js';
 import { socketpair, unixListener } from '../host/socket.js';
 import type { ProcessRef, SandboxRecord } from '../oci/state_types.js';
-import { type BootSpec, COMMIT_LINE, type CommitWord, TIE_LINE } from './boot_spec.js';
+import { type BootSpec, COMMIT_LINE, type CommitWord, TIE_LINE, isBindMount } from './boot_spec.js';
 import { SandboxError } from './errors.js';
 import { goferCommand, releaseGofer } from './gofer_stage.js';
 import { sentryCommand } from './sentry_stage.js';
@@ -318,7 +318,7 @@ function bindMounts(p: LaunchParams): BindMount[] {
   const out: BindMount[] = [];
   (p.boot.mounts ?? []).forEach((m, index) => {
     const opts = m.options ?? [];
-    if (m.type !== 'bind' && !opts.includes('bind') && !opts.includes('rbind')) return;
+    if (!isBindMount(m)) return;
     if (m.source === undefined) return;
     const source = path.resolve(p.bundle ?? '/', m.source);
     let st: fs.Stats;

@@ -32,7 +32,13 @@ import { hostPoll, hostRead } from '../host/io.js';
 import { P9Client } from '../p9/client.js';
 import { FILE_MOUNT_NAME } from '../p9/client_api.js';
 import { PtracePlatform } from '../platform/ptrace/ptrace_platform.js';
-import { type BootSpec, COMMIT_LINE, type CommitWord, TIE_LINE } from '../sandbox/boot_spec.js';
+import {
+  type BootSpec,
+  COMMIT_LINE,
+  type CommitWord,
+  TIE_LINE,
+  isBindMount,
+} from '../sandbox/boot_spec.js';
 import { CTL, newControlState, publishPids, takePendingSignals } from './control/control_state.js';
 import { newDevFilesystem } from './fsimpl/dev/dev.js';
 import { GoferFilesystem, GoferInode } from './fsimpl/gofer/gofer_fs.js';
@@ -250,7 +256,7 @@ function assembleMounts(
     }
     const opts = m.options ?? [];
     const ro = opts.includes('ro');
-    const isBind = m.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
+    const isBind = isBindMount(m);
     switch (isBind ? 'bind' : (m.type ?? 'bind')) {
       case 'proc':
         noteMount(mountAt(at, new ProcFilesystem(procSource), ro), opts);
