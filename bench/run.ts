@@ -1,14 +1,16 @@
-// The system call benchmark, side by side: builds bench/syscall_bench.c (static), puts it
-// and a 1 MiB data file into a busybox bundle, runs that one bundle under runc (native
-// code in a container), runsc (gVisor, ptrace platform) and moat in one sitting, one after
-// the other, and prints a table of ns per operation with moat's ratios to the other two.
+// The benchmarks, side by side: builds bench/syscall_bench.c and bench/mem_bench.c
+// (static), puts them and a 1 MiB data file into one busybox bundle, runs each benchmark in
+// that bundle under runc (native code in a container), runsc (gVisor, ptrace platform) and
+// moat in one sitting, one after the other, and prints a table per benchmark of ns per
+// operation with moat's ratios to the other two.
 //
 // It must never fail because a runtime cannot run (moat while the Sentry is being built,
 // runsc on a machine without it): that runtime's column says "failed" and a line under the
-// table gives the reason. It exits non-zero only when the benchmark cannot be built. It
+// table gives the reason. It exits non-zero only when a benchmark cannot be built. It
 // makes no claims: numbers are printed, never compared with thresholds.
 //
-// Usage: node dist/bench/run.js [--runtimes runc,runsc,moat] [--min-ms 300] [--json]
+// Usage: node dist/bench/run.js [--runtimes runc,runsc,moat] [--benches syscall,memory]
+//                               [--min-ms 300] [--json]
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,31 +23,66 @@ import {
   moatUnavailable,
   runBundleWith,
   runtimeUnavailable,
+  setBundleArgs,
 } from '../testlib/runners.js';
 import { compileBench, parseBenchOutput, type BenchResult } from './bench_lib.js';
 
 type Runtime = 'runc' | 'runsc' | 'moat';
 const ALL_RUNTIMES: readonly Runtime[] = ['runc', 'runsc', 'moat'];
-const OPS = [
-  'getppid',
-  'stat',
-  'open_close',
-  'open_read_close',
-  'read64k',
-  'fork_wait',
-  'fork_exec_wait',
-] as const;
+
+/** One C benchmark: its source, where it goes in the bundle, and the ops it prints. */
+interface Bench {
+  name: 'syscall' | 'memory';
+  source: string;
+  inBundle: string;
+  ops: readonly string[];
+  /** The program's arguments after its path, given --min-ms. */
+  args: (minMs: number) => string[];
+  /** Lines printed under its table. */
+  notes: readonly string[];
+}
+
+const BENCHES: readonly Bench[] = [
+  {
+    name: 'syscall',
+    source: 'syscall_bench.c',
+    inBundle: '/bench/syscall_bench',
+    ops: [
+      'getppid',
+      'stat',
+      'open_close',
+      'open_read_close',
+      'read64k',
+      'fork_wait',
+      'fork_exec_wait',
+    ],
+    args: (minMs) => ['/bench/data.bin', '/etc/hostname', String(minMs)],
+    notes: [],
+  },
+  {
+    name: 'memory',
+    source: 'mem_bench.c',
+    inBundle: '/bench/mem_bench',
+    ops: ['fork_heap200', 'sbrk4000', 'mmap_touch_munmap_1m', 'fault_1g', 'shm_pingpong'],
+    args: (minMs) => [String(minMs)],
+    notes: [
+      'fault_1g is ns per 4 KiB page of fresh memory: MB/s = 4096000 / ns;',
+      'sbrk4000 is ns per round of 4000 sbrk(128 KiB) and one brk back.',
+    ],
+  },
+];
 
 function unavailable(rt: Runtime): string | null {
   return rt === 'moat' ? moatUnavailable() : runtimeUnavailable(rt);
 }
 
-function runOne(rt: Runtime, bundle: string): BenchResult {
+function runOne(rt: Runtime, bundle: string, bench: Bench, minMs: number): BenchResult {
   const why = unavailable(rt);
   if (why !== null) return { ok: false, reason: why };
+  setBundleArgs(bundle, [bench.inBundle, ...bench.args(minMs)]);
   const r = runBundleWith(rt, bundle, { timeoutMs: 600_000 });
   if (r.status !== 0) return { ok: false, reason: describeResult(r) };
-  return parseBenchOutput(r.stdout, OPS);
+  return parseBenchOutput(r.stdout, bench.ops);
 }
 
 function fmtNs(r: BenchResult | undefined, v: number | undefined): string {
@@ -59,13 +96,13 @@ function fmtRatio(a: number | undefined, b: number | undefined): string {
   return `${(a / b).toFixed(1)}x`;
 }
 
-function table(results: Map<Runtime, BenchResult>): string {
+function table(bench: Bench, results: Map<Runtime, BenchResult>): string {
   const ns = (rt: Runtime, op: string): number | undefined => {
     const r = results.get(rt);
     return r?.ok === true ? r.nsPerOp.get(op) : undefined;
   };
   const header = ['op', 'runc ns', 'runsc ns', 'moat ns', 'moat/runc', 'moat/runsc'];
-  const rows = OPS.map((op) => [
+  const rows = bench.ops.map((op) => [
     op,
     fmtNs(results.get('runc'), ns('runc', op)),
     fmtNs(results.get('runsc'), ns('runsc', op)),
@@ -78,7 +115,13 @@ function table(results: Map<Runtime, BenchResult>): string {
     cells
       .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
       .join('  ');
-  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+  const out = [
+    `${bench.name} (${bench.source})`,
+    line(header),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map(line),
+    ...bench.notes,
+  ];
   for (const rt of ALL_RUNTIMES) {
     const r = results.get(rt);
     if (r === undefined) out.push(`${rt}: not run`);
@@ -91,6 +134,7 @@ function main(): number {
   const { values } = parseArgs({
     options: {
       runtimes: { type: 'string', default: ALL_RUNTIMES.join(',') },
+      benches: { type: 'string', default: BENCHES.map((b) => b.name).join(',') },
       'min-ms': { type: 'string', default: '300' },
       json: { type: 'boolean', default: false },
     },
@@ -98,6 +142,14 @@ function main(): number {
   const wanted = values.runtimes
     .split(',')
     .filter((s): s is Runtime => (ALL_RUNTIMES as readonly string[]).includes(s));
+  const benchNames = values.benches.split(',');
+  const benches = BENCHES.filter((b) => benchNames.includes(b.name));
+  if (benches.length === 0) {
+    process.stderr.write(
+      `bench: --benches names none of ${BENCHES.map((b) => b.name).join(', ')}\n`,
+    );
+    return 2;
+  }
   const minMs = Number(values['min-ms']);
   if (!Number.isInteger(minMs) || minMs <= 0) {
     process.stderr.write(`bench: --min-ms must be a positive integer, not "${values['min-ms']}"\n`);
@@ -105,34 +157,43 @@ function main(): number {
   }
   const work = tempDir('bench');
   try {
-    const binary = path.join(work, 'syscall_bench');
-    compileBench(path.join(REPO_ROOT, 'bench', 'syscall_bench.c'), binary);
+    const files: Array<[string, string]> = [];
+    for (const b of benches) {
+      const binary = path.join(work, path.basename(b.inBundle));
+      compileBench(path.join(REPO_ROOT, 'bench', b.source), binary);
+      files.push([binary, b.inBundle]);
+    }
     const data = path.join(work, 'data.bin');
     fs.writeFileSync(data, randomBytes(1 << 20));
+    files.push([data, '/bench/data.bin']);
     const bundle = path.join(work, 'bundle');
     fs.mkdirSync(bundle);
-    makeBusyboxBundle(bundle, {
-      args: ['/bench/syscall_bench', '/bench/data.bin', '/etc/hostname', String(minMs)],
-      files: [
-        [binary, '/bench/syscall_bench'],
-        [data, '/bench/data.bin'],
-      ],
-    });
-    const results = new Map<Runtime, BenchResult>();
+    makeBusyboxBundle(bundle, { args: ['true'], files });
+    const results = new Map<Bench, Map<Runtime, BenchResult>>();
+    for (const b of benches) results.set(b, new Map());
     for (const rt of wanted) {
-      process.stderr.write(`bench: running under ${rt}...\n`);
-      results.set(rt, runOne(rt, bundle));
+      for (const b of benches) {
+        process.stderr.write(`bench: running ${b.name} under ${rt}...\n`);
+        results.get(b)?.set(rt, runOne(rt, bundle, b, minMs));
+      }
     }
     if (values.json) {
       const obj = Object.fromEntries(
-        [...results].map(([rt, r]) => [
-          rt,
-          r.ok ? Object.fromEntries(r.nsPerOp) : { failed: r.reason },
+        [...results].map(([b, byRuntime]) => [
+          b.name,
+          Object.fromEntries(
+            [...byRuntime].map(([rt, r]) => [
+              rt,
+              r.ok ? Object.fromEntries(r.nsPerOp) : { failed: r.reason },
+            ]),
+          ),
         ]),
       );
       process.stdout.write(`${JSON.stringify(obj, null, 2)}\n`);
     } else {
-      process.stdout.write(`${table(results)}\n`);
+      process.stdout.write(
+        `${[...results].map(([b, byRuntime]) => table(b, byRuntime)).join('\n\n')}\n`,
+      );
     }
     return 0;
   } catch (e) {

@@ -5,7 +5,7 @@
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 need=()
-for pkg in busybox-static runc runsc diod strace qemu-system-x86 util-linux podman; do
+for pkg in busybox-static runc runsc diod strace qemu-system-x86 util-linux podman debootstrap; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

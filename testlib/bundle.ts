@@ -1,7 +1,8 @@
 // Test fixture: an OCI bundle whose root file system is Debian's busybox-static, with the
 // applet links, /etc/passwd and /etc/group, and a config.json like `runc spec` makes (no
 // terminal). Used by the lifecycle, conformance and benchmark suites to run the same bundle
-// under moat, runc and runsc. Lives outside test/ so that the test runner does not run it.
+// under moat, runc and runsc; bundleConfig alone serves fixtures that bring a root file system
+// of their own (debian_rootfs.ts). Lives outside test/ so that the test runner does not run it.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -50,7 +51,16 @@ export function makeBusyboxBundle(dir: string, opts: BundleOptions): string {
     fs.copyFileSync(from, dest);
     fs.chmodSync(dest, fs.statSync(from).mode & 0o7777);
   }
-  const config = {
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(bundleConfig(opts), null, 2));
+  return dir;
+}
+
+/**
+ * The config.json of a bundle, like `runc spec` makes (no terminal), for `opts`; `rootPath` is
+ * root.path, relative to the bundle or absolute (a root file system used in place).
+ */
+export function bundleConfig(opts: BundleOptions, rootPath = 'rootfs'): Record<string, unknown> {
+  return {
     ociVersion: '1.0.2',
     process: {
       terminal: false,
@@ -67,7 +77,7 @@ export function makeBusyboxBundle(dir: string, opts: BundleOptions): string {
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
       noNewPrivileges: true,
     },
-    root: { path: 'rootfs', readonly: opts.readonlyRoot ?? true },
+    root: { path: rootPath, readonly: opts.readonlyRoot ?? true },
     hostname: opts.hostname ?? 'moat',
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc' },
@@ -97,8 +107,6 @@ export function makeBusyboxBundle(dir: string, opts: BundleOptions): string {
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
     },
   };
-  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
-  return dir;
 }
 
 /** A fresh temporary directory under /tmp for one test; the caller removes it. */

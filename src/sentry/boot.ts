@@ -407,8 +407,12 @@ export async function boot(spec: BootSpec): Promise<number> {
     if (spec.controlFd === undefined) throw new BootError('boot spec: no control socket fd');
     const worker = await startControl(spec.controlFd, ctl);
     step('control socket listening');
-    const mf = MemoryFile.create();
-    if (typeof mf === 'string') throw new BootError(mf);
+    let mf: MemoryFile;
+    try {
+      mf = MemoryFile.shared();
+    } catch (e) {
+      throw new BootError(e instanceof Error ? e.message : String(e));
+    }
     const p = PtracePlatform.create(mf.fd);
     if (typeof p === 'string') throw new BootError(p);
     plat = p;

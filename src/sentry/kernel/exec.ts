@@ -169,10 +169,10 @@ export function execve(t: Task, path: string, argv: string[], envp: string[]): n
   // The point of no return: the old image goes, and with it every other thread.
   killOtherThreads(t);
   const old = t.mm;
+  const oldThread = t.thread;
   t.mm = mm;
   t.thread = as;
-  old.releaseAll();
-  old.as.release();
+  old.dropUser(oldThread);
   startRegisters(t.regs, as, loaded);
   t.files.closeOnExec();
   // The process's credentials change in place: its threads are gone, the object is its own.

@@ -11,7 +11,7 @@ import type { Task } from './task.js';
 /** What a parked FUTEX_WAIT keeps in t.restart.data. */
 export interface FutexWait {
   kind: 'futex';
-  key: number;
+  key: string;
   bitset: number;
   woken: boolean;
 }
@@ -20,13 +20,17 @@ export function isFutexWait(d: unknown): d is FutexWait {
   return typeof d === 'object' && d !== null && (d as { kind?: unknown }).kind === 'futex';
 }
 
-/** The key of the futex word at `addr` in `t`'s address space, or -EFAULT. */
-export function futexKey(t: Task, addr: bigint): number {
-  return t.mm.backingOffset(addr);
+/**
+ * The key of the futex word at `addr` in `t`'s address space, or -EFAULT/-EINVAL: private
+ * memory (or a FUTEX_PRIVATE_FLAG operation) by address space and address, shared memory by
+ * its page in the memory file, so every process mapping it finds the same queue.
+ */
+export function futexKey(t: Task, addr: bigint, priv = false): string | number {
+  return t.mm.futexKey(addr, priv);
 }
 
 /** Parks `t` on `key` (the caller returns BLOCKED). */
-export function futexEnqueue(t: Task, key: number, bitset: number): FutexWait {
+export function futexEnqueue(t: Task, key: string, bitset: number): FutexWait {
   const w: FutexWait = { kind: 'futex', key, bitset, woken: false };
   const q = t.kernel.futexWaiters.get(key) ?? [];
   q.push(t);
@@ -35,7 +39,7 @@ export function futexEnqueue(t: Task, key: number, bitset: number): FutexWait {
 }
 
 /** The live waiters of `key`: tasks still parked in a wait on it. */
-function waiters(t: Task, key: number): Task[] {
+function waiters(t: Task, key: string): Task[] {
   const q = t.kernel.futexWaiters.get(key) ?? [];
   const live = q.filter((u) => {
     const d = u.restart?.data;
@@ -47,13 +51,13 @@ function waiters(t: Task, key: number): Task[] {
 }
 
 /** Wakes up to `n` waiters of the futex at `addr` whose bitset meets `bitset`; how many. */
-export function futexWake(t: Task, addr: bigint, n: number, bitset: number): number {
-  const key = futexKey(t, addr);
-  if (key < 0) return key;
+export function futexWake(t: Task, addr: bigint, n: number, bitset: number, priv = false): number {
+  const key = futexKey(t, addr, priv);
+  if (typeof key === 'number') return key;
   return wakeKey(t, key, n, bitset);
 }
 
-function wakeKey(t: Task, key: number, n: number, bitset: number): number {
+function wakeKey(t: Task, key: string, n: number, bitset: number): number {
   let woken = 0;
   for (const u of waiters(t, key)) {
     if (woken >= n) break;
@@ -70,11 +74,18 @@ function wakeKey(t: Task, key: number, n: number, bitset: number): number {
 }
 
 /** FUTEX_REQUEUE: wakes up to `n` waiters of `addr`, moves up to `m` more to `addr2`. */
-export function futexRequeue(t: Task, addr: bigint, addr2: bigint, n: number, m: number): number {
-  const key = futexKey(t, addr);
-  if (key < 0) return key;
-  const key2 = futexKey(t, addr2);
-  if (key2 < 0) return key2;
+export function futexRequeue(
+  t: Task,
+  addr: bigint,
+  addr2: bigint,
+  n: number,
+  m: number,
+  priv = false,
+): number {
+  const key = futexKey(t, addr, priv);
+  if (typeof key === 'number') return key;
+  const key2 = futexKey(t, addr2, priv);
+  if (typeof key2 === 'number') return key2;
   const woken = wakeKey(t, key, n, -1);
   let moved = 0;
   const q2 = t.kernel.futexWaiters.get(key2) ?? [];

@@ -59,7 +59,7 @@ export class Kernel {
   /** Armed ITIMER_REAL timers, by process leader (kernel/itimer.ts). */
   readonly itimers = new Map<Task, ITimer>();
   /** Tasks parked in FUTEX_WAIT, by futex key (the memory file offset of the word). */
-  readonly futexWaiters = new Map<number, Task[]>();
+  readonly futexWaiters = new Map<string, Task[]>();
   /** Tasks ready to run, in order. */
   readonly runQueue: Task[] = [];
   /** Tasks parked in a blocking system call (block.ts). */

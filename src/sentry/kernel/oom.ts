@@ -16,9 +16,7 @@ const SIGKILL = 9;
 
 /** Bytes of memory-file backing an address space's mappings hold (the victim's score). */
 function footprint(t: Task): bigint {
-  let n = 0n;
-  for (const v of t.mm.mappings()) if (v.backing >= 0) n += v.end - v.start;
-  return n;
+  return BigInt(t.mm.privateBytes());
 }
 
 /** The last victim, until it has exited. */

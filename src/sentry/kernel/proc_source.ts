@@ -17,6 +17,49 @@ function protString(prot: number, flags: number): string {
   return `${prot & 1 ? 'r' : '-'}${prot & 2 ? 'w' : '-'}${prot & 4 ? 'x' : '-'}${flags & 1 ? 's' : 'p'}`;
 }
 
+/** An address space's size and resident set in pages, as statm counts them. */
+function memoryPages(t: Task): {
+  size: number;
+  rss: number;
+  shared: number;
+  text: number;
+  data: number;
+} {
+  let size = 0n;
+  let text = 0n;
+  let data = 0n;
+  for (const v of t.mm.mappings()) {
+    size += v.end - v.start;
+    if ((v.prot & 4) !== 0 && v.obj !== null) text += v.end - v.start;
+    if ((v.prot & 2) !== 0 && (v.flags & 1) === 0) data += v.end - v.start;
+  }
+  const rss = Math.floor(t.mm.residentBytes() / 4096);
+  const shared = rss - Math.floor(t.mm.privateBytes() / 4096);
+  return {
+    size: Number(size / 4096n),
+    rss,
+    shared,
+    text: Number(text / 4096n),
+    data: Number(data / 4096n),
+  };
+}
+
+/** The Vm* lines of /proc/PID/status. */
+function vmLines(t: Task): string[] {
+  const { size, rss, shared, data } = memoryPages(t);
+  const kb = (n: number): string => `${String(n * 4).padStart(8)} kB`;
+  return [
+    `VmPeak:\t${kb(size)}`,
+    `VmSize:\t${kb(size)}`,
+    `VmHWM:\t${kb(rss)}`,
+    `VmRSS:\t${kb(rss)}`,
+    `RssAnon:\t${kb(rss - shared)}`,
+    `RssFile:\t${kb(0)}`,
+    `RssShmem:\t${kb(shared)}`,
+    `VmData:\t${kb(data)}`,
+  ];
+}
+
 class TaskProc implements ProcTask {
   constructor(private readonly t: Task) {}
   get pid(): number {
@@ -56,6 +99,7 @@ class TaskProc implements ProcTask {
           `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}`,
           `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
           `Groups:\t${c.groups.join(' ')}`,
+          ...vmLines(t),
           'Threads:\t1',
           `SigPnd:\t${hex(t.pendingSignals, 16)}`,
           `SigBlk:\t${hex(t.sigmask, 16)}`,
@@ -75,10 +119,37 @@ class TaskProc implements ProcTask {
       }
       case 'maps': {
         const out = t.mm.mappings().map((v) => {
-          const label = v.name.startsWith('[') ? v.name : '';
-          return `${hex(v.start, 8)}-${hex(v.end, 8)} ${protString(v.prot, v.flags)} 00000000 00:00 0${label ? ` ${label}` : ''}`;
+          const label = v.name.startsWith('[') || v.name.startsWith('/') ? v.name : '';
+          const shown = label === '[anon]' ? '' : label;
+          const off = v.obj !== null && v.file !== null ? v.objOff : 0;
+          const line = `${hex(v.start, 8)}-${hex(v.end, 8)} ${protString(v.prot, v.flags)} ${hex(BigInt(off), 8)} 00:00 0 `;
+          // As Linux: a name starts after padding to 72 columns and one space.
+          return shown ? `${line.padEnd(72)} ${shown}` : line;
         });
         return enc.encode(out.length ? `${out.join('\n')}\n` : '');
+      }
+      case 'statm': {
+        const { size, rss, shared, text, data } = memoryPages(t);
+        return enc.encode(`${size} ${rss} ${shared} ${text} 0 ${data} 0\n`);
+      }
+      case 'smaps_rollup': {
+        const { size, rss, shared } = memoryPages(t);
+        const kb = (n: number): string => `${String(n * 4).padStart(8)} kB`;
+        const lines = [
+          `${hex(t.mm.mappings()[0]?.start ?? 0n, 8)}-${hex(t.mm.mappings().at(-1)?.end ?? 0n, 8)} ---p 00000000 00:00 0                          [rollup]`,
+          `Rss:            ${kb(rss)}`,
+          `Pss:            ${kb(rss - shared)}`,
+          `Shared_Clean:   ${kb(0)}`,
+          `Shared_Dirty:   ${kb(shared)}`,
+          `Private_Clean:  ${kb(0)}`,
+          `Private_Dirty:  ${kb(rss - shared)}`,
+          `Referenced:     ${kb(rss)}`,
+          `Anonymous:      ${kb(rss - shared)}`,
+          `Swap:           ${kb(0)}`,
+          `Locked:         ${kb(0)}`,
+        ];
+        void size;
+        return enc.encode(`${lines.join('\n')}\n`);
       }
       default:
         return null;
@@ -121,8 +192,22 @@ export class KernelProcSource implements ProcSource {
         );
       case 'meminfo': {
         const kb = Math.floor(k.memTotalBytes / 1024);
+        const used = Math.floor(k.memoryFile.usedBytes / 1024);
+        const free = Math.max(0, kb - used);
+        const pad = (n: number): string => `${String(n).padStart(8)} kB`;
         return enc.encode(
-          `MemTotal:       ${kb} kB\nMemFree:        ${kb} kB\nMemAvailable:   ${kb} kB\n`,
+          [
+            `MemTotal:       ${pad(kb)}`,
+            `MemFree:        ${pad(free)}`,
+            `MemAvailable:   ${pad(free)}`,
+            `Buffers:        ${pad(0)}`,
+            `Cached:         ${pad(0)}`,
+            `SwapCached:     ${pad(0)}`,
+            `Shmem:          ${pad(0)}`,
+            `SwapTotal:      ${pad(0)}`,
+            `SwapFree:       ${pad(0)}`,
+            '',
+          ].join('\n'),
         );
       }
       case 'cpuinfo':

@@ -8,7 +8,8 @@
 import { CAP_KILL, CAP_SYS_ADMIN, CAP_SYS_RESOURCE } from '../../abi/linux/capability.js';
 import { capable } from './credentials.js';
 import { Errno } from '../../abi/linux/errno.js';
-import { Reg } from '../../platform/platform.js';
+import { Reg, type ThreadContext } from '../../platform/platform.js';
+import type { MemoryManager } from '../mm/memory_manager.js';
 import { SIG_DFL, SIG_IGN, Task, type ExitState } from './task.js';
 import { futexWake } from './futex.js';
 import { signalProcess } from './signals.js';
@@ -77,15 +78,25 @@ const RLIMIT_NPROC = 6;
 export function forkTask(parent: Task, fa: ForkArgs): Task | number {
   const k = parent.kernel;
   if (!mayClone(parent)) return -Errno.EAGAIN;
-  const as = k.platform.newAddressSpace();
-  if (typeof as === 'number') return as;
-  const mm = parent.mm.fork(as);
-  if (typeof mm === 'number') {
-    as.release();
-    return mm;
+  // vfork (CLONE_VM): the child runs in its parent's address space, on a thread of its own,
+  // while the parent waits; otherwise a new address space shares memory copy-on-write.
+  const sharesVm = (fa.flags & CLONE_VM) !== 0;
+  let mm: MemoryManager;
+  let ctx: ThreadContext;
+  if (sharesVm) {
+    const th = parent.mm.as.newThread();
+    if (typeof th === 'number') return th;
+    mm = parent.mm;
+    mm.users++;
+    ctx = th;
+  } else {
+    const as = k.platform.newAddressSpace();
+    if (typeof as === 'number') return as;
+    mm = parent.mm.fork(as);
+    ctx = as;
   }
   const fp = parent.thread.getFpState();
-  if (typeof fp !== 'number') as.setFpState(fp);
+  if (typeof fp !== 'number') ctx.setFpState(fp);
   const regs = parent.regs.slice();
   regs[Reg.rax] = 0n;
   if (fa.stack !== 0n) regs[Reg.rsp] = fa.stack;
@@ -101,6 +112,7 @@ export function forkTask(parent: Task, fa: ForkArgs): Task | number {
     parent.comm,
     new Map([...parent.rlimits].map(([r, v]) => [r, { ...v }])),
   );
+  child.thread = ctx;
   for (const [sig, act] of parent.sigactions) child.sigactions.set(sig, { ...act });
   child.sigmask = parent.sigmask;
   child.altStack = { ...parent.altStack };
@@ -253,8 +265,7 @@ function exitProcess(t: Task): void {
   const k = t.kernel;
   endThread(t, true);
   t.files.closeAll();
-  t.mm.releaseAll();
-  t.mm.as.release();
+  t.mm.dropUser(t.thread);
   if (t.vforkChild !== null) t.vforkChild = null;
   t.vforkReleased = true;
   if (t === k.init) k.initEnded = true;

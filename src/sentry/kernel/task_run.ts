@@ -18,6 +18,11 @@ import { fireTimers, nextTimerDeadline, timersArmed } from './itimer.js';
 import { deliverPending, forceFault, sendSignal } from './signals.js';
 import { SIG_DFL, SIG_IGN, type ExitState, type Task } from './task.js';
 
+/** SIGSEGV as the platform reports it. */
+const SIGSEGV_HOST = 11;
+const SIGBUS_HOST = 7;
+const BUS_ADRERR = 2;
+
 export type SyscallTable = ReadonlyMap<number, SyscallEntry<Task>>;
 
 const SIGKILL = 9;
@@ -193,6 +198,16 @@ function runSlice(t: Task, table: SyscallTable, hooks: RunHooks): SliceEnd {
           }
           if (k.runQueue.length > 0) return 'yield';
           break;
+        }
+        // A fault on memory the Sentry has not backed or mapped yet (first touch, fork's
+        // copy-on-write, a clean shared page written): resolved, the access is retried.
+        if (trap.signo === SIGSEGV_HOST && trap.code > 0) {
+          const f = t.mm.fault(trap.addr, trap.code);
+          if (f === 0) break;
+          if (f === SIGBUS_HOST) {
+            forceFault(t, { signo: SIGBUS_HOST, code: BUS_ADRERR, addr: trap.addr });
+            break;
+          }
         }
         // A synchronous fault: to its handler, or the task dies with it.
         k.log.debug(

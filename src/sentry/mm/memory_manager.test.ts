@@ -4,7 +4,15 @@ import assert from 'node:assert/strict';
 import { Errno } from '../../abi/linux/errno.js';
 import { PtracePlatform } from '../../platform/ptrace/ptrace_platform.js';
 import { MemoryFile } from './memory_file.js';
-import { MAP_FIXED, MAP_PRIVATE, MemoryManager, PROT_READ, PROT_WRITE } from './memory_manager.js';
+import { AnonObject } from './anon_object.js';
+import {
+  MAP_FIXED,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  MemoryManager,
+  PROT_READ,
+  PROT_WRITE,
+} from './memory_manager.js';
 
 function setup(): { mm: MemoryManager; done: () => void } {
   const mf = MemoryFile.create();
@@ -73,6 +81,43 @@ test('mm: MAP_FIXED replaces, brk grows and shrinks, strings stop at NUL or the 
     assert.equal(mm.copyOut(0x20002ff0n, new Uint8Array(16)), -Errno.EFAULT);
     assert.equal(mm.brk(0n), 0x20001000n, 'brk(0) reports the current break');
   } finally {
+    done();
+  }
+});
+
+test('mm: fork shares private memory copy-on-write and shared memory for real', () => {
+  const { mm, done } = setup();
+  const p = PtracePlatform.create(mm.mf.fd);
+  assert.ok(typeof p !== 'string');
+  const as2 = p.newAddressSpace();
+  assert.ok(typeof as2 !== 'number');
+  try {
+    const priv = mm.mmap(0n, 1n << 20n, PROT_READ | PROT_WRITE, MAP_PRIVATE, '[anon]');
+    const shared = mm.mmap(0n, 8192n, PROT_READ | PROT_WRITE, MAP_SHARED, '[shared]', {
+      obj: new AnonObject(mm.mf, 8192),
+    });
+    assert.equal(mm.copyOut(priv, Uint8Array.from([1])), 1);
+    assert.equal(mm.copyOut(shared, Uint8Array.from([1])), 1);
+    const child = mm.fork(as2);
+    const before = mm.privateBytes();
+    assert.equal(mm.copyOut(priv, Uint8Array.from([2])), 1, 'the parent writes after fork');
+    assert.equal((child.copyIn(priv, 1) as Uint8Array)[0], 1, 'the child keeps its copy');
+    assert.equal(child.copyOut(shared, Uint8Array.from([3])), 1);
+    assert.equal((mm.copyIn(shared, 1) as Uint8Array)[0], 3, 'shared memory is shared');
+    assert.ok(mm.privateBytes() > before, 'the write gave the parent pages of its own');
+    child.releaseAll();
+    // The child gone, the parent's remaining shared pages are its alone: a write takes them over.
+    assert.equal(mm.copyOut(priv + 0x80000n, Uint8Array.from([4])), 1);
+    assert.equal((mm.copyIn(priv, 1) as Uint8Array)[0], 2);
+    // Reservations cost nothing until touched.
+    const big = mm.mmap(0n, 4n << 30n, PROT_READ | PROT_WRITE, MAP_PRIVATE, '[anon]');
+    assert.ok(big > 0n);
+    const used = mm.mf.handedOutBytes;
+    assert.equal(mm.copyOut(big + (3n << 30n), Uint8Array.from([5])), 1);
+    assert.ok(mm.mf.handedOutBytes - used <= 2 << 20, 'one fault-around window, not 4 GiB');
+  } finally {
+    as2.release();
+    p.release();
     done();
   }
 });

@@ -3,6 +3,7 @@
 // syncfs, fadvise64. They resolve the target (a path or an open file) and call the vfs's attribute
 // operations (vfs/attr_ops.ts). Never throws.
 
+import { syncFile } from '../vfs/file_mapping.js';
 import { Errno } from '../../abi/linux/errno.js';
 import {
   AT_EMPTY_PATH,
@@ -167,6 +168,8 @@ function sysUtimensat(ctx: SyscallContext, a: SyscallArgs): number {
 function sysFsync(ctx: SyscallContext, a: SyscallArgs): number {
   const f = openFile(ctx, a[0]);
   if (typeof f === 'number') return f;
+  const w = syncFile(f);
+  if (w < 0) return w;
   return f.impl?.sync?.() ?? 0;
 }
 

@@ -3,6 +3,7 @@
 // and the chunked copy loops between application memory and files. Never throws; never holds
 // more than one chunk of application data at a time.
 
+import { beforeFileRead } from '../vfs/file_mapping.js';
 import { Errno } from '../../abi/linux/errno.js';
 import { MAX_RW_COUNT, O_APPEND, PATH_MAX, S_IFMT, S_IFREG } from '../../abi/linux/file.js';
 import type { FileDescription } from '../vfs/file_description.js';
@@ -64,6 +65,7 @@ export function readToApp(
   if (impl === null || !f.readable) return -Errno.EBADF;
   if (pos !== null && !impl.seekable) return -Errno.ESPIPE;
   if (pos !== null && pos < 0) return -Errno.EINVAL;
+  if (impl.seekable) beforeFileRead(f, pos ?? f.offset, count);
   let done = 0;
   for (;;) {
     const want = Math.min(count - done, IO_CHUNK);

@@ -2,6 +2,10 @@
 // change the fd table and the open file's status flags; device-specific ioctls go to the file.
 // Never throws.
 
+import { fileSeals } from './sys_memory.js';
+
+const F_ADD_SEALS = 1033;
+const F_GET_SEALS = 1034;
 import { Errno } from '../../abi/linux/errno.js';
 import {
   FD_CLOEXEC,
@@ -122,6 +126,10 @@ function sysFcntl(ctx: SyscallContext, a: SyscallArgs): number {
     case F_OFD_SETLKW:
       if (isPath) return -Errno.EBADF;
       return recordLock(ctx, f, cmd, a[2]);
+    case F_ADD_SEALS:
+      return fileSeals(f, argInt(a[2]));
+    case F_GET_SEALS:
+      return fileSeals(f, null);
     case F_GETOWN:
       return 0;
     case F_SETOWN:

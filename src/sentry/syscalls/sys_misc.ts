@@ -55,7 +55,7 @@ function futex(t: Task, a: readonly bigint[]): number {
       const bitset = op === FUTEX_WAKE_BITSET ? int(a[5] ?? 0n) : BITSET_ALL;
       if (bitset === 0) return -Errno.EINVAL;
       const n = int(a[2] ?? 0n);
-      const r = futexWake(t, addr, n < 0 ? 0x7fffffff : n, bitset);
+      const r = futexWake(t, addr, n < 0 ? 0x7fffffff : n, bitset, priv);
       // A private futex's key is its address: waking an unmapped one finds nobody.
       return r < 0 && priv ? 0 : r;
     }
@@ -70,7 +70,7 @@ function futex(t: Task, a: readonly bigint[]): number {
         if (typeof w === 'number') return w;
         if ((new Int32Array(w.buffer)[0] ?? 0) !== int(a[5] ?? 0n)) return -Errno.EAGAIN;
       }
-      return futexRequeue(t, addr, a[4] ?? 0n, n, m);
+      return futexRequeue(t, addr, a[4] ?? 0n, n, m, priv);
     }
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET: {
@@ -107,8 +107,8 @@ function futex(t: Task, a: readonly bigint[]): number {
       if (typeof b === 'number') return b;
       const cur = new Int32Array(b.buffer)[0] ?? 0;
       if (cur !== int(a[2] ?? 0n)) return -Errno.EAGAIN;
-      const key = futexKey(t, addr);
-      if (key < 0) return key;
+      const key = futexKey(t, addr, priv);
+      if (typeof key === 'number') return key;
       const r = restartOf(t, timeoutNs);
       if (timeLeft(t, r) === 0n) return -Errno.ETIMEDOUT;
       r.data = futexEnqueue(t, key, bitset);

@@ -99,8 +99,9 @@ function doFork(
     if (typeof th === 'number') return th === -Errno.ENOMEM ? -Errno.ENOMEM : -Errno.EAGAIN;
     return th.tid;
   }
-  // vfork's shared memory is emulated by a copy: the parent waits, as vfork promises, and the
-  // child must only exec or exit (as POSIX requires of it anyway).
+  // vfork: the child runs in the parent's address space while the parent waits for its exec
+  // or exit. CLONE_VM without CLONE_VFORK (a process sharing memory that runs alongside) is
+  // not offered.
   const vmOk = (flags & CLONE_VM) === 0 || (flags & CLONE_VFORK) !== 0;
   if (!vmOk || (flags & ~(FORK_FLAGS | CLONE_VM)) !== 0 || (flags & CLONE_PIDFD) !== 0) {
     t.kernel.log.warn(
@@ -326,7 +327,7 @@ export const processTreeSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new 
       name: 'clone',
       handler: clone,
       support: 'partial',
-      note: 'processes and threads (threads share files and fs, as pthreads asks); CLONE_VM without CLONE_THREAD only with CLONE_VFORK, which copies memory while the parent waits',
+      note: "processes and threads (threads share files and fs, as pthreads asks); CLONE_VM without CLONE_THREAD only with CLONE_VFORK (the child runs in its parent's memory, the parent waiting)",
     },
   ],
   [

@@ -92,7 +92,8 @@ function sysinfo(t: Task, a: readonly bigint[]): number {
   dv.setBigInt64(0, k.monotonicNs() / NS, true); // uptime
   const total = BigInt(k.memTotalBytes);
   dv.setBigUint64(32, total, true); // totalram
-  dv.setBigUint64(40, total, true); // freeram (the sandbox shows no use of its own)
+  const used = BigInt(k.memoryFile.usedBytes);
+  dv.setBigUint64(40, total > used ? total - used : 0n, true); // freeram
   dv.setUint16(80, Math.min(k.livePids().length, 0xffff), true); // procs
   dv.setUint32(104, 1, true); // mem_unit
   const r = t.mem.copyOut(a[0] ?? 0n, b);

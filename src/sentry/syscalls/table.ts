@@ -6,6 +6,7 @@ import { epollSyscalls } from './sys_epoll.js';
 import { fileSyscalls } from './sys_file.js';
 import { identitySyscalls } from './sys_identity.js';
 import { memorySyscalls } from './sys_memory.js';
+import { shmSyscalls } from './sys_shm.js';
 import { miscSyscalls } from './sys_misc.js';
 import { pollSyscalls } from './sys_poll.js';
 import { processSyscalls } from './sys_process.js';
@@ -22,6 +23,7 @@ export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
     fileSyscalls,
     identitySyscalls,
     memorySyscalls,
+    shmSyscalls,
     miscSyscalls,
     pollSyscalls,
     processSyscalls,

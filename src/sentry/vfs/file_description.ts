@@ -29,6 +29,7 @@ import {
 } from '../../abi/linux/file.js';
 import { BLOCKED } from '../kernel/block.js';
 import type { FileImpl, Inode } from './inode.js';
+import { afterFileWrite, beforeFileRead } from './file_mapping.js';
 import type { VfsPath } from './mount.js';
 
 const enc = new TextEncoder();
@@ -50,6 +51,8 @@ export class FileDescription {
   /** Access mode and status flags (O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH …), no O_CLOEXEC. */
   flags: number;
   offset = 0;
+  /** memfd_create's name ("memfd:NAME"), for /proc/PID/fd links of a file without a path. */
+  memfdName?: string;
   private refs = 1;
   private releaseHooks: Array<() => void> | null = null;
 
@@ -113,6 +116,7 @@ export class FileDescription {
     const impl = this.impl;
     if (impl === null || !this.readable) return -Errno.EBADF;
     if (!impl.seekable) return this.wouldBlock(impl.read(dst, 0));
+    beforeFileRead(this, this.offset, dst.length);
     const n = impl.read(dst, this.offset);
     if (n > 0) this.offset += n;
     return n;
@@ -124,6 +128,7 @@ export class FileDescription {
     if (impl === null || !this.readable) return -Errno.EBADF;
     if (!impl.seekable) return -Errno.ESPIPE;
     if (offset < 0) return -Errno.EINVAL;
+    beforeFileRead(this, offset, dst.length);
     return impl.read(dst, offset);
   }
 
@@ -138,7 +143,10 @@ export class FileDescription {
       this.offset = st.size;
     }
     const n = impl.write(src, this.offset);
-    if (n > 0) this.offset += n;
+    if (n > 0) {
+      afterFileWrite(this, src.subarray(0, n), this.offset);
+      this.offset += n;
+    }
     return n;
   }
 
@@ -154,7 +162,9 @@ export class FileDescription {
       if (typeof st === 'number') return st;
       at = st.size;
     }
-    return impl.write(src, at);
+    const n = impl.write(src, at);
+    if (n > 0) afterFileWrite(this, src.subarray(0, n), at);
+    return n;
   }
 
   /** lseek(2); the new offset. */

@@ -52,7 +52,7 @@ export interface ProcSource {
   render(name: string): Uint8Array | null;
 }
 
-const TASK_FILES = ['cmdline', 'environ', 'status', 'stat', 'maps'];
+const TASK_FILES = ['cmdline', 'environ', 'status', 'stat', 'maps', 'statm', 'smaps_rollup'];
 const SYSTEM_FILES = ['cpuinfo', 'meminfo', 'uptime', 'version', 'loadavg', 'stat'];
 const enc = new TextEncoder();
 

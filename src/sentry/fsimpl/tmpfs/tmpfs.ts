@@ -28,6 +28,8 @@ import { allocAnonDev } from '../../vfs/dev_numbers.js';
 import { Pipe, bothEnds, readEnd, writeEnd } from '../pipe/pipe.js';
 import type { DirEntry, FileImpl, Filesystem, Inode, SetAttr } from '../../vfs/inode.js';
 import { emptyStatfs } from '../../vfs/statfs.js';
+import { MemoryFile } from '../../mm/memory_file.js';
+import { PageCache, type Mappable } from '../../mm/page_cache.js';
 
 /** The extended attribute namespaces Linux's tmpfs keeps (system.* ACLs it maps to modes). */
 const XATTR_NAMESPACES = ['user.', 'trusted.', 'security.'];
@@ -35,7 +37,8 @@ const XATTR_CREATE = 1;
 const XATTR_REPLACE = 2;
 
 /** The largest tmpfs file we hold (1 GiB): writes beyond answer EFBIG. */
-const MAX_FILE_SIZE = 1 << 30;
+/** The largest file (Linux's tmpfs: MAX_LFS_FILESIZE; ours: what a JS number holds exactly). */
+const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
 
 function now(): { sec: number; nsec: number } {
   const ms = Date.now();
@@ -232,21 +235,66 @@ export abstract class TmpfsInode implements Inode {
   abstract open(flags: number, creds: Credentials): FileImpl | number;
 }
 
-export class TmpfsFile extends TmpfsInode {
-  data = new Uint8Array(0);
+/** memfd seals (fcntl F_ADD_SEALS). */
+export const F_SEAL_SEAL = 1;
+export const F_SEAL_SHRINK = 2;
+export const F_SEAL_GROW = 4;
+export const F_SEAL_WRITE = 8;
+export const F_SEAL_FUTURE_WRITE = 16;
+
+/**
+ * A regular file: its bytes are pages of the sandbox's memory file (a PageCache), which is
+ * also what a mapping of it maps, so read/write and MAP_SHARED mappings see the same bytes.
+ */
+export class TmpfsFile extends TmpfsInode implements Mappable {
+  readonly cache = new PageCache(MemoryFile.shared());
   private len = 0;
+
+  constructor(fs: TmpfsFilesystem, mode: number, uid: number, gid: number) {
+    super(fs, mode, uid, gid);
+    // size= counts the pages that hold data (a sparse file costs what it holds).
+    this.cache.limiter = fs;
+  }
   /** Open descriptions: an unlinked file keeps its pages until the last one closes. */
   private opens = 0;
+  /** Mappings (any), and shared ones that may write (F_SEAL_WRITE is refused while any). */
+  private mappings = 0;
+  private sharedWriteMappings = 0;
   private freed = false;
+  /** memfd seals; files made by open(2) can never be sealed (F_SEAL_SEAL from birth). */
+  seals = F_SEAL_SEAL;
 
-  /** Gives the pages and the inode back once no name and no description holds the file. */
+  /** Gives the pages and the inode back once no name, description or mapping holds the file. */
   maybeFree(): void {
-    if (this.nlink > 0 || this.opens > 0 || this.freed) return;
+    if (this.nlink > 0 || this.opens > 0 || this.mappings > 0 || this.freed) return;
     this.freed = true;
-    this.fs.charge(-pagesOf(this.len));
     this.fs.inodes--;
-    this.data = new Uint8Array(0);
+    this.cache.clear();
     this.len = 0;
+  }
+
+  attach(sharedWrite: boolean): void {
+    this.mappings++;
+    if (sharedWrite) this.sharedWriteMappings++;
+  }
+
+  detach(sharedWrite: boolean): void {
+    this.mappings--;
+    if (sharedWrite) this.sharedWriteMappings--;
+    this.maybeFree();
+  }
+
+  /** F_ADD_SEALS: 0, -EPERM when sealed against sealing, -EBUSY for a write seal while mapped. */
+  addSeals(add: number): number {
+    if ((this.seals & F_SEAL_SEAL) !== 0) return -Errno.EPERM;
+    if ((add & F_SEAL_WRITE) !== 0 && this.sharedWriteMappings > 0) return -Errno.EBUSY;
+    this.seals |= add;
+    return 0;
+  }
+
+  /** Whether a new shared writable mapping is allowed (no write seal). */
+  mayMapShared(): boolean {
+    return (this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) === 0;
   }
 
   override size(): number {
@@ -254,30 +302,35 @@ export class TmpfsFile extends TmpfsInode {
   }
 
   override blocks(): number {
-    return Math.ceil(this.len / 4096) * 8;
+    return this.cache.count * 8;
   }
 
   truncate(size: number): number {
     if (size < 0) return -Errno.EINVAL;
     if (size > MAX_FILE_SIZE) return -Errno.EFBIG;
-    if (!this.fs.charge(pagesOf(size) - pagesOf(this.len))) return -Errno.ENOSPC;
-    this.reserve(size);
-    if (size < this.len) this.data.fill(0, size, this.len);
+    if (size < this.len && (this.seals & F_SEAL_SHRINK) !== 0) return -Errno.EPERM;
+    if (size > this.len && (this.seals & F_SEAL_GROW) !== 0) return -Errno.EPERM;
+    if (size < this.len) {
+      this.cache.dropFrom(pagesOf(size));
+      this.cache.zeroRange(size, pagesOf(size) * PAGE - size);
+    }
     this.len = size;
     this.touch();
     return 0;
   }
 
-  private reserve(size: number): void {
-    if (size <= this.data.length) return;
-    const next = new Uint8Array(Math.max(size, this.data.length * 2, 64));
-    next.set(this.data.subarray(0, this.len));
-    this.data = next;
-  }
-
   punchHole(offset: number, length: number): number {
+    if ((this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0) return -Errno.EPERM;
     const end = Math.min(this.len, offset + length);
-    if (offset < end) this.data.fill(0, offset, end);
+    if (offset < end) {
+      const firstWhole = pagesOf(offset);
+      const lastWhole = Math.floor(end / PAGE);
+      if (firstWhole < lastWhole) {
+        this.cache.zeroRange(offset, firstWhole * PAGE - offset);
+        this.cache.drop(firstWhole, lastWhole - firstWhole);
+        this.cache.zeroRange(lastWhole * PAGE, end - lastWhole * PAGE);
+      } else this.cache.zeroRange(offset, end - offset);
+    }
     this.touch();
     return 0;
   }
@@ -285,22 +338,31 @@ export class TmpfsFile extends TmpfsInode {
   readAt(dst: Uint8Array, offset: number): number {
     if (offset >= this.len) return 0;
     const n = Math.min(dst.length, this.len - offset);
-    dst.set(this.data.subarray(offset, offset + n));
-    return n;
+    return this.cache.read(dst.subarray(0, n), offset);
   }
 
   writeAt(src: Uint8Array, offset: number): number {
     if (src.length === 0) return 0;
+    if ((this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0) return -Errno.EPERM;
     if (offset >= MAX_FILE_SIZE) return -Errno.EFBIG;
     let n = Math.min(src.length, MAX_FILE_SIZE - offset);
+    if (offset + n > this.len && (this.seals & F_SEAL_GROW) !== 0) {
+      n = Math.max(0, this.len - offset);
+      if (n === 0) return -Errno.EPERM;
+    }
     // size=: write what fits in the pages left, ENOSPC when nothing does.
-    const have = pagesOf(this.len);
-    const room = (have + this.fs.freePages()) * PAGE - offset;
-    if (room <= 0) return -Errno.ENOSPC;
-    n = Math.min(n, room);
-    this.fs.charge(pagesOf(Math.max(this.len, offset + n)) - have);
-    this.reserve(offset + n);
-    this.data.set(src.subarray(0, n), offset);
+    let r = this.cache.write(src.subarray(0, n), offset);
+    if (r < 0) {
+      let done = 0;
+      while (done < n) {
+        const step = Math.min(n - done, PAGE - ((offset + done) % PAGE));
+        r = this.cache.write(src.subarray(done, done + step), offset + done);
+        if (r < 0) break;
+        done += step;
+      }
+      if (done === 0) return -Errno.ENOSPC;
+      n = done;
+    }
     if (offset + n > this.len) this.len = offset + n;
     this.touch();
     return n;
