@@ -13,6 +13,7 @@ export const CAP_SETPCAP = 8;
 export const CAP_NET_BIND_SERVICE = 10;
 export const CAP_SYS_CHROOT = 18;
 export const CAP_SYS_PTRACE = 19;
+export const CAP_IPC_LOCK = 14;
 export const CAP_IPC_OWNER = 15;
 export const CAP_SYS_ADMIN = 21;
 export const CAP_SYS_RESOURCE = 24;

@@ -35,6 +35,16 @@ const DEFAULT_STOP = new Set([19, 20, 21, 22]);
 /** Default action: terminate with a core dump. */
 const DEFAULT_CORE = new Set([3, 4, 5, 6, 7, 8, 11, 24, 25, 31]);
 
+/**
+ * Whether the wait status says "core dumped" for a death by `sig`. The Sentry never writes a
+ * core file (a dump of application memory on the host's disk is not something a sandbox
+ * should do), so, as on Linux when no dump was produced (RLIMIT_CORE 0, the usual container
+ * default), it never claims one; the signal's default action is otherwise the same.
+ */
+export function dumpsCore(sig: number): boolean {
+  return DEFAULT_CORE.has(sig) && false;
+}
+
 export interface SigInfo {
   signo: number;
   code: number;
@@ -119,7 +129,7 @@ export function forceFault(t: Task, info: SigInfo): void {
     t.kernel.log.debug(
       `task ${t.tid}: fault signal ${info.signo} with no handler to take it: the task dies`,
     );
-    t.exit = { kind: 'killed', signo: info.signo, core: DEFAULT_CORE.has(info.signo) };
+    t.exit = { kind: 'killed', signo: info.signo, core: dumpsCore(info.signo) };
     return;
   }
   t.pendingSignals |= bit(info.signo);
@@ -274,13 +284,13 @@ function deliverLoop(t: Task): void {
         continue;
       }
       t.kernel.log.debug(`task ${t.tid}: signal ${sig}: default action ends the task`);
-      t.exit = { kind: 'killed', signo: sig, core: DEFAULT_CORE.has(sig) };
+      t.exit = { kind: 'killed', signo: sig, core: dumpsCore(sig) };
       return;
     }
     if (handler === SIG_IGN) continue;
     if (!enterHandler(t, sig, info)) {
       t.kernel.log.debug(`task ${t.tid}: cannot build the frame for signal ${sig}: SIGSEGV`);
-      t.exit = { kind: 'killed', signo: SIGSEGV, core: true };
+      t.exit = { kind: 'killed', signo: SIGSEGV, core: dumpsCore(SIGSEGV) };
       return;
     }
   }

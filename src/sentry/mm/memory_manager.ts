@@ -416,7 +416,7 @@ export class MemoryManager implements AppMemory, Invalidator {
       return E(Errno.EINVAL);
     const oldLen = pageUp(oldLength);
     const newLen = pageUp(newLength);
-    if (newLen === 0n) return E(Errno.EINVAL);
+    if (newLen === 0n || newLen > this.maxAddr) return E(Errno.EINVAL);
     if ((flags & MREMAP_DONTUNMAP) !== 0 && oldLen !== newLen) return E(Errno.EINVAL);
     if (old + oldLen > this.maxAddr) return E(Errno.EINVAL);
     const v = this.vmas.find(old);
@@ -541,9 +541,17 @@ export class MemoryManager implements AppMemory, Invalidator {
     if (!this.fullyMapped(addr, end)) return -Errno.ENOMEM;
     this.splitAt(addr);
     this.splitAt(end);
-    for (const v of this.vmas.overlapping(addr, end)) v.locked = on;
-    if (on && populate) return this.populateRange(addr, end - addr, false);
-    return 0;
+    const vs = this.vmas.overlapping(addr, end);
+    for (const v of vs) v.locked = on;
+    if (!on || !populate) return 0;
+    // As mlock does: pages of accessible mappings are faulted in; a PROT_NONE one cannot
+    // be (it stays locked, and mlock answers ENOMEM).
+    let r = 0;
+    for (const v of vs) {
+      if (v.prot === 0 || this.populateRange(v.start, v.end - v.start, false) < 0)
+        r = -Errno.ENOMEM;
+    }
+    return r;
   }
 
   /** MADV_POPULATE_READ/WRITE, mlock: backs every page of the range now. */

@@ -14,6 +14,8 @@ import {
   TmpfsFile,
   TmpfsFilesystem,
 } from '../fsimpl/tmpfs/tmpfs.js';
+import { CAP_IPC_LOCK } from '../../abi/linux/capability.js';
+import { capable } from '../kernel/credentials.js';
 import type { Task } from '../kernel/task.js';
 import { AnonObject } from '../mm/anon_object.js';
 import { PAGE } from '../mm/memory_file.js';
@@ -58,6 +60,7 @@ const PAGE_N = BigInt(PAGE);
 const KNOWN_PROT = PROT_READ | PROT_WRITE | PROT_EXEC;
 const RLIMIT_DATA = 2;
 const RLIMIT_AS = 9;
+const RLIMIT_MEMLOCK = 8;
 const RLIM_INFINITY = 0xffffffffffffffffn;
 
 /** Implements Linux syscall brk(2). */
@@ -277,17 +280,27 @@ function msync(t: Task, a: readonly bigint[]): number {
   return t.mm.sync(addr, len);
 }
 
+/** Pages of mincore's vector made and copied out at a time (the range may be terabytes). */
+const MINCORE_CHUNK = 1n << 16n;
+
 /** Implements Linux syscall mincore(2): 1 for each page backed by memory now. */
 function mincore(t: Task, a: readonly bigint[]): number {
   const addr = a[0] ?? 0n;
   const len = a[1] ?? 0n;
+  const vec = a[2] ?? 0n;
   if (addr % PAGE_N !== 0n) return -Errno.EINVAL;
-  if (addr + pageUp(len) > t.mm.maxAddr || addr + pageUp(len) < addr) return -Errno.ENOMEM;
+  const end = addr + pageUp(len);
+  if (end > t.mm.maxAddr || end < addr) return -Errno.ENOMEM;
   if (len === 0n) return 0;
-  const vec = t.mm.residency(addr, len);
-  if (typeof vec === 'number') return vec;
-  const r = t.mem.copyOut(a[2] ?? 0n, vec);
-  return r < 0 ? r : 0;
+  if (!t.mm.isMapped(addr, len)) return -Errno.ENOMEM;
+  for (let at = addr; at < end; at += MINCORE_CHUNK * PAGE_N) {
+    const n = end - at < MINCORE_CHUNK * PAGE_N ? end - at : MINCORE_CHUNK * PAGE_N;
+    const part = t.mm.residency(at, n);
+    if (typeof part === 'number') return part;
+    const r = t.mem.copyOut(vec + (at - addr) / PAGE_N, part);
+    if (r < 0) return r;
+  }
+  return 0;
 }
 
 /**
@@ -301,6 +314,15 @@ function mlockRange(t: Task, a: readonly bigint[], lock: boolean, checkFlags: bo
   const addr = (a[0] ?? 0n) & ~(PAGE_N - 1n);
   const len = pageUp((a[1] ?? 0n) + ((a[0] ?? 0n) - addr));
   if (len === 0n) return 0;
+  if (addr + len > t.mm.maxAddr) return -Errno.ENOMEM;
+  if (lock && !capable(t.creds, CAP_IPC_LOCK)) {
+    // RLIMIT_MEMLOCK bounds what an unprivileged process may lock (EPERM when it is 0).
+    const lim = t.rlimits.get(RLIMIT_MEMLOCK)?.cur ?? RLIM_INFINITY;
+    if (lim === 0n) return -Errno.EPERM;
+    let locked = 0n;
+    for (const v of t.mm.mappings()) if (v.locked) locked += v.end - v.start;
+    if (lim !== RLIM_INFINITY && locked + len > lim) return -Errno.ENOMEM;
+  }
   return t.mm.lock(addr, len, lock, (flags & MLOCK_ONFAULT) === 0);
 }
 

@@ -65,6 +65,11 @@ class FileCache implements Mappable {
     return 0;
   }
 
+  size(): number {
+    const st = (this.reader ?? this.writer)?.stat();
+    return st === undefined || typeof st === 'number' ? Number.MAX_SAFE_INTEGER : Number(st.size);
+  }
+
   attach(): void {
     this.maps++;
   }
