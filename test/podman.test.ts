@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ContainerRecord } from '../src/oci/state_types.js';
 import { hostMemoryLimit } from '../src/sandbox/cgroups.js';
 import { tempDir } from '../testlib/bundle.js';
+import { REPO_ROOT } from '../testlib/runners.js';
 import { HELD_HANDLES, killMentioning, mountsUnder, waitNoProcesses } from '../testlib/cli_moat.js';
 import { IMAGE, type PodmanEnv, findPodman, makePodmanEnv } from '../testlib/podman.js';
 
@@ -167,5 +168,40 @@ describe('podman with moat as its runtime', { skip }, () => {
     const rm = run(['rm', id]);
     assert.equal(rm.status, 0, rm.err);
     assert.deepEqual(fs.existsSync(env.moatRoot) ? fs.readdirSync(env.moatRoot) : [], []);
+  });
+
+  it("podman's default seccomp profile: refused and unknown calls answer as under runc", () => {
+    const dir = path.join(base, 'probe');
+    fs.mkdirSync(dir, { recursive: true });
+    const probe = path.join(dir, 'podman_profile_probe');
+    const cc = spawnSync('gcc', [
+      '-O1',
+      '-static',
+      '-o',
+      probe,
+      path.join(REPO_ROOT, 'test/fixtures/podman_profile_probe.c'),
+    ]);
+    assert.equal(cc.status, 0, String(cc.stderr));
+    // podman asks for RLIMIT_NOFILE/NPROC of 1048576/4194304, past this host's hard limits:
+    // runc (without CAP_SYS_RESOURCE here) could not start.
+    const args = [
+      'run',
+      '--rm',
+      '--ulimit',
+      'nofile=1024:1024',
+      '--ulimit',
+      'nproc=4096:4096',
+      '-v',
+      `${dir}:/p:ro`,
+      IMAGE,
+      '/p/podman_profile_probe',
+    ];
+    const runc = env.run(args, { runtime: '/usr/sbin/runc' });
+    assert.equal(runc.status, 0, runc.stderr);
+    assert.match(runc.stdout, /^clock_settime -1 EPERM$/m, 'the profile is in force under runc');
+    assert.match(runc.stdout, /^nr_999 -1 ENOSYS$/m);
+    const moat = run(args);
+    assert.equal(moat.status, 0, moat.err);
+    assert.equal(moat.out, runc.stdout);
   });
 });

@@ -25,7 +25,11 @@ export interface PodmanEnv {
   base: string;
   /** moat's state root, as the wrapper passes it. */
   moatRoot: string;
-  run(args: string[], opts?: { input?: string; timeoutMs?: number }): PodmanResult;
+  /** Runs podman; `runtime` (a path, e.g. /usr/sbin/runc) replaces moat for one command. */
+  run(
+    args: string[],
+    opts?: { input?: string; timeoutMs?: number; runtime?: string },
+  ): PodmanResult;
 }
 
 /** The podman binary, or undefined when the package is not installed. */
@@ -109,8 +113,13 @@ export function makePodmanEnv(podman: string, base: string): PodmanEnv {
       `graphroot = ${JSON.stringify(path.join(base, 'storage'))}\n`,
   );
   fs.writeFileSync(env.CONTAINERS_REGISTRIES_CONF, 'unqualified-search-registries = []\n');
-  const run = (args: string[], opts: { input?: string; timeoutMs?: number } = {}): PodmanResult => {
-    const r = spawnSync(podman, [...global, ...args], {
+  const run = (
+    args: string[],
+    opts: { input?: string; timeoutMs?: number; runtime?: string } = {},
+  ): PodmanResult => {
+    // The last global flag is --runtime: another runtime (runc, to compare) replaces it.
+    const g = opts.runtime === undefined ? global : [...global.slice(0, -1), opts.runtime];
+    const r = spawnSync(podman, [...g, ...args], {
       env,
       cwd: base,
       input: opts.input ?? '',

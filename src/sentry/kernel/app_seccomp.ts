@@ -14,7 +14,6 @@
 // Names of other architectures' calls are skipped, as runc skips them. Never throws on
 // application input.
 
-import { dumpsCore } from './signals.js';
 import { Errno } from '../../abi/linux/errno.js';
 import type { SpecSeccomp } from '../../oci/spec_types.js';
 import { SYSCALL_NAMES } from '../../abi/linux/syscall_names.js';
@@ -159,7 +158,7 @@ export function compileSeccomp(profile: SeccompProfile, log: (m: string) => void
       case 'trace':
         return BigInt(-Errno.ENOSYS);
       case 'kill':
-        t.exit = { kind: 'killed', signo: SIGSYS, core: dumpsCore(SIGSYS) };
+        t.exit = { kind: 'killed', signo: SIGSYS, core: false };
         return BigInt(-Errno.ENOSYS);
       case 'trap':
         // Delivered before the task runs again, after the result is in rax.

@@ -20,6 +20,8 @@ import { openExecutable, openPath } from '../vfs/open.js';
 import { unschedule } from './process_tree.js';
 import { SIG_IGN, type Task } from './task.js';
 
+const RLIMIT_STACK = 3;
+
 const MAX_SCRIPT_DEPTH = 4;
 const SHEBANG_MAX = 256;
 
@@ -159,6 +161,7 @@ export function execve(t: Task, path: string, argv: string[], envp: string[]): n
     hwcap: k.hwcap,
     hwcap2: k.hwcap2,
     random,
+    stackLimit: t.rlimits.get(RLIMIT_STACK)?.cur,
   });
   for (const f of opened) f.decRef();
   if (typeof loaded === 'number') {

@@ -32,18 +32,6 @@ export const UNBLOCKABLE = (1n << BigInt(SIGKILL - 1)) | (1n << BigInt(SIGSTOP -
 const DEFAULT_IGNORE = new Set([17, 18, 23, 28]); // SIGCHLD, SIGCONT, SIGURG, SIGWINCH
 /** Default action: stop (job control; ignored here, see deliverPending). */
 const DEFAULT_STOP = new Set([19, 20, 21, 22]);
-/** Default action: terminate with a core dump. */
-const DEFAULT_CORE = new Set([3, 4, 5, 6, 7, 8, 11, 24, 25, 31]);
-
-/**
- * Whether the wait status says "core dumped" for a death by `sig`. The Sentry never writes a
- * core file (a dump of application memory on the host's disk is not something a sandbox
- * should do), so, as on Linux when no dump was produced (RLIMIT_CORE 0, the usual container
- * default), it never claims one; the signal's default action is otherwise the same.
- */
-export function dumpsCore(sig: number): boolean {
-  return DEFAULT_CORE.has(sig) && false;
-}
 
 export interface SigInfo {
   signo: number;
@@ -129,7 +117,7 @@ export function forceFault(t: Task, info: SigInfo): void {
     t.kernel.log.debug(
       `task ${t.tid}: fault signal ${info.signo} with no handler to take it: the task dies`,
     );
-    t.exit = { kind: 'killed', signo: info.signo, core: dumpsCore(info.signo) };
+    t.exit = { kind: 'killed', signo: info.signo, core: false };
     return;
   }
   t.pendingSignals |= bit(info.signo);
@@ -284,13 +272,13 @@ function deliverLoop(t: Task): void {
         continue;
       }
       t.kernel.log.debug(`task ${t.tid}: signal ${sig}: default action ends the task`);
-      t.exit = { kind: 'killed', signo: sig, core: dumpsCore(sig) };
+      t.exit = { kind: 'killed', signo: sig, core: false };
       return;
     }
     if (handler === SIG_IGN) continue;
     if (!enterHandler(t, sig, info)) {
       t.kernel.log.debug(`task ${t.tid}: cannot build the frame for signal ${sig}: SIGSEGV`);
-      t.exit = { kind: 'killed', signo: SIGSEGV, core: dumpsCore(SIGSEGV) };
+      t.exit = { kind: 'killed', signo: SIGSEGV, core: false };
       return;
     }
   }

@@ -33,6 +33,11 @@ export interface Rlimit {
 export type ExitState =
   | { kind: 'running' }
   | { kind: 'exited'; code: number }
+  /**
+   * `core`: the status says "core dumped". Always false today: the Sentry never writes a core
+   * file (application memory on the host's disk), so, as Linux does when no dump was made
+   * (RLIMIT_CORE 0, the usual container default), it claims none.
+   */
   | { kind: 'killed'; signo: number; core: boolean };
 
 const RLIMIT_FSIZE = 1;

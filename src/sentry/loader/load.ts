@@ -51,6 +51,8 @@ export interface LoadParams {
   hwcap: bigint;
   hwcap2: bigint;
   random: Uint8Array;
+  /** RLIMIT_STACK's soft limit (bytes; undefined or RLIM_INFINITY: the default 8 MiB). */
+  stackLimit?: bigint | undefined;
 }
 
 export interface LoadResult {
@@ -60,6 +62,16 @@ export interface LoadResult {
 
 const PIE_BASE = 0x555555554000n;
 const STACK_SIZE = 8n << 20n;
+const STACK_MIN = 128n << 10n;
+const STACK_MAX = 4n << 30n;
+const RLIM_INFINITY = 0xffffffffffffffffn;
+
+/** The stack reserved for a program: RLIMIT_STACK (clamped), 8 MiB when unlimited. */
+function stackSize(limit: bigint | undefined): bigint {
+  if (limit === undefined || limit === RLIM_INFINITY) return STACK_SIZE;
+  const l = limit & ~(PAGE_N - 1n);
+  return l < STACK_MIN ? STACK_MIN : l > STACK_MAX ? STACK_MAX : l;
+}
 const STACK_GAP = 0x10000000n;
 const PAGE_N = BigInt(PAGE);
 const MAX_ARG_BYTES = 2 << 20;
@@ -211,7 +223,8 @@ export function loadProgram(
   if (argBytes > MAX_ARG_BYTES) return -Errno.E2BIG;
 
   const stackTop = (mm.maxAddr - STACK_GAP) & ~(PAGE_N - 1n);
-  mm.mmapTop = stackTop - STACK_SIZE - STACK_GAP;
+  const stack = stackSize(params.stackLimit);
+  mm.mmapTop = stackTop - stack - STACK_GAP;
 
   // 1. The executable.
   const f = open(params.path);
@@ -237,10 +250,10 @@ export function loadProgram(
   mm.brkEnd = main.end;
 
   // 4. The stack.
-  const stackLo = stackTop - STACK_SIZE;
+  const stackLo = stackTop - stack;
   const s = mm.mmap(
     stackLo,
-    STACK_SIZE,
+    stack,
     PROT_READ | PROT_WRITE,
     MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS,
     '[stack]',
