@@ -9,12 +9,16 @@
  *   read64k     pread64 of 64 KiB, cycling over a 1 MiB data file shipped in the bundle
  *   fork_wait   fork, the child _exits at once, the parent waits for it
  *   fork_exec_wait  fork, the child execs /bin/true (busybox), the parent waits for it
+ *   getppid_parked1000  getppid again, with 1000 other threads parked in FUTEX_WAIT
  * It must never write to the file system (the root may be read-only) and prints nothing
  * but result lines on stdout; errors go to stderr with a non-zero exit.
  * Usage: syscall_bench <data file, 1 MiB> <small file> [min_ms]
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +95,35 @@ static void op_fork_exec_wait(void) {
   if (waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st) != 0) die("exec /bin/true");
 }
 
+/* 1000 threads parked in FUTEX_WAIT on one word, for getppid_parked1000: the cost of a
+ * system call must not grow with the number of parked threads. */
+#define PARKED 1000
+static int park_word;
+static int parked_count;
+static void *parked(void *arg) {
+  (void)arg;
+  __atomic_add_fetch(&parked_count, 1, __ATOMIC_SEQ_CST);
+  while (__atomic_load_n(&park_word, __ATOMIC_SEQ_CST) == 0)
+    syscall(SYS_futex, &park_word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+  return NULL;
+}
+static pthread_t parked_threads[PARKED];
+static void park_threads(void) {
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  pthread_attr_setstacksize(&a, 64 * 1024);
+  for (int i = 0; i < PARKED; i++)
+    if (pthread_create(&parked_threads[i], &a, parked, NULL) != 0) die("pthread_create");
+  /* Every thread has started; give the last ones time to reach FUTEX_WAIT. */
+  while (__atomic_load_n(&parked_count, __ATOMIC_SEQ_CST) < PARKED) sched_yield();
+  usleep(100000);
+}
+static void unpark_threads(void) {
+  __atomic_store_n(&park_word, 1, __ATOMIC_SEQ_CST);
+  syscall(SYS_futex, &park_word, FUTEX_WAKE_PRIVATE, PARKED, NULL, NULL, 0);
+  for (int i = 0; i < PARKED; i++) pthread_join(parked_threads[i], NULL);
+}
+
 static void measure(const char *name, void (*op)(void)) {
   for (int i = 0; i < 16; i++) op(); /* warm caches, fault in buffers */
   long total_ns = 0, total_iters = 0, batch = 1;
@@ -130,5 +163,8 @@ int main(int argc, char **argv) {
   measure("read64k", op_read64k);
   measure("fork_wait", op_fork_wait);
   measure("fork_exec_wait", op_fork_exec_wait);
+  park_threads();
+  measure("getppid_parked1000", op_getppid);
+  unpark_threads();
   return 0;
 }

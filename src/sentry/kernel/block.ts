@@ -21,6 +21,19 @@ export interface Restart {
   pollsHost?: boolean;
   /** Handler-specific state (a saved signal mask, the first try's result…). */
   data?: unknown;
+  /**
+   * The wait is event-driven: the task is retried only when something calls wakeTask for it
+   * (a futex wake, a child's exit), a signal is queued for it, or its deadline passes — never
+   * merely because another task made a system call.
+   */
+  evented?: boolean;
+}
+
+/** Marks the parked call of `t` for a retry (what it waits for may have happened). */
+export function wakeTask(t: Task): void {
+  const k = t.kernel;
+  if (k.blocked.has(t)) k.ready.add(t);
+  k.wake = true;
 }
 
 /** The call's Restart, created on the first try with a deadline `timeoutNs` from now (-1n: none). */

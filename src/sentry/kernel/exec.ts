@@ -7,6 +7,7 @@
 // It must never trust the file: the loader bounds every size, and an interpreter line is
 // read from at most its first 256 bytes, through at most four levels of scripts.
 
+import { maxRssKb } from './cputime.js';
 import type { Credentials } from '../syscalls/types.js';
 import { execCredentials } from './credentials.js';
 import { randomFillSync } from 'node:crypto';
@@ -175,6 +176,7 @@ export function execve(t: Task, path: string, argv: string[], envp: string[]): n
   const oldThread = t.thread;
   t.mm = mm;
   t.thread = as;
+  maxRssKb(t);
   old.dropUser(oldThread);
   startRegisters(t.regs, as, loaded);
   t.files.closeOnExec();

@@ -6,6 +6,7 @@
 // It must never touch memory outside a mapping (-EFAULT) and never leave a task in a queue
 // after its wait ended (a stale entry is skipped and dropped).
 
+import { wakeTask } from './block.js';
 import type { Task } from './task.js';
 
 /** What a parked FUTEX_WAIT keeps in t.restart.data. */
@@ -64,6 +65,7 @@ function wakeKey(t: Task, key: string, n: number, bitset: number): number {
     const d = u.restart?.data;
     if (!isFutexWait(d) || (d.bitset & bitset) === 0) continue;
     d.woken = true;
+    wakeTask(u);
     woken++;
   }
   if (woken > 0) {

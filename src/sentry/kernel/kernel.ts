@@ -64,6 +64,55 @@ export class Kernel {
   readonly runQueue: Task[] = [];
   /** Tasks parked in a blocking system call (block.ts). */
   readonly blocked = new Set<Task>();
+  /**
+   * The parked tasks the scheduler retries: `polled` ones (their call registered no wake-up,
+   * retried whenever anything may have changed), `ready` ones (woken: wakeTask), and `timed`
+   * ones once `timedNext` (the earliest of their deadlines) has passed. A parked task in
+   * none of them costs nothing until something wakes it.
+   */
+  readonly polled = new Set<Task>();
+  readonly ready = new Set<Task>();
+  readonly timed = new Set<Task>();
+  timedNext = -1n;
+
+  /** Parks `t` (its call answered BLOCKED). */
+  park(t: Task): void {
+    this.blocked.add(t);
+    const r = t.restart;
+    if (r?.evented !== true) {
+      this.polled.add(t);
+      return;
+    }
+    if (r.deadline >= 0n) {
+      this.timed.add(t);
+      if (this.timedNext < 0n || r.deadline < this.timedNext) this.timedNext = r.deadline;
+    }
+  }
+
+  /** `t` is no longer parked. */
+  unpark(t: Task): void {
+    this.blocked.delete(t);
+    this.polled.delete(t);
+    this.ready.delete(t);
+    this.timed.delete(t);
+  }
+
+  /** The parked tasks worth a retry now. */
+  retryCandidates(): Task[] {
+    const out = new Set<Task>(this.polled);
+    for (const t of this.ready) out.add(t);
+    this.ready.clear();
+    if (this.timedNext >= 0n && this.monotonicNs() >= this.timedNext) {
+      let next = -1n;
+      for (const t of this.timed) {
+        out.add(t);
+        const d = t.restart?.deadline ?? -1n;
+        if (d >= 0n && (next < 0n || d < next)) next = d;
+      }
+      this.timedNext = next;
+    }
+    return [...out];
+  }
   /** Something a parked task may wait for changed (a pipe, an exit, a signal): retry them. */
   wake = false;
   /** Called when a process was created or has ended (the control plane's ps list). */

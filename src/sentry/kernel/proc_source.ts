@@ -3,6 +3,7 @@
 // virtual PIDs, the Sentry's release string, the sandbox's uptime; nothing is read from the
 // host's /proc (which the Sentry cannot see anyway).
 
+import { childrenTimes, processTimes, ticks } from './cputime.js';
 import type { ProcSource, ProcTask } from '../fsimpl/proc/proc.js';
 import { MOAT_RELEASE, MOAT_VERSION, type Kernel } from './kernel.js';
 import type { Task } from './task.js';
@@ -100,7 +101,7 @@ class TaskProc implements ProcTask {
           `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
           `Groups:\t${c.groups.join(' ')}`,
           ...vmLines(t),
-          'Threads:\t1',
+          `Threads:\t${t.threads.size}`,
           `SigPnd:\t${hex(t.pendingSignals, 16)}`,
           `SigBlk:\t${hex(t.sigmask, 16)}`,
           `CapInh:\t${capHex(c.capInh)}`,
@@ -112,10 +113,39 @@ class TaskProc implements ProcTask {
         return enc.encode(`${lines.join('\n')}\n`);
       }
       case 'stat': {
-        const startTicks = 0;
-        return enc.encode(
-          `${t.tid} (${t.comm}) ${t.blocked !== undefined ? 'S' : 'R'} ${t.parent?.tgid ?? 0} ${t.pgid} ${t.sid} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 ${startTicks} 0 0\n`,
-        );
+        // proc(5)'s 52 fields: ids, state, CPU times in ticks, threads, start time, memory.
+        const own = processTimes(t);
+        const ch = childrenTimes(t);
+        const { size, rss } = memoryPages(t);
+        const f = [
+          t.tid,
+          `(${t.comm})`,
+          t.blocked !== undefined ? 'S' : 'R',
+          t.parent?.tgid ?? 0,
+          t.pgid,
+          t.sid,
+          0,
+          -1,
+          4194560,
+          0,
+          0,
+          0,
+          0,
+          ticks(own.userNs),
+          ticks(own.sysNs),
+          ticks(ch.userNs),
+          ticks(ch.sysNs),
+          20,
+          0,
+          t.threads.size,
+          0,
+          ticks(t.leader.startNs),
+          size * 4096,
+          rss,
+          '18446744073709551615',
+          ...new Array<number>(27).fill(0),
+        ];
+        return enc.encode(`${f.join(' ')}\n`);
       }
       case 'maps': {
         const out = t.mm.mappings().map((v) => {

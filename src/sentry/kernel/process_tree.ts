@@ -11,6 +11,8 @@ import { Errno } from '../../abi/linux/errno.js';
 import { Reg, type ThreadContext } from '../../platform/platform.js';
 import type { MemoryManager } from '../mm/memory_manager.js';
 import { SIG_DFL, SIG_IGN, Task, type ExitState } from './task.js';
+import { accountReap, accountThreadEnd, maxRssKb } from './cputime.js';
+import { wakeTask } from './block.js';
 import { futexWake } from './futex.js';
 import { signalProcess } from './signals.js';
 
@@ -214,7 +216,7 @@ export function unschedule(u: Task): void {
   const k = u.kernel;
   const qi = k.runQueue.indexOf(u);
   if (qi >= 0) k.runQueue.splice(qi, 1);
-  k.blocked.delete(u);
+  k.unpark(u);
   u.blocked = undefined;
   u.restart = undefined;
 }
@@ -230,6 +232,7 @@ function endThread(u: Task, groupDying: boolean): void {
     if (u.thread !== u.mm.as) u.mm.as.endThread(u.thread);
   }
   if (u !== u.leader) {
+    accountThreadEnd(u);
     u.threads.delete(u);
     k.tasks.delete(u.tid);
   }
@@ -265,6 +268,7 @@ function exitProcess(t: Task): void {
   const k = t.kernel;
   endThread(t, true);
   t.files.closeAll();
+  maxRssKb(t);
   t.mm.dropUser(t.thread);
   if (t.vforkChild !== null) t.vforkChild = null;
   t.vforkReleased = true;
@@ -274,10 +278,14 @@ function exitProcess(t: Task): void {
     c.parent = init;
     if (init !== null && init !== t) init.children.add(c);
   }
+  const orphans = t.children.size > 0;
   t.children.clear();
   k.wake = true;
   k.onTasksChanged?.();
   const p = t.parent;
+  // Whoever may be in wait4/waitid for this exit (or for the orphans' exits) tries again.
+  if (p !== null) for (const u of p.leader.threads) wakeTask(u);
+  if (orphans && init !== null) for (const u of init.threads) wakeTask(u);
   if (p === null || !processAlive(p)) {
     t.zombie = true;
     if (p === null) k.tasks.delete(t.tid);
@@ -301,6 +309,7 @@ function exitProcess(t: Task): void {
 
 /** Removes a zombie for good: from its parent's children and from the PID table. */
 export function reap(t: Task): void {
+  if (t.parent !== null) accountReap(t.parent, t);
   t.parent?.children.delete(t);
   t.kernel.tasks.delete(t.tid);
 }

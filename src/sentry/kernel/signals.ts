@@ -8,6 +8,7 @@
 // rt_sigreturn restores only user-changeable flags and keeps the segment selectors, and a
 // frame that cannot be written or read kills the task with SIGSEGV, as Linux does.
 
+import { wakeTask } from './block.js';
 import { Reg } from '../../platform/platform.js';
 import { SIG_DFL, SIG_IGN, type Task } from './task.js';
 
@@ -64,7 +65,7 @@ export function queueSignal(t: Task, info: SigInfo): void {
   if ((t.pendingSignals & b) !== 0n) return;
   t.pendingSignals |= b;
   t.pendingInfo.set(info.signo, info);
-  t.kernel.wake = true;
+  wakeTask(t);
 }
 
 /** Whether `sig` would be ignored if delivered now (it is then discarded at queue time too). */

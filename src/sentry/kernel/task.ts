@@ -5,6 +5,7 @@
 // Owned by the kernel's run loop; handlers mutate it only through the syscall they implement.
 // It must never hold host resources except through the objects it references (mm, files).
 
+import { CpuAccount } from './cputime.js';
 import type { Registers, ThreadContext } from '../../platform/platform.js';
 import type { MemoryManager } from '../mm/memory_manager.js';
 import type { Credentials, SyscallArgs, SyscallContext } from '../syscalls/types.js';
@@ -92,6 +93,10 @@ export class Task implements SyscallContext {
   threadExitOnly = false;
   /** The CPU context this task runs on: its address space's first thread, or its own. */
   thread: ThreadContext;
+  /** CPU time and peak memory (kernel/cputime.ts). */
+  readonly cpu = new CpuAccount();
+  /** When the task was made (monotonic ns): /proc/PID/stat's start time. */
+  readonly startNs: bigint;
 
   constructor(
     readonly kernel: Kernel,
@@ -110,6 +115,7 @@ export class Task implements SyscallContext {
     this.pgid = tid;
     this.sid = tid;
     this.thread = mm.as;
+    this.startNs = kernel.monotonicNs();
   }
 
   get mem(): MemoryManager {

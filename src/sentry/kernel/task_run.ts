@@ -9,6 +9,7 @@
 // It must never let a kernel-internal errno (ERESTARTSYS…, EBLOCKED) reach the application,
 // and never resume the application after its exit was decided.
 
+import type { Kernel } from './kernel.js';
 import { Errno } from '../../abi/linux/errno.js';
 import { Reg } from '../../platform/platform.js';
 import type { SyscallArgs, SyscallEntry } from '../syscalls/types.js';
@@ -131,123 +132,140 @@ function runSlice(t: Task, table: SyscallTable, hooks: RunHooks): SliceEnd {
       deliverPending(t);
       if (t.exit.kind !== 'running') break;
     }
+    const ran = process.hrtime.bigint();
     const trap = ctx.switchTo(regs);
-    switch (trap.kind) {
-      case 'syscall': {
-        const o = regs[Reg.orig_rax] ?? 0n;
-        const nr = o > 0xffffffffn ? -1 : Number(o);
-        const args: SyscallArgs = [
-          regs[Reg.rdi] ?? 0n,
-          regs[Reg.rsi] ?? 0n,
-          regs[Reg.rdx] ?? 0n,
-          regs[Reg.r10] ?? 0n,
-          regs[Reg.r8] ?? 0n,
-          regs[Reg.r9] ?? 0n,
-        ];
-        let r: bigint;
-        if (hooks.profile === undefined) r = dispatch(t, table, nr, args);
-        else {
-          const t0 = process.hrtime.bigint();
-          r = dispatch(t, table, nr, args);
-          const e = hooks.profile.get(nr) ?? [0, 0n];
-          e[0]++;
-          e[1] += process.hrtime.bigint() - t0;
-          hooks.profile.set(nr, e);
-        }
-        if (r === BigInt(BLOCKED)) {
-          if (t.exit.kind !== 'running') break;
-          t.blocked = { nr, args };
-          k.blocked.add(t);
-          return 'blocked';
-        }
-        complete(t, nr, r);
-        if (t.thread !== ctx) {
-          // execve: a new stub runs the new image.
-          ctx = t.thread;
-          hooks.onSwitch?.(t);
-        }
-        if (k.hasPendingSignals()) hooks.onKick(t);
-        const timers = timersArmed(k);
-        if (timers) fireTimers(k);
-        if (k.blocked.size > 0) {
-          // What this call did may be what a parked task waits for.
-          retryBlocked(table, k.blocked);
-          k.current = t;
-        }
-        hooks.onRunnable?.(k.runQueue.length + k.blocked.size + (timers ? 1 : 0));
-        if (--budget <= 0) {
-          if (k.runQueue.length > 0) return 'yield';
-          budget = SLICE_SYSCALLS;
-        }
-        break;
-      }
-      case 'signal':
-        if (trap.signo === HOST_SIGSTOP && trap.code <= 0) {
-          // A stop signal sent to the stub (a new thread's first SIGSTOP, when a kick was
-          // taken before it): never the application's; resuming discards it.
-          break;
-        }
-        if (trap.signo === KICK_SIGNAL && (trap.code === SI_USER || trap.code === SI_TKILL)) {
-          // A signal from outside, or the end of a time slice when others wait to run.
-          hooks.onKick(t);
-          fireTimers(k);
-          // The signal may be for a parked task (init, from the control plane): let it run.
+    const trapped = process.hrtime.bigint();
+    t.cpu.userNs += trapped - ran;
+    try {
+      switch (trap.kind) {
+        case 'syscall': {
+          const o = regs[Reg.orig_rax] ?? 0n;
+          const nr = o > 0xffffffffn ? -1 : Number(o);
+          const args: SyscallArgs = [
+            regs[Reg.rdi] ?? 0n,
+            regs[Reg.rsi] ?? 0n,
+            regs[Reg.rdx] ?? 0n,
+            regs[Reg.r10] ?? 0n,
+            regs[Reg.r8] ?? 0n,
+            regs[Reg.r9] ?? 0n,
+          ];
+          let r: bigint;
+          if (hooks.profile === undefined) r = dispatch(t, table, nr, args);
+          else {
+            const t0 = process.hrtime.bigint();
+            r = dispatch(t, table, nr, args);
+            const e = hooks.profile.get(nr) ?? [0, 0n];
+            e[0]++;
+            e[1] += process.hrtime.bigint() - t0;
+            hooks.profile.set(nr, e);
+          }
+          if (r === BigInt(BLOCKED)) {
+            if (t.exit.kind !== 'running') break;
+            t.blocked = { nr, args };
+            k.park(t);
+            return 'blocked';
+          }
+          complete(t, nr, r);
+          if (t.thread !== ctx) {
+            // execve: a new stub runs the new image.
+            ctx = t.thread;
+            hooks.onSwitch?.(t);
+          }
+          if (k.hasPendingSignals()) hooks.onKick(t);
+          const timers = timersArmed(k);
+          if (timers) fireTimers(k);
           if (k.blocked.size > 0) {
-            retryBlocked(table, k.blocked);
+            // What this call did may be what a parked task waits for.
+            retryBlocked(table, k);
             k.current = t;
           }
-          if (k.runQueue.length > 0) return 'yield';
+          hooks.onRunnable?.(k.runQueue.length + k.blocked.size + (timers ? 1 : 0));
+          if (--budget <= 0) {
+            if (k.runQueue.length > 0) return 'yield';
+            budget = SLICE_SYSCALLS;
+          }
           break;
         }
-        // A fault on memory the Sentry has not backed or mapped yet (first touch, fork's
-        // copy-on-write, a clean shared page written): resolved, the access is retried.
-        if (trap.signo === SIGSEGV_HOST && trap.code > 0) {
-          const f = t.mm.fault(trap.addr, trap.code);
-          if (f === 0) break;
-          if (f === SIGBUS_HOST) {
-            forceFault(t, { signo: SIGBUS_HOST, code: BUS_ADRERR, addr: trap.addr });
+        case 'signal':
+          if (trap.signo === HOST_SIGSTOP && trap.code <= 0) {
+            // A stop signal sent to the stub (a new thread's first SIGSTOP, when a kick was
+            // taken before it): never the application's; resuming discards it.
             break;
           }
-        }
-        // A synchronous fault: to its handler, or the task dies with it.
-        k.log.debug(
-          `task ${t.tid}: signal ${trap.signo} code ${trap.code} addr 0x${trap.addr.toString(16)}`,
-        );
-        forceFault(t, { signo: trap.signo, code: trap.code, addr: trap.addr });
-        break;
-      case 'dead':
-        t.exit = { kind: 'killed', signo: SIGKILL, core: false };
-        k.log.warn(`task ${t.tid}: ${trap.reason}`);
-        break;
+          if (trap.signo === KICK_SIGNAL && (trap.code === SI_USER || trap.code === SI_TKILL)) {
+            // A signal from outside, or the end of a time slice when others wait to run.
+            hooks.onKick(t);
+            fireTimers(k);
+            // The signal may be for a parked task (init, from the control plane): let it run.
+            if (k.blocked.size > 0) {
+              retryBlocked(table, k);
+              k.current = t;
+            }
+            if (k.runQueue.length > 0) return 'yield';
+            break;
+          }
+          // A fault on memory the Sentry has not backed or mapped yet (first touch, fork's
+          // copy-on-write, a clean shared page written): resolved, the access is retried.
+          if (trap.signo === SIGSEGV_HOST && trap.code > 0) {
+            const f = t.mm.fault(trap.addr, trap.code);
+            if (f === 0) break;
+            if (f === SIGBUS_HOST) {
+              forceFault(t, { signo: SIGBUS_HOST, code: BUS_ADRERR, addr: trap.addr });
+              break;
+            }
+          }
+          // A synchronous fault: to its handler, or the task dies with it.
+          k.log.debug(
+            `task ${t.tid}: signal ${trap.signo} code ${trap.code} addr 0x${trap.addr.toString(16)}`,
+          );
+          forceFault(t, { signo: trap.signo, code: trap.code, addr: trap.addr });
+          break;
+        case 'dead':
+          t.exit = { kind: 'killed', signo: SIGKILL, core: false };
+          k.log.warn(`task ${t.tid}: ${trap.reason}`);
+          break;
+      }
+    } finally {
+      // The Sentry's time on this trap is the task's system time.
+      t.cpu.sysNs += process.hrtime.bigint() - trapped;
     }
   }
   return 'exited';
 }
 
-/** Tries every parked task's call again; those that complete go back to the run queue. */
-function retryBlocked(table: SyscallTable, tasks: Iterable<Task>): void {
-  for (const u of [...tasks]) {
-    const k = u.kernel;
+/**
+ * Tries the parked calls that may complete now (kernel.retryCandidates: polled ones, woken
+ * ones, timed-out ones); those that complete go back to the run queue.
+ */
+function retryBlocked(table: SyscallTable, k: Kernel): void {
+  for (const u of k.retryCandidates()) {
     const b = u.blocked;
     if (b === undefined) {
-      k.blocked.delete(u);
+      k.unpark(u);
       continue;
     }
     k.current = u;
     let r = dispatch(u, table, b.nr, b.args);
     if (r === BigInt(BLOCKED)) {
       if (u.exit.kind !== 'running') {
-        k.blocked.delete(u);
+        k.unpark(u);
         u.blocked = undefined;
         k.runQueue.push(u);
         continue;
       }
       // A handler that does not look at signals itself still ends with one: restarted
       // after it when no handler runs or the handler asked for SA_RESTART (ERESTARTSYS).
-      if (!signalPending(u)) continue;
+      if (!signalPending(u)) {
+        // Still parked: its deadline may have been set on this try.
+        if (u.restart?.evented === true && u.restart.deadline >= 0n && !k.timed.has(u)) {
+          k.unpark(u);
+          k.park(u);
+        }
+        continue;
+      }
       r = BigInt(-Errno.ERESTARTSYS);
     }
-    k.blocked.delete(u);
+    k.unpark(u);
     u.blocked = undefined;
     complete(u, b.nr, r);
     k.runQueue.push(u);
@@ -280,12 +298,12 @@ export function runTask(init: Task, table: SyscallTable, hooks: RunHooks): ExitS
     if (k.initEnded) break;
     if (k.blocked.size > 0 && k.wake) {
       k.wake = false;
-      retryBlocked(table, k.blocked);
+      retryBlocked(table, k);
     }
     fireTimers(k);
     if (k.blocked.size > 0 && k.wake) {
       k.wake = false;
-      retryBlocked(table, k.blocked);
+      retryBlocked(table, k);
     }
     const t = k.runQueue.shift();
     hooks.onRunnable?.(k.runQueue.length + k.blocked.size + (timersArmed(k) ? 1 : 0));
@@ -312,7 +330,7 @@ export function runTask(init: Task, table: SyscallTable, hooks: RunHooks): ExitS
     if (k.hasPendingSignals()) hooks.onKick(init);
     fireTimers(k);
     k.wake = false;
-    retryBlocked(table, k.blocked);
+    retryBlocked(table, k);
   }
   killAllBut(init);
   return init.exit;

@@ -132,9 +132,22 @@ export class MemoryManager implements AppMemory, Invalidator {
 
   /** Bytes of memory-file pages this address space maps (its resident set, as we count it). */
   residentBytes(): number {
-    let n = 0n;
-    for (const p of this.pmas.all()) n += p.end - p.start;
-    return Number(n);
+    return this.resident;
+  }
+
+  /** The most residentBytes() has been. */
+  get peakResidentBytes(): number {
+    return this.peak;
+  }
+
+  private resident = 0;
+  private peak = 0;
+
+  /** Adds a pma, counting its pages as resident. */
+  private addPma(p: Pma): void {
+    this.pmas.insert(p);
+    this.resident += Number(p.end - p.start);
+    if (this.resident > this.peak) this.peak = this.resident;
   }
 
   /** Bytes of resident memory only this address space holds (private, not shared). */
@@ -703,7 +716,7 @@ export class MemoryManager implements AppMemory, Invalidator {
       const off = this.mf.allocate(len);
       if (off < 0) return -Errno.ENOMEM;
       const p: Pma = { start: lo, end: hi, off, cow: false, clean: false, mapped: false };
-      this.pmas.insert(p);
+      this.addPma(p);
       return map ? this.mapPma(v, p) : 0;
     }
     const obj = v.obj;
@@ -729,7 +742,7 @@ export class MemoryManager implements AppMemory, Invalidator {
       const len = count * PAGE;
       this.mf.incRef(off, len);
       const p: Pma = { start, end: start + BigInt(len), off, cow: !shared, clean, mapped: false };
-      this.pmas.insert(p);
+      this.addPma(p);
       if (map && res >= 0) res = this.mapPma(v, p);
     });
     return res;
@@ -909,7 +922,7 @@ export class MemoryManager implements AppMemory, Invalidator {
           if (p.mapped && (v.prot & PROT_WRITE) !== 0)
             this.as.protect(p.start, len, this.effProt(v, p));
         }
-        m.pmas.insert({ ...p, mapped: false });
+        m.addPma({ ...p, mapped: false });
       }
     }
     return m;
@@ -932,6 +945,7 @@ export class MemoryManager implements AppMemory, Invalidator {
   releaseAll(): void {
     for (const p of this.pmas.all()) this.mf.decRef(p.off, Number(p.end - p.start));
     this.pmas.clear();
+    this.resident = 0;
     const vs = [...this.vmas.all()];
     this.vmas.clear();
     for (const v of vs) this.detachVma(v);

@@ -112,6 +112,8 @@ function futex(t: Task, a: readonly bigint[]): number {
       const r = restartOf(t, timeoutNs);
       if (timeLeft(t, r) === 0n) return -Errno.ETIMEDOUT;
       r.data = futexEnqueue(t, key, bitset);
+      // Retried only on a wake, a signal or the timeout (kernel/futex.ts wakes it).
+      r.evented = true;
       return BLOCKED;
     }
     default:

@@ -4,8 +4,9 @@
 // park the task (kernel/block.ts) instead of sleeping. Nothing here reaches the host but the
 // platform's new stub for each process.
 
+import { childRusage } from './sys_rusage.js';
 import { Errno } from '../../abi/linux/errno.js';
-import { BLOCKED, signalPending } from '../kernel/block.js';
+import { BLOCKED, restartOf, signalPending } from '../kernel/block.js';
 import { execve } from '../kernel/exec.js';
 import {
   CLONE_CHILD_CLEARTID,
@@ -184,7 +185,17 @@ function findZombie(t: Task, sel: Select, options: number): Task | null | number
   return any ? null : -Errno.ECHILD;
 }
 
-/** Implements Linux syscall wait4(2). rusage comes back zeroed. */
+/**
+ * No child has changed state yet: park until one does (an exit wakes its parent's threads,
+ * kernel/process_tree.ts) or a signal comes.
+ */
+function waitForChild(t: Task): number {
+  if (signalPending(t)) return -Errno.ERESTARTSYS;
+  restartOf(t, -1n).evented = true;
+  return BLOCKED;
+}
+
+/** Implements Linux syscall wait4(2), with the reaped child's rusage. */
 function wait4(t: Task, a: readonly bigint[]): number {
   const pid = int(a[0] ?? 0n);
   const statusPtr = a[1] ?? 0n;
@@ -202,14 +213,14 @@ function wait4(t: Task, a: readonly bigint[]): number {
   if (typeof z === 'number') return z;
   if (z === null) {
     if ((options & WNOHANG) !== 0) return 0;
-    return signalPending(t) ? -Errno.ERESTARTSYS : BLOCKED;
+    return waitForChild(t);
   }
   if (statusPtr !== 0n) {
     const r = t.mem.copyOut(statusPtr, new Uint8Array(new Int32Array([waitStatus(z.exit)]).buffer));
     if (r < 0) return r;
   }
   if (rusagePtr !== 0n) {
-    const r = t.mem.copyOut(rusagePtr, new Uint8Array(144));
+    const r = t.mem.copyOut(rusagePtr, childRusage(z));
     if (r < 0) return r;
   }
   reap(z);
@@ -251,7 +262,7 @@ function waitid(t: Task, a: readonly bigint[]): number {
       }
       return 0;
     }
-    return signalPending(t) ? -Errno.ERESTARTSYS : BLOCKED;
+    return waitForChild(t);
   }
   if (infop !== 0n) {
     const { code, status } = childCode(z.exit);
@@ -262,7 +273,7 @@ function waitid(t: Task, a: readonly bigint[]): number {
     if (r < 0) return r;
   }
   if (rusagePtr !== 0n) {
-    const r = t.mem.copyOut(rusagePtr, new Uint8Array(144));
+    const r = t.mem.copyOut(rusagePtr, childRusage(z));
     if (r < 0) return r;
   }
   if ((options & WNOWAIT) === 0) reap(z);
@@ -355,7 +366,7 @@ export const processTreeSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new 
       name: 'wait4',
       handler: wait4,
       support: 'partial',
-      note: 'rusage is zeroed; no stopped/continued children',
+      note: 'no stopped/continued children',
     },
   ],
   [

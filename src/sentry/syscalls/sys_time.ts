@@ -3,6 +3,7 @@
 // follows the host's wall clock as read at boot. A sleep parks the task (kernel/block.ts): other
 // tasks run meanwhile.
 
+import { cpuClockNs, isCpuClock } from './sys_rusage.js';
 import { BLOCKED, restartOf, signalPending, timeLeft } from '../kernel/block.js';
 import { Errno } from '../../abi/linux/errno.js';
 import type { Task } from '../kernel/task.js';
@@ -11,7 +12,6 @@ import type { SyscallEntry } from './types.js';
 
 const CLOCK_REALTIME = 0;
 const CLOCK_MONOTONIC = 1;
-const CLOCK_PROCESS_CPUTIME_ID = 2;
 const CLOCK_THREAD_CPUTIME_ID = 3;
 const CLOCK_MONOTONIC_RAW = 4;
 const CLOCK_REALTIME_COARSE = 5;
@@ -29,12 +29,8 @@ function clockNs(t: Task, clock: number): bigint | number {
     case CLOCK_MONOTONIC_COARSE:
     case CLOCK_BOOTTIME:
       return t.kernel.monotonicNs();
-    case CLOCK_PROCESS_CPUTIME_ID:
-    case CLOCK_THREAD_CPUTIME_ID:
-      // CPU time of the Sentry process stands in for the task's (they share the CPU).
-      return BigInt(Math.round(process.cpuUsage().user * 1000));
     default:
-      return -Errno.EINVAL;
+      return isCpuClock(clock) ? cpuClockNs(t, clock) : -Errno.EINVAL;
   }
 }
 
@@ -105,6 +101,8 @@ function writeRemaining(t: Task, p: bigint, left: bigint): number {
 /** A sleep of `ns` from the first try: 0 when done, BLOCKED while it lasts, EINTR on a signal. */
 function sleepFor(t: Task, ns: bigint, remPtr: bigint): number {
   const r = restartOf(t, ns);
+  // Only the deadline or a signal ends a sleep: nothing else needs to retry it.
+  r.evented = true;
   const left = timeLeft(t, r);
   if (left === 0n) return 0;
   if (!signalPending(t)) return BLOCKED;

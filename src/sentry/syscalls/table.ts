@@ -7,6 +7,7 @@ import { fileSyscalls } from './sys_file.js';
 import { identitySyscalls } from './sys_identity.js';
 import { memorySyscalls } from './sys_memory.js';
 import { shmSyscalls } from './sys_shm.js';
+import { rusageSyscalls } from './sys_rusage.js';
 import { miscSyscalls } from './sys_misc.js';
 import { pollSyscalls } from './sys_poll.js';
 import { processSyscalls } from './sys_process.js';
@@ -24,6 +25,7 @@ export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
     identitySyscalls,
     memorySyscalls,
     shmSyscalls,
+    rusageSyscalls,
     miscSyscalls,
     pollSyscalls,
     processSyscalls,
