@@ -27,6 +27,34 @@ export interface Restart {
    * merely because another task made a system call.
    */
   evented?: boolean;
+  /** Undoes the wait's registrations (file subscriptions) when the call ends. */
+  cleanup?: (() => void) | undefined;
+}
+
+/** What a parked call may wait on: something that calls back when its readiness changes. */
+export interface Waitable {
+  subscribe?(cb: () => void): () => void;
+  readiness?(): number;
+}
+
+/**
+ * The call of `t` is about to park until one of `files` changes: it is woken by their
+ * notifications instead of being retried after every system call. False (and nothing
+ * registered) when one of them cannot notify (a host file: its readiness changes behind the
+ * kernel's back), so the call stays polled.
+ */
+export function waitOnFiles(t: Task, files: readonly Waitable[]): boolean {
+  const r = restartOf(t, -1n);
+  if (r.cleanup !== undefined) return true;
+  for (const f of files) if (f.subscribe === undefined && f.readiness !== undefined) return false;
+  const unsubs: Array<() => void> = [];
+  for (const f of files) if (f.subscribe !== undefined) unsubs.push(f.subscribe(() => wakeTask(t)));
+  r.evented = true;
+  r.pollsHost = false;
+  r.cleanup = () => {
+    for (const u of unsubs) u();
+  };
+  return true;
 }
 
 /** Marks the parked call of `t` for a retry (what it waits for may have happened). */

@@ -91,6 +91,12 @@ export class Kernel {
 
   /** `t` is no longer parked. */
   unpark(t: Task): void {
+    const r = t.restart;
+    if (r?.cleanup !== undefined) {
+      const c = r.cleanup;
+      r.cleanup = undefined;
+      c();
+    }
     this.blocked.delete(t);
     this.polled.delete(t);
     this.ready.delete(t);

@@ -5,6 +5,8 @@
 // Owned by the kernel's run loop; handlers mutate it only through the syscall they implement.
 // It must never hold host resources except through the objects it references (mm, files).
 
+import type { FileDescription } from '../vfs/file_description.js';
+import { restartOf, signalPending, waitOnFiles } from './block.js';
 import { CpuAccount } from './cputime.js';
 import type { Registers, ThreadContext } from '../../platform/platform.js';
 import type { MemoryManager } from '../mm/memory_manager.js';
@@ -140,5 +142,23 @@ export class Task implements SyscallContext {
   /** A write passed RLIMIT_FSIZE: SIGXFSZ to this thread, as Linux sends it. */
   fileTooBig(): void {
     sendSignal(this, { signo: SIGXFSZ, code: SI_KERNEL });
+  }
+
+  ioResume(): number {
+    const d = this.restart?.data;
+    return typeof d === 'object' && d !== null && 'ioDone' in d && typeof d.ioDone === 'number'
+      ? d.ioDone
+      : 0;
+  }
+
+  ioPark(done: number): boolean {
+    if (signalPending(this)) return false;
+    restartOf(this, -1n).data = { ioDone: done };
+    return true;
+  }
+
+  /** The call parks on `f` (a pipe read, a full pipe's write): woken by f's notifications. */
+  waitOn(f: FileDescription): void {
+    if (f.impl !== null) waitOnFiles(this, [f.impl]);
   }
 }

@@ -23,6 +23,8 @@ import { SIG_DFL, SIG_IGN, type ExitState, type Task } from './task.js';
 const SIGSEGV_HOST = 11;
 const SIGBUS_HOST = 7;
 const BUS_ADRERR = 2;
+/** si_code of a fault raised by the kernel itself (#GP): never a page to back. */
+const SI_KERNEL = 0x80;
 
 export type SyscallTable = ReadonlyMap<number, SyscallEntry<Task>>;
 
@@ -106,7 +108,9 @@ function restartOrEintr(t: Task, r: bigint, viaVsyscall: boolean): bigint {
 
 /** Ends a system call with `r`: the result register, and SIGPIPE where Linux sends it. */
 function complete(t: Task, nr: number, r: bigint): void {
+  const c = t.restart?.cleanup;
   t.restart = undefined;
+  c?.();
   if (r < 0n && -r >= BigInt(KERNEL_INTERNAL_MIN) && -r <= BigInt(KERNEL_INTERNAL_MAX)) {
     const rip = t.regs[Reg.rip] ?? 0n;
     const viaVsyscall = rip >= 0xffffffffff600000n && rip < 0xffffffffff601000n;
@@ -206,7 +210,7 @@ function runSlice(t: Task, table: SyscallTable, hooks: RunHooks): SliceEnd {
           }
           // A fault on memory the Sentry has not backed or mapped yet (first touch, fork's
           // copy-on-write, a clean shared page written): resolved, the access is retried.
-          if (trap.signo === SIGSEGV_HOST && trap.code > 0) {
+          if (trap.signo === SIGSEGV_HOST && trap.code > 0 && trap.code < SI_KERNEL) {
             const f = t.mm.fault(trap.addr, trap.code);
             if (f === 0) break;
             if (f === SIGBUS_HOST) {

@@ -5,7 +5,7 @@
 
 import { Errno } from '../../abi/linux/errno.js';
 import { O_CLOEXEC, O_NONBLOCK, O_RDWR } from '../../abi/linux/file.js';
-import { BLOCKED, restartOf, signalPending, timeLeft } from '../kernel/block.js';
+import { BLOCKED, restartOf, signalPending, timeLeft, waitOnFiles } from '../kernel/block.js';
 import type { Task } from '../kernel/task.js';
 import { anonFile } from '../fsimpl/anon/anon.js';
 import {
@@ -114,7 +114,7 @@ function epollWait(t: Task, a: readonly bigint[], timeoutNs: bigint): number {
   const inst = epollOf(ep);
   if (inst === null) return -Errno.EINVAL;
   const r = restartOf(t, timeoutNs);
-  r.pollsHost = true;
+  if (r.cleanup === undefined) r.pollsHost = true;
   const ready = inst.collect(max);
   if (ready.length > 0) {
     const out = new Uint8Array(ready.length * EVENT_SIZE);
@@ -127,7 +127,11 @@ function epollWait(t: Task, a: readonly bigint[], timeoutNs: bigint): number {
     return c < 0 ? c : ready.length;
   }
   if (timeLeft(t, r) === 0n) return 0;
-  return signalPending(t) ? -Errno.EINTR : BLOCKED;
+  if (signalPending(t)) return -Errno.EINTR;
+  // Sleeps until a watched file notifies, when all of them can (else retried, and on a
+  // timer for host files).
+  if (r.cleanup === undefined && ep.impl !== null && inst.notifies()) waitOnFiles(t, [ep.impl]);
+  return BLOCKED;
 }
 
 function msTimeout(v: bigint): bigint {

@@ -3,9 +3,17 @@
 // and the chunked copy loops between application memory and files. Never throws; never holds
 // more than one chunk of application data at a time.
 
+import { BLOCKED } from '../kernel/block.js';
 import { beforeFileRead } from '../vfs/file_mapping.js';
 import { Errno } from '../../abi/linux/errno.js';
-import { MAX_RW_COUNT, O_APPEND, PATH_MAX, S_IFMT, S_IFREG } from '../../abi/linux/file.js';
+import {
+  MAX_RW_COUNT,
+  O_APPEND,
+  O_NONBLOCK,
+  PATH_MAX,
+  S_IFMT,
+  S_IFREG,
+} from '../../abi/linux/file.js';
 import type { FileDescription } from '../vfs/file_description.js';
 import type { SyscallContext } from './types.js';
 
@@ -75,6 +83,7 @@ export function readToApp(
     let n: number;
     if (!impl.seekable) n = f.wouldBlock(impl.read(buf, 0));
     else n = impl.read(buf, (pos ?? f.offset) + (pos === null ? 0 : done));
+    if (n === BLOCKED && done === 0) ctx.waitOn?.(f);
     if (n < 0) return ioResult(done, n);
     if (n > 0 && direct === null) {
       const c = ctx.mem.copyOut(addr + BigInt(done), buf.subarray(0, n));
@@ -123,7 +132,9 @@ export function writeFromApp(
     }
     count = Math.min(count, limit - at);
   }
-  let done = 0;
+  // A blocking write to a stream goes on until everything is written (pipe_write): a call
+  // that parked part-way resumes where it stopped; a signal ends it with the count so far.
+  let done = pos === null && !f.impl.seekable ? (ctx.ioResume?.() ?? 0) : 0;
   for (;;) {
     const want = Math.min(count - done, IO_CHUNK);
     const data =
@@ -131,9 +142,15 @@ export function writeFromApp(
       ctx.mem.copyIn(addr + BigInt(done), want);
     if (typeof data === 'number') return ioResult(done, data);
     const n = pos === null ? f.write(data) : f.pwrite(data, pos + done);
+    if (n === BLOCKED) {
+      if (done > 0 && ctx.ioPark?.(done) !== true) return done;
+      ctx.waitOn?.(f);
+      return BLOCKED;
+    }
     if (n < 0) return ioResult(done, n);
     done += n;
-    if (n < want || done >= count) return done;
+    if (done >= count) return done;
+    if (n < want && (n === 0 || f.impl.seekable || (f.flags & O_NONBLOCK) !== 0)) return done;
   }
 }
 

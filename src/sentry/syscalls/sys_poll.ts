@@ -14,7 +14,14 @@ import {
   POLLPRI,
   POLLRDNORM,
 } from '../../abi/linux/file.js';
-import { BLOCKED, restartOf, signalPending, timeLeft } from '../kernel/block.js';
+import {
+  BLOCKED,
+  restartOf,
+  signalPending,
+  timeLeft,
+  waitOnFiles,
+  type Waitable,
+} from '../kernel/block.js';
 import { UNBLOCKABLE } from '../kernel/signals.js';
 import type { Task } from '../kernel/task.js';
 import { int } from './args.js';
@@ -36,13 +43,23 @@ function readyOn(t: Task, fd: number): number {
  * parks the task (BLOCKED) in between. Host files (stdio) change without the kernel knowing,
  * so a parked poll is retried on a timer as well.
  */
-function waitFor(t: Task, timeoutNs: bigint, check: () => number): number {
+function waitFor(t: Task, timeoutNs: bigint, check: () => number, fds?: Iterable<number>): number {
   const r = restartOf(t, timeoutNs);
-  r.pollsHost = true;
+  if (r.cleanup === undefined && r.evented !== true) r.pollsHost = true;
   const n = check();
   if (n !== 0) return n;
   if (timeLeft(t, r) === 0n) return 0;
   if (signalPending(t)) return -Errno.EINTR;
+  // Woken by the files' notifications when every one can notify; else retried (and on a
+  // timer, for host files).
+  if (fds !== undefined && r.cleanup === undefined) {
+    const files: Waitable[] = [];
+    for (const fd of fds) {
+      const impl = fd >= 0 ? t.files.get(fd)?.impl : undefined;
+      if (impl !== null && impl !== undefined) files.push(impl);
+    }
+    waitOnFiles(t, files);
+  }
   return BLOCKED;
 }
 
@@ -63,7 +80,12 @@ function pollFds(t: Task, fdsPtr: bigint, nfds: number, timeoutNs: bigint): numb
     }
     return n;
   };
-  const r = waitFor(t, timeoutNs, check);
+  const fds = (): number[] => {
+    const out: number[] = [];
+    for (let i = 0; i < nfds; i++) out.push(dv.getInt32(i * 8, true));
+    return out;
+  };
+  const r = waitFor(t, timeoutNs, check, fds());
   if (r < 0) return r;
   const w = t.mem.copyOut(fdsPtr, b);
   return w < 0 ? w : r;
@@ -155,7 +177,10 @@ function selectFds(t: Task, nfds: number, ptrs: readonly bigint[], timeoutNs: bi
     }
     return n;
   };
-  const r = waitFor(t, timeoutNs, check);
+  const named: number[] = [];
+  for (let fd = 0; fd < nfds; fd++)
+    if (sets.some((x) => x !== null && ((x[fd >> 3] ?? 0) & (1 << (fd & 7))) !== 0)) named.push(fd);
+  const r = waitFor(t, timeoutNs, check, named);
   if (r < 0) return r;
   for (let k = 0; k < 3; k++) {
     const o = out[k];

@@ -110,7 +110,10 @@ function rtSigsuspend(t: Task, a: readonly bigint[]): number {
     if ((a[1] ?? 0n) !== 8n) return -Errno.EINVAL;
     const b = t.mem.copyIn(a[0] ?? 0n, 8);
     if (typeof b === 'number') return b;
-    restartOf(t, -1n).data = t.sigmask;
+    const r = restartOf(t, -1n);
+    r.data = t.sigmask;
+    // Only a signal ends it, and queueing one wakes the task.
+    r.evented = true;
     t.sigmask = (new BigUint64Array(b.buffer)[0] ?? 0n) & ~UNBLOCKABLE;
   }
   if (!signalPending(t)) return BLOCKED;
@@ -122,7 +125,9 @@ function rtSigsuspend(t: Task, a: readonly bigint[]): number {
 
 /** Implements Linux syscall pause(2). */
 function pause(t: Task): number {
-  return signalPending(t) ? -Errno.EINTR : BLOCKED;
+  if (signalPending(t)) return -Errno.EINTR;
+  restartOf(t, -1n).evented = true;
+  return BLOCKED;
 }
 
 /** Implements Linux syscall sigaltstack(2). */

@@ -3,6 +3,7 @@
 // negative errno (Linux's convention). A handler never throws: a throw is a Sentry bug and
 // stops the sandbox with a diagnostic.
 
+import type { FileDescription } from '../vfs/file_description.js';
 import type { AppMemory } from '../mm/app_memory.js';
 import type { FdTable } from '../vfs/fd_table.js';
 import type { FsContext } from '../vfs/fs_context.js';
@@ -20,6 +21,12 @@ export interface SyscallContext {
   fileSizeLimit?(): number;
   /** A write or truncation passed RLIMIT_FSIZE: the caller gets SIGXFSZ. */
   fileTooBig?(): void;
+  /** The call answers BLOCKED waiting on `f`: wake it when f's readiness changes. */
+  waitOn?(f: FileDescription): void;
+  /** Bytes a parked stream write had moved before it parked (0 on a first try). */
+  ioResume?(): number;
+  /** The write parks with `done` bytes moved; false when a signal is pending (return them). */
+  ioPark?(done: number): boolean;
 }
 
 export interface Credentials {

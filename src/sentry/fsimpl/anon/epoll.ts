@@ -39,6 +39,27 @@ let nextFileId = 1;
 
 export class EpollInstance {
   private readonly entries = new Map<string, Entry>();
+  /** Waiters (epoll_wait, a poll or epoll watching this one): told when an entry may be ready. */
+  private readonly listeners = new Set<() => void>();
+
+  subscribe(cb: () => void): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+
+  private notify(): void {
+    for (const cb of [...this.listeners]) cb();
+  }
+
+  /** True when every watched file tells of its changes (none is a host file): waits can sleep. */
+  notifies(): boolean {
+    for (const e of this.entries.values()) {
+      const impl = e.file.impl;
+      if (impl !== null && impl.subscribe === undefined && impl.readiness !== undefined)
+        return false;
+    }
+    return true;
+  }
 
   private static key(fd: number, file: FileDescription): string {
     let id = fileIds.get(file);
@@ -63,8 +84,10 @@ export class EpollInstance {
     };
     e.unsubscribe = file.impl?.subscribe?.(() => {
       e.edge = true;
+      this.notify();
     });
     this.entries.set(k, e);
+    this.notify();
     return 0;
   }
 
@@ -75,6 +98,7 @@ export class EpollInstance {
     e.data = data;
     e.disabled = false;
     e.edge = true;
+    this.notify();
     return 0;
   }
 
@@ -144,6 +168,7 @@ export function epollImpl(inst: EpollInstance): FileImpl {
     read: () => -Errno.EINVAL,
     write: () => -Errno.EINVAL,
     readiness: () => inst.readiness(),
+    subscribe: (cb) => inst.subscribe(cb),
     release: () => inst.release(),
   };
   instances.set(impl, inst);
