@@ -53,7 +53,9 @@ function disassemble(code: Uint8Array): string[] | null {
           .replace(/ # .*$/, '')
           .trim(),
       )
-      .map((x) => x.replace(/^(j\w+) 0x[0-9a-f]+$/, '$1'));
+      .map((x) =>
+        x.replace(/^(j\w+|call) 0x[0-9a-f]+$/, '$1').replace(/\[rip\+0x[0-9a-f]+\]/, '[rip+X]'),
+      );
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
@@ -146,6 +148,64 @@ test('x86-64 assembler: every form matches GNU as byte for byte', (t) => {
   }
   assert.deepEqual(a1, a2);
   assert.match(a.listing(), /syscall/);
+});
+
+test('x86-64 assembler: the vDSO forms match GNU as', (t) => {
+  const a = new Assembler();
+  const src: string[] = [];
+  for (const r of REGS) {
+    a.load32(r, 'r8', 4).load32(r, 'rsp', 0x20).loadByte(r, 'r9', 0x80).store32('rsi', 4, r);
+    src.push(
+      `mov ${r32(r)}, [r8+4]`,
+      `mov ${r32(r)}, [rsp+0x20]`,
+      `movzx ${r32(r)}, byte ptr [r9+0x80]`,
+      `mov [rsi+4], ${r32(r)}`,
+    );
+    a.mov32(r, 'r10').mov32('rcx', r).add(r, 'r11').sub('rax', r).or(r, 'rdx').cmp(r, 'r9');
+    src.push(
+      `mov ${r32(r)}, r10d`,
+      `mov ecx, ${r32(r)}`,
+      `add ${r}, r11`,
+      `sub rax, ${r}`,
+      `or ${r}, rdx`,
+      `cmp ${r}, r9`,
+    );
+    a.andImm(r, 0xfff).shlImm(r, 32).shrImm(r, 3).shrd(r, 'rdx', 32).mul(r).div(r).lsl(r, 'rcx');
+    src.push(
+      `and ${r}, 0xfff`,
+      `shl ${r}, 32`,
+      `shr ${r}, 3`,
+      `shrd ${r}, rdx, 32`,
+      `mul ${r}`,
+      `div ${r}`,
+      `lsl ${r32(r)}, ecx`,
+    );
+  }
+  a.rdtsc().lfence().label('here').leaRip('r8', 'here').leaRip('rax', 'here').call('here');
+  a.jcc('a', 'here').jcc('be', 'here');
+  src.push('rdtsc', 'lfence', 'here:', 'lea r8, [rip+here]', 'lea rax, [rip+here]', 'call here');
+  src.push('ja near ptr here', 'jbe near ptr here');
+  const ours = a.assemble();
+  const theirs = gnuAs(src.join('\n'));
+  if (theirs === null) {
+    t.skip('GNU as/objcopy are not available on this machine');
+    return;
+  }
+  const a1 = disassemble(ours);
+  const a2 = disassemble(theirs);
+  if (a1 === null || a2 === null) {
+    t.skip('objdump is not available on this machine');
+    return;
+  }
+  assert.deepEqual(a1, a2);
+});
+
+test('x86-64 assembler: rip-relative addresses reach data before the code', () => {
+  const a = new Assembler();
+  a.label('start').leaRip('rcx', 'start', -0x1000).ret();
+  const code = a.assemble();
+  // lea rcx, [rip+disp32]: 7 bytes, so the displacement is -0x1000 - 7.
+  assert.equal(new DataView(code.buffer).getInt32(3, true), -0x1000 - 7);
 });
 
 test('x86-64 assembler: undefined and duplicate labels are errors at assembly time', () => {

@@ -1,5 +1,6 @@
 // A small x86-64 assembler: just the instructions moat's own machine code needs (the ptrace
-// stub and its system-call gadgets, later the KVM ring-0 entry code). It exists so that no C is
+// stub and its system-call gadgets, the vDSO's clock functions, later the KVM ring-0 entry
+// code). It exists so that no C is
 // compiled and every byte of machine code that moat runs has a readable source and listing.
 //
 // It must never emit an instruction it cannot encode exactly: unknown forms throw at assembly
@@ -44,10 +45,12 @@ const REG_NUM: Readonly<Record<Reg64, number>> = {
 };
 
 /** Condition codes for `jcc`. */
-export type Cond = 'e' | 'ne' | 'l' | 'ge' | 'le' | 'g' | 'b' | 'ae' | 's' | 'ns';
+export type Cond = 'e' | 'ne' | 'l' | 'ge' | 'le' | 'g' | 'b' | 'ae' | 'be' | 'a' | 's' | 'ns';
 const COND: Readonly<Record<Cond, number>> = {
   b: 0x2,
   ae: 0x3,
+  be: 0x6,
+  a: 0x7,
   e: 0x4,
   ne: 0x5,
   s: 0x8,
@@ -69,6 +72,7 @@ interface Fixup {
   at: number; // offset of the rel32 field
   end: number; // offset of the next instruction
   label: string;
+  addend: number; // bytes past the label (rip-relative data outside the block)
 }
 
 /** An assembler for one contiguous block of position-independent code. */
@@ -190,6 +194,150 @@ export class Assembler {
     return this.emit(`call ${r}`, bytes);
   }
 
+  /** mov r32, [base + disp] (32-bit load, zero-extended). */
+  load32(dst: Reg64, base: Reg64, disp: number): this {
+    const d = REG_NUM[dst];
+    const b = REG_NUM[base];
+    return this.emit(`mov ${r32(dst)}, [${base}+${disp}]`, [
+      ...rexOpt(d, b),
+      0x8b,
+      ...memOperand(d, b, disp),
+    ]);
+  }
+
+  /** movzx r32, byte [base + disp]. */
+  loadByte(dst: Reg64, base: Reg64, disp: number): this {
+    const d = REG_NUM[dst];
+    const b = REG_NUM[base];
+    return this.emit(`movzx ${r32(dst)}, byte [${base}+${disp}]`, [
+      ...rexOpt(d, b),
+      0x0f,
+      0xb6,
+      ...memOperand(d, b, disp),
+    ]);
+  }
+
+  /** mov [base + disp], r32 (32-bit store). */
+  store32(base: Reg64, disp: number, src: Reg64): this {
+    const s = REG_NUM[src];
+    const b = REG_NUM[base];
+    return this.emit(`mov [${base}+${disp}], ${r32(src)}`, [
+      ...rexOpt(s, b),
+      0x89,
+      ...memOperand(s, b, disp),
+    ]);
+  }
+
+  /** mov r32, r32 (zero-extends into the 64-bit register). */
+  mov32(dst: Reg64, src: Reg64): this {
+    const d = REG_NUM[dst];
+    const s = REG_NUM[src];
+    return this.emit(`mov ${r32(dst)}, ${r32(src)}`, [...rexOpt(s, d), 0x89, modrm(3, s, d)]);
+  }
+
+  /** lea dst, [rip + label + addend]: the address of data at a fixed distance from the code. */
+  leaRip(dst: Reg64, label: string, addend = 0): this {
+    const d = REG_NUM[dst];
+    const sign = addend < 0 ? '-' : '+';
+    this.emit(`lea ${dst}, [rip+${label}${sign}${Math.abs(addend)}]`, [
+      rex(true, d, 0),
+      0x8d,
+      modrm(0, d, 5),
+      0,
+      0,
+      0,
+      0,
+    ]);
+    this.fixups.push({ at: this.out.length - 4, end: this.out.length, label, addend });
+    return this;
+  }
+
+  add(dst: Reg64, src: Reg64): this {
+    return this.aluRR('add', 0x01, dst, src);
+  }
+
+  sub(dst: Reg64, src: Reg64): this {
+    return this.aluRR('sub', 0x29, dst, src);
+  }
+
+  or(dst: Reg64, src: Reg64): this {
+    return this.aluRR('or', 0x09, dst, src);
+  }
+
+  cmp(a: Reg64, b: Reg64): this {
+    return this.aluRR('cmp', 0x39, a, b);
+  }
+
+  andImm(r: Reg64, imm: number): this {
+    const n = REG_NUM[r];
+    return this.emit(`and ${r}, ${imm}`, [
+      rex(true, 0, n),
+      0x81,
+      modrm(3, 4, n),
+      ...le(BigInt(imm), 4),
+    ]);
+  }
+
+  shlImm(r: Reg64, n: number): this {
+    return this.shiftImm('shl', 4, r, n);
+  }
+
+  shrImm(r: Reg64, n: number): this {
+    return this.shiftImm('shr', 5, r, n);
+  }
+
+  /** shrd dst, src, n: dst = low 64 bits of (src:dst) >> n. */
+  shrd(dst: Reg64, src: Reg64, n: number): this {
+    const d = REG_NUM[dst];
+    const s = REG_NUM[src];
+    return this.emit(`shrd ${dst}, ${src}, ${n}`, [rex(true, s, d), 0x0f, 0xac, modrm(3, s, d), n]);
+  }
+
+  /** mul r64: rdx:rax = rax * r (unsigned). */
+  mul(r: Reg64): this {
+    const n = REG_NUM[r];
+    return this.emit(`mul ${r}`, [rex(true, 0, n), 0xf7, modrm(3, 4, n)]);
+  }
+
+  /** div r64: rax = rdx:rax / r, rdx = the remainder (unsigned). */
+  div(r: Reg64): this {
+    const n = REG_NUM[r];
+    return this.emit(`div ${r}`, [rex(true, 0, n), 0xf7, modrm(3, 6, n)]);
+  }
+
+  /** lsl r32, r32: the segment limit of the selector in src (ZF set when it is valid). */
+  lsl(dst: Reg64, src: Reg64): this {
+    const d = REG_NUM[dst];
+    const s = REG_NUM[src];
+    return this.emit(`lsl ${r32(dst)}, ${r32(src)}`, [...rexOpt(d, s), 0x0f, 0x03, modrm(3, d, s)]);
+  }
+
+  rdtsc(): this {
+    return this.emit('rdtsc', [0x0f, 0x31]);
+  }
+
+  lfence(): this {
+    return this.emit('lfence', [0x0f, 0xae, 0xe8]);
+  }
+
+  /** call label (rel32). */
+  call(label: string): this {
+    this.emit(`call ${label}`, [0xe8, 0, 0, 0, 0]);
+    this.fixups.push({ at: this.out.length - 4, end: this.out.length, label, addend: 0 });
+    return this;
+  }
+
+  private aluRR(name: string, op: number, dst: Reg64, src: Reg64): this {
+    const d = REG_NUM[dst];
+    const s = REG_NUM[src];
+    return this.emit(`${name} ${dst}, ${src}`, [rex(true, s, d), op, modrm(3, s, d)]);
+  }
+
+  private shiftImm(name: string, ext: number, r: Reg64, n: number): this {
+    const x = REG_NUM[r];
+    return this.emit(`${name} ${r}, ${n}`, [rex(true, 0, x), 0xc1, modrm(3, ext, x), n & 0x3f]);
+  }
+
   syscall(): this {
     return this.emit('syscall', [0x0f, 0x05]);
   }
@@ -216,13 +364,13 @@ export class Assembler {
 
   jmp(label: string): this {
     this.emit(`jmp ${label}`, [0xe9, 0, 0, 0, 0]);
-    this.fixups.push({ at: this.out.length - 4, end: this.out.length, label });
+    this.fixups.push({ at: this.out.length - 4, end: this.out.length, label, addend: 0 });
     return this;
   }
 
   jcc(cond: Cond, label: string): this {
     this.emit(`j${cond} ${label}`, [0x0f, 0x80 + COND[cond], 0, 0, 0, 0]);
-    this.fixups.push({ at: this.out.length - 4, end: this.out.length, label });
+    this.fixups.push({ at: this.out.length - 4, end: this.out.length, label, addend: 0 });
     return this;
   }
 
@@ -232,7 +380,7 @@ export class Assembler {
     for (const f of this.fixups) {
       const target = this.labels.get(f.label);
       if (target === undefined) throw new Error(`asm: undefined label ${f.label}`);
-      const rel = target - f.end;
+      const rel = target + f.addend - f.end;
       new DataView(code.buffer).setInt32(f.at, rel, true);
       const line = this.lines.find((l) => l.offset <= f.at && f.at < l.offset + l.bytes.length);
       if (line) {
@@ -263,6 +411,26 @@ export class Assembler {
 
 function rex(w: boolean, reg: number, rm: number): number {
   return 0x40 | (w ? 8 : 0) | (((reg >> 3) & 1) << 2) | ((rm >> 3) & 1);
+}
+
+/** A REX prefix for a 32-bit operation, only when an extended register needs one. */
+function rexOpt(reg: number, rm: number): number[] {
+  return reg >= 8 || rm >= 8 ? [0x40 | (((reg >> 3) & 1) << 2) | ((rm >> 3) & 1)] : [];
+}
+
+const R32: Readonly<Record<string, string>> = {
+  rax: 'eax',
+  rcx: 'ecx',
+  rdx: 'edx',
+  rbx: 'ebx',
+  rsp: 'esp',
+  rbp: 'ebp',
+  rsi: 'esi',
+  rdi: 'edi',
+};
+
+function r32(r: Reg64): string {
+  return R32[r] ?? `${r}d`;
 }
 
 function modrm(mod: number, reg: number, rm: number): number {

@@ -79,6 +79,9 @@ const PROT_READ_EXEC = 1 | 4;
 const SIGCHLD = 17;
 const SIGUSR1 = 10;
 const SIGKILL = 9;
+const SIGSEGV = 11;
+/** si_code of a fault the kernel raises itself (a general-protection fault). */
+const SI_KERNEL = 0x80;
 const SIGTRAP = 5;
 const SIGSTOP = 19;
 const SIGSYS = 31;
@@ -353,7 +356,15 @@ function switchStub(
   const r = platform.runSwitch(stub.pid, regs, status);
   const raw = status[0] ?? 0;
   // The hot case first, without allocating: a PTRACE_SYSEMU stop (SIGTRAP | 0x80).
-  if (r >= 0 && (raw & 0xffff) === (((SIGTRAP | 0x80) << 8) | 0x7f)) return SYSCALL_TRAP;
+  if (r >= 0 && (raw & 0xffff) === (((SIGTRAP | 0x80) << 8) | 0x7f)) {
+    // `syscall` leaves its return address in rcx, so the kernel's saved rcx equals rip. An
+    // `int 0x80` or `sysenter` (the i386 ABI, which the Sentry does not implement) does not:
+    // it faults as on a kernel without IA-32 emulation (#GP: SIGSEGV, SI_KERNEL), instead of
+    // being taken for the 64-bit call of the same number.
+    if (regs[Reg.rcx] === regs[Reg.rip]) return SYSCALL_TRAP;
+    regs[Reg.rip] = (regs[Reg.rip] ?? 0n) - 2n;
+    return { kind: 'signal', signo: SIGSEGV, addr: 0n, code: SI_KERNEL };
+  }
   const s = decodeWaitStatus(raw);
   if (!s.stopped) {
     stub.dead = true;
