@@ -10,6 +10,8 @@
  *   fork_wait   fork, the child _exits at once, the parent waits for it
  *   fork_exec_wait  fork, the child execs /bin/true (busybox), the parent waits for it
  *   getppid_parked1000  getppid again, with 1000 other threads parked in FUTEX_WAIT
+ *   clock_gettime  CLOCK_MONOTONIC through libc (the vDSO where the runtime offers one)
+ *   pipe_pingpong  one byte to a child process over a pipe and back over another
  * It must never write to the file system (the root may be read-only) and prints nothing
  * but result lines on stdout; errors go to stderr with a non-zero exit.
  * Usage: syscall_bench <data file, 1 MiB> <small file> [min_ms]
@@ -124,6 +126,41 @@ static void unpark_threads(void) {
   for (int i = 0; i < PARKED; i++) pthread_join(parked_threads[i], NULL);
 }
 
+static void op_clock_gettime(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+}
+
+/* A child echoes each byte from ping to pong until ping closes. */
+static int ping[2], pong[2];
+static pid_t echo_pid;
+static void start_echo(void) {
+  if (pipe(ping) != 0 || pipe(pong) != 0) die("pipe");
+  echo_pid = fork();
+  if (echo_pid < 0) die("fork");
+  if (echo_pid == 0) {
+    close(ping[1]);
+    close(pong[0]);
+    char c;
+    while (read(ping[0], &c, 1) == 1)
+      if (write(pong[1], &c, 1) != 1) _exit(1);
+    _exit(0);
+  }
+  close(ping[0]);
+  close(pong[1]);
+}
+
+static void op_pipe_pingpong(void) {
+  char c = 'x';
+  if (write(ping[1], &c, 1) != 1 || read(pong[0], &c, 1) != 1) die("pipe ping-pong");
+}
+
+static void stop_echo(void) {
+  close(ping[1]);
+  waitpid(echo_pid, NULL, 0);
+  close(pong[0]);
+}
+
 static void measure(const char *name, void (*op)(void)) {
   for (int i = 0; i < 16; i++) op(); /* warm caches, fault in buffers */
   long total_ns = 0, total_iters = 0, batch = 1;
@@ -166,5 +203,9 @@ int main(int argc, char **argv) {
   park_threads();
   measure("getppid_parked1000", op_getppid);
   unpark_threads();
+  measure("clock_gettime", op_clock_gettime);
+  start_echo();
+  measure("pipe_pingpong", op_pipe_pingpong);
+  stop_echo();
   return 0;
 }

@@ -23,6 +23,7 @@ import { makeBusyboxBundle } from '../testlib/bundle.js';
 import {
   BUNDLE_BIN,
   BUNDLE_DATA,
+  CASES_DIR,
   MOAT_ONLY_DIR,
   addCasesToBundle,
   compareRuns,
@@ -238,6 +239,37 @@ function snapshot(dir: string): string[] {
 }
 
 describe('moat only', () => {
+  for (const variant of ['static', 'dynamic'] as const) {
+    test(`the vDSO answers the time without a trapped call (${variant})`, (t) => {
+      if (gccMissing !== null) return t.skip(gccMissing);
+      const why = moatUnavailable();
+      if (why !== null) return t.skip(`moat cannot run: ${why}`);
+      const src = readCaseSource(path.join(CASES_DIR, 'vdso.c'));
+      const c = compileOne(src, variant, binDir);
+      const logFile = path.join(work, `vdso-${variant}.log`);
+      const r = runMoatDo([c.binary], { timeoutMs: RUN_TIMEOUT_MS }, ['--debug', '--log', logFile]);
+      assert.equal(r.status, 0, describeResult(r));
+      const log = fs.readFileSync(logFile, 'utf8');
+      const trapped = (name: string): number =>
+        Number(new RegExp(`syscall ${name}: (\\d+) calls`).exec(log)?.[1] ?? '0');
+      // The case makes 100,000 calls of each through the vDSO, and a few through the system
+      // call on purpose (brackets, clocks the vDSO passes on): those few are all that trap.
+      t.diagnostic(
+        `trapped: clock_gettime ${trapped('clock_gettime')}, gettimeofday ${trapped('gettimeofday')}, time ${trapped('time')}, getcpu ${trapped('getcpu')}`,
+      );
+      assert.ok(
+        trapped('clock_gettime') <= 20,
+        `clock_gettime trapped ${trapped('clock_gettime')} times`,
+      );
+      assert.ok(
+        trapped('gettimeofday') <= 5,
+        `gettimeofday trapped ${trapped('gettimeofday')} times`,
+      );
+      assert.ok(trapped('time') <= 10, `time trapped ${trapped('time')} times`);
+      assert.ok(trapped('getcpu') <= 5, `getcpu trapped ${trapped('getcpu')} times`);
+    });
+  }
+
   test('the application is pid 1 of its namespace', (t) => {
     if (gccMissing !== null) return t.skip(gccMissing);
     const c = compileOne(readCaseSource(path.join(MOAT_ONLY_DIR, 'pid_one.c')), 'static', binDir);

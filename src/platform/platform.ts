@@ -84,4 +84,6 @@ export interface Platform {
   /** The highest address (exclusive) the application may map. */
   readonly maxUserAddress: bigint;
   newAddressSpace(): AddressSpace | number;
+  /** The host CPU's time-stamp counter (absent where the platform cannot read it). */
+  readCycles?(): bigint;
 }

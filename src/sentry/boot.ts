@@ -50,6 +50,7 @@ import { oomKill } from './kernel/oom.js';
 import { SeccompProfileError, compileSeccomp } from './kernel/app_seccomp.js';
 import { startRegisters } from './kernel/exec.js';
 import { loadProgram, type ExecFile } from './loader/load.js';
+import { Vdso } from './kernel/vdso.js';
 import { makeLogger } from './logger.js';
 import { MemoryFile } from './mm/memory_file.js';
 import { MemoryManager } from './mm/memory_manager.js';
@@ -104,6 +105,23 @@ function readHostHwcaps(): [bigint, bigint] {
     return [hw, hw2];
   } catch {
     return [0n, 0n];
+  }
+}
+
+/** RLIMIT_STACK's number: the init process's stack follows it, as an exec'ed one's does. */
+const RLIMIT_STACK_NR = 3;
+
+/**
+ * Whether the TSC ticks at one rate on every CPU whatever their power state (constant_tsc and
+ * nonstop_tsc in /proc/cpuinfo): only then may the vDSO compute time from it.
+ */
+function readTscInvariant(): boolean {
+  try {
+    const info = fs.readFileSync('/proc/cpuinfo', 'latin1');
+    const flags = /^flags\s*:(.*)$/m.exec(info)?.[1]?.split(/\s+/) ?? [];
+    return flags.includes('constant_tsc') && flags.includes('nonstop_tsc');
+  } catch {
+    return false;
   }
 }
 
@@ -417,6 +435,7 @@ export async function boot(spec: BootSpec): Promise<number> {
     if (typeof p === 'string') throw new BootError(p);
     plat = p;
     const [hwcap, hwcap2] = readHostHwcaps();
+    const tscInvariant = readTscInvariant();
     const hostRlimits = readHostRlimits();
 
     step('platform ready');
@@ -482,6 +501,14 @@ export async function boot(spec: BootSpec): Promise<number> {
     const fsctx = new FsContext(root);
     const vctx = { fs: fsctx, files, creds };
     const kernel = new Kernel(p, mf, log, spec.hostname, hwcap, hwcap2);
+    const vdso = new Vdso(mf, {
+      readCycles: () => p.readCycles(),
+      hostNs: () => process.hrtime.bigint(),
+      bootHostNs: kernel.bootMonoNs,
+      realtimeOffsetNs: kernel.bootRealtimeNs,
+      tscInvariant,
+    });
+    kernel.vdso = vdso;
     kernel.memTotalBytes = Math.min(os.totalmem(), spec.memoryLimit ?? Infinity);
     if (spec.memoryLimit !== undefined) {
       kernel.memoryLimit = spec.memoryLimit;
@@ -541,6 +568,8 @@ export async function boot(spec: BootSpec): Promise<number> {
       hwcap,
       hwcap2,
       random,
+      stackLimit: rlimits.get(RLIMIT_STACK_NR)?.cur,
+      vdso: (m) => vdso.map(m),
     });
     for (const f of opened) f.decRef();
     if (typeof loaded === 'number') {

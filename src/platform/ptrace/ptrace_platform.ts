@@ -95,6 +95,7 @@ export class PtracePlatform implements Platform {
   private readonly stub: StubCode;
   private readonly stubAddr: bigint;
   private readonly switchFn: (pid: number, regs: Registers, status: Int32Array) => unknown;
+  private readonly cyclesFn: () => unknown;
   private readonly master: Stub;
   private readonly status = new Int32Array(1);
 
@@ -112,6 +113,7 @@ export class PtracePlatform implements Platform {
       'long moat_switch(int, void*, void*)',
     );
     this.switchFn = fn;
+    this.cyclesFn = nativeFunction(stubAddr + BigInt(stub.cyclesEntry), 'uint64_t moat_cycles()');
     this.master = new Stub(this, masterPid);
   }
 
@@ -236,6 +238,12 @@ export class PtracePlatform implements Platform {
   /** @internal */
   runSwitch(pid: number, regs: Registers, status: Int32Array): number {
     return Number(this.switchFn(pid, regs, status));
+  }
+
+  /** The host CPU's time-stamp counter, read in the Sentry (for the vDSO's clock). */
+  readCycles(): bigint {
+    const v = this.cyclesFn();
+    return typeof v === 'bigint' ? v : BigInt(v as number);
   }
 
   /** Ends the stub master (and, through PTRACE_O_EXITKILL, nothing else: stubs have their own). */

@@ -8,6 +8,7 @@
 //              pointing rip here with the call's registers.
 //  switch      called in the Sentry: SETREGS, PTRACE_SYSEMU, wait4(__WALL), GETREGS in one FFI
 //              call — the hot path of every trapped system call.
+//  cycles      called in the Sentry: the TSC (lfence; rdtsc), for the vDSO's calibration.
 // This code must never touch memory other than its arguments: after the stub master unmaps
 // everything but this page, there is no stack and no libc in a stub.
 
@@ -31,6 +32,7 @@ export interface StubCode {
   forkEntry: number;
   gadget: number;
   switchEntry: number;
+  cyclesEntry: number;
   listing: string;
 }
 
@@ -115,12 +117,16 @@ export function assembleStub(): StubCode {
     .pop('rbx')
     .ret();
 
+  // u64 cycles(void)
+  a.label('cycles').lfence().rdtsc().shlImm('rdx', 32).or('rax', 'rdx').ret();
+
   const code = a.assemble();
   return {
     code,
     forkEntry: a.labelOffset('fork_entry'),
     gadget: a.labelOffset('gadget'),
     switchEntry: a.labelOffset('switch'),
+    cyclesEntry: a.labelOffset('cycles'),
     listing: a.listing(),
   };
 }

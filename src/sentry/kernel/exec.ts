@@ -163,6 +163,7 @@ export function execve(t: Task, path: string, argv: string[], envp: string[]): n
     hwcap2: k.hwcap2,
     random,
     stackLimit: t.rlimits.get(RLIMIT_STACK)?.cur,
+    vdso: k.vdso !== undefined ? (m) => k.vdso?.map(m) ?? 0n : undefined,
   });
   for (const f of opened) f.decRef();
   if (typeof loaded === 'number') {

@@ -11,6 +11,7 @@ import type { Platform } from '../../platform/platform.js';
 import type { MemoryFile } from '../mm/memory_file.js';
 import type { ITimer } from './itimer.js';
 import type { Task } from './task.js';
+import type { Vdso } from './vdso.js';
 
 /** The kernel release string the sandbox reports: the Sentry's own, never the host's. */
 export const MOAT_RELEASE = '6.1.0-moat';
@@ -45,6 +46,8 @@ export class Kernel {
    * OOM-killed (kernel/oom.ts).
    */
   memoryLimit = Infinity;
+  /** The vDSO every process maps, and its clock (absent in unit tests). */
+  vdso: Vdso | undefined;
   /** The container's seccomp profile (linux.seccomp), checked before every emulated call. */
   appSeccomp: AppSeccomp | undefined;
   private nextPid = 1;

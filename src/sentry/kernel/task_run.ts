@@ -140,6 +140,8 @@ function runSlice(t: Task, table: SyscallTable, hooks: RunHooks): SliceEnd {
     const trap = ctx.switchTo(regs);
     const trapped = process.hrtime.bigint();
     t.cpu.userNs += trapped - ran;
+    const vdso = k.vdso;
+    if (vdso !== undefined && trapped >= vdso.due) vdso.tick(trapped);
     try {
       switch (trap.kind) {
         case 'syscall': {

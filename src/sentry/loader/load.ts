@@ -5,8 +5,8 @@
 // share a page both keep their bytes.
 //
 // It must never trust the file: sizes and offsets are bounded (elf.ts), and every failure is
-// an errno for execve, not a throw. No vDSO is offered yet (no AT_SYSINFO_EHDR): libc then
-// makes real (trapped) system calls for the time.
+// an errno for execve, not a throw. The kernel's vDSO (kernel/vdso.ts) is mapped by a callback
+// and announced as AT_SYSINFO_EHDR.
 
 import { Errno } from '../../abi/linux/errno.js';
 import { PAGE } from '../mm/memory_file.js';
@@ -53,6 +53,8 @@ export interface LoadParams {
   random: Uint8Array;
   /** RLIMIT_STACK's soft limit (bytes; undefined or RLIM_INFINITY: the default 8 MiB). */
   stackLimit?: bigint | undefined;
+  /** Maps the vDSO into the new address space: its address, or -errno. */
+  vdso?: ((mm: MemoryManager) => bigint) | undefined;
 }
 
 export interface LoadResult {
@@ -206,6 +208,7 @@ const AT = {
   RANDOM: 25,
   HWCAP2: 26,
   EXECFN: 31,
+  SYSINFO_EHDR: 33,
 } as const;
 
 /**
@@ -259,6 +262,11 @@ export function loadProgram(
     '[stack]',
   );
   if (s < 0n) return Number(s);
+  let vdso = 0n;
+  if (params.vdso !== undefined) {
+    vdso = params.vdso(mm);
+    if (vdso < 0n) return Number(vdso);
+  }
 
   // 5. Strings, then the vectors.
   let sp = stackTop;
@@ -277,6 +285,7 @@ export function loadProgram(
   sp &= ~15n;
 
   const auxv: Array<[number, bigint]> = [
+    ...(vdso !== 0n ? ([[AT.SYSINFO_EHDR, vdso]] as Array<[number, bigint]>) : []),
     [AT.PHDR, main.phdrAddr],
     [AT.PHENT, 56n],
     [AT.PHNUM, BigInt(main.phnum)],
