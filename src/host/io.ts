@@ -1,8 +1,9 @@
 // Host I/O on host file descriptors the Sentry owns: read, write, pread, pwrite, fstat and
 // isatty. Used for the container's stdio (fsimpl/host) and for fds the Gofer donates
-// (fsimpl/gofer). Every wrapper returns a value or -errno; none throws on a host error. These
-// calls block the Sentry when the host fd blocks (stdio on a pipe or tty): acceptable until the
-// event loop polls host fds.
+// (fsimpl/gofer). Every wrapper returns a value or -errno; none throws on a host error. A read
+// or write blocks when the host fd would: callers that must not block poll first
+// (fsimpl/host, kernel/host_watch.ts); poll over many fds and an eventfd serve the Sentry's
+// idle wait.
 
 import { check, libc } from './libc.js';
 
@@ -114,4 +115,30 @@ export function hostPoll(fd: number, events: number, timeoutMs: number): number 
   b[2] = events;
   const r = check(poll_(b, 1, timeoutMs) as number);
   return r < 0 ? r : (b[3] ?? 0) & 0xffff;
+}
+
+/**
+ * poll(2) over `n` struct pollfd packed in `fds` (two int32 each: the fd, then events in the
+ * low and revents in the high half), up to `timeoutMs`; how many are ready, or -errno.
+ */
+export function hostPollMany(fds: Int32Array, n: number, timeoutMs: number): number {
+  // SAFETY: `fds` holds at least n 8-byte pollfd structs (checked here); poll writes only
+  // their revents fields.
+  if (fds.length < n * 2) return -22;
+  return check(poll_(fds, n, timeoutMs) as number);
+}
+
+// SAFETY: eventfd(2) takes no pointer.
+const eventfd_ = libc.func('int eventfd(unsigned int, int)');
+const EFD_CLOEXEC = 0o2000000;
+const EFD_NONBLOCK = 0o4000;
+
+/** A non-blocking, close-on-exec eventfd (the idle wait's wake-up), or -errno. */
+export function hostEventfd(): number {
+  return check(eventfd_(0, EFD_CLOEXEC | EFD_NONBLOCK) as number);
+}
+
+/** Empties eventfd `fd`'s counter (it is non-blocking: EAGAIN when already empty). */
+export function hostEventfdDrain(fd: number): void {
+  hostRead(fd, new Uint8Array(8));
 }

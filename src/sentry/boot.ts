@@ -28,7 +28,7 @@ import {
   setNotDumpable,
 } from '../host/confine.js';
 import { HostFd } from '../host/fd.js';
-import { hostPoll, hostRead } from '../host/io.js';
+import { hostEventfd, hostPoll, hostRead } from '../host/io.js';
 import { P9Client } from '../p9/client.js';
 import { FILE_MOUNT_NAME } from '../p9/client_api.js';
 import { PtracePlatform } from '../platform/ptrace/ptrace_platform.js';
@@ -509,6 +509,11 @@ export async function boot(spec: BootSpec): Promise<number> {
       tscInvariant,
     });
     kernel.vdso = vdso;
+    const wakeFd = hostEventfd();
+    if (wakeFd >= 0) {
+      kernel.wakeFd = wakeFd;
+      worker.postMessage({ kind: 'wakefd', fd: wakeFd });
+    }
     kernel.memTotalBytes = Math.min(os.totalmem(), spec.memoryLimit ?? Infinity);
     if (spec.memoryLimit !== undefined) {
       kernel.memoryLimit = spec.memoryLimit;

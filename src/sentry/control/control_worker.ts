@@ -1,7 +1,8 @@
 // The Sentry's control plane: a worker thread that serves the control socket (newline-
 // delimited JSON, see src/sandbox/boot_spec.ts) for the CLI's start, kill and ps. It never
 // touches the kernel's objects: it only writes the shared control state and wakes or kicks
-// the main thread (Atomics.notify before start; a SIGUSR1 to the running stub after). It also
+// the main thread (Atomics.notify before start, and its eventfd when it sleeps polling host
+// files; a SIGUSR1 to the running stub after). It also
 // watches the launcher's lifeline when the sandbox is tied to the launcher's life, and the
 // memory file's size against the application's memory limit (the OOM flag).
 
@@ -20,12 +21,27 @@ const input = workerData as WorkerInput;
 const state = new Int32Array(input.shared);
 const KICK = 'SIGUSR1';
 
+/** The main thread's wake-up eventfd, for when it sleeps polling host files (-1: none yet). */
+let wakeFd = -1;
+const ONE = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
+
+/** Wakes the main thread from its idle sleep (Atomics.wait, or its poll over host files). */
+function wakeMain(): void {
+  Atomics.notify(state, CTL.sleep);
+  if (wakeFd < 0) return;
+  try {
+    fs.writeSync(wakeFd, ONE);
+  } catch {
+    /* a full counter already wakes it */
+  }
+}
+
 /** Queues a signal for init and wakes the main thread wherever it waits. */
 function deliver(sig: number): void {
   addPendingSignal(state, sig);
   // Before start, in a sleep, or in the application.
   Atomics.notify(state, CTL.started);
-  Atomics.notify(state, CTL.sleep);
+  wakeMain();
   kick();
 }
 
@@ -76,12 +92,13 @@ function checkMemory(): void {
   }
   if (used <= memory.limit) return;
   Atomics.store(state, CTL.oom, 1);
-  Atomics.notify(state, CTL.sleep);
+  wakeMain();
   kick();
 }
 
 parentPort?.on('message', (m: { kind?: unknown; fd?: unknown; limit?: unknown }) => {
   if (m.kind === 'lifeline' && typeof m.fd === 'number') watchLifeline(m.fd);
+  if (m.kind === 'wakefd' && typeof m.fd === 'number') wakeFd = m.fd;
   if (m.kind === 'memory' && typeof m.fd === 'number' && typeof m.limit === 'number') {
     memory = { fd: m.fd, limit: m.limit };
   }

@@ -33,22 +33,29 @@ export interface Restart {
 
 /** What a parked call may wait on: something that calls back when its readiness changes. */
 export interface Waitable {
-  subscribe?(cb: () => void): () => void;
+  subscribe?(cb: () => void, events?: number): () => void;
   readiness?(): number;
 }
 
 /**
  * The call of `t` is about to park until one of `files` changes: it is woken by their
  * notifications instead of being retried after every system call. False (and nothing
- * registered) when one of them cannot notify (a host file: its readiness changes behind the
- * kernel's back), so the call stays polled.
+ * registered) when one of them cannot notify, so the call stays polled. `events[i]` is what
+ * the call waits for on `files[i]` (POLL* bits; a host file watches for just those).
  */
-export function waitOnFiles(t: Task, files: readonly Waitable[]): boolean {
+export function waitOnFiles(
+  t: Task,
+  files: readonly Waitable[],
+  events?: readonly number[],
+): boolean {
   const r = restartOf(t, -1n);
   if (r.cleanup !== undefined) return true;
   for (const f of files) if (f.subscribe === undefined && f.readiness !== undefined) return false;
   const unsubs: Array<() => void> = [];
-  for (const f of files) if (f.subscribe !== undefined) unsubs.push(f.subscribe(() => wakeTask(t)));
+  const wake = (): void => wakeTask(t);
+  files.forEach((f, i) => {
+    if (f.subscribe !== undefined) unsubs.push(f.subscribe(wake, events?.[i]));
+  });
   r.evented = true;
   r.pollsHost = false;
   r.cleanup = () => {

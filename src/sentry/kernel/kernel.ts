@@ -11,6 +11,8 @@ import type { Platform } from '../../platform/platform.js';
 import type { MemoryFile } from '../mm/memory_file.js';
 import type { ITimer } from './itimer.js';
 import type { Task } from './task.js';
+import { hostEventfdDrain } from '../../host/io.js';
+import { hostWatch } from './host_watch.js';
 import type { Vdso } from './vdso.js';
 
 /** The kernel release string the sandbox reports: the Sentry's own, never the host's. */
@@ -124,6 +126,13 @@ export class Kernel {
   }
   /** Something a parked task may wait for changed (a pipe, an exit, a signal): retry them. */
   wake = false;
+  /**
+   * The control worker's wake-up eventfd (host fd), written whenever it wakes the main thread:
+   * the idle wait polls it beside watched host files. -1 without one (unit tests).
+   */
+  wakeFd = -1;
+  /** Host ns when watched host files are next looked at while tasks run. */
+  hostCheckDue = 0n;
   /** Called when a process was created or has ended (the control plane's ps list). */
   onTasksChanged: (() => void) | undefined;
 
@@ -181,7 +190,17 @@ export class Kernel {
     for (;;) {
       const left = deadline - process.hrtime.bigint();
       if (left <= 0n) return 0n;
-      if (this.hasPendingSignals()) return left;
+      if (this.hasPendingSignals() || this.wake) return left;
+      if (this.wakeFd >= 0 && hostWatch.armed) {
+        // Host files are watched: one poll(2) over them and the control worker's eventfd.
+        const r = hostWatch.check(Number((left + 999_999n) / 1_000_000n), this.wakeFd);
+        if (r === true) hostEventfdDrain(this.wakeFd);
+        if (typeof r === 'number') {
+          // Nothing to wait on that can fail: only a bad descriptor; do not spin on it.
+          Atomics.wait(cell, index, 0, 1);
+        }
+        continue;
+      }
       const ms = Number(left / 1_000_000n);
       if (ms > 0) Atomics.wait(cell, index, 0, ms);
       else if (left > 0n) {

@@ -158,7 +158,7 @@ export class Task implements SyscallContext {
   }
 
   /** The call parks on `f` (a pipe read, a full pipe's write): woken by f's notifications. */
-  waitOn(f: FileDescription): void {
-    if (f.impl !== null) waitOnFiles(this, [f.impl]);
+  waitOn(f: FileDescription, events: number): void {
+    if (f.impl !== null) waitOnFiles(this, [f.impl], [events]);
   }
 }

@@ -17,6 +17,7 @@ import { BLOCKED, signalPending } from './block.js';
 import { exitTask, killAllBut } from './process_tree.js';
 import { fireTimers, nextTimerDeadline, timersArmed } from './itimer.js';
 import { deliverPending, forceFault, sendSignal } from './signals.js';
+import { hostWatch } from './host_watch.js';
 import { SIG_DFL, SIG_IGN, type ExitState, type Task } from './task.js';
 
 /** SIGSEGV as the platform reports it. */
@@ -38,8 +39,10 @@ const SI_USER = 0;
 const SI_TKILL = -6;
 /** System calls a task may make before it yields to others that are ready to run. */
 const SLICE_SYSCALLS = 256;
-/** How often waits that depend on host files are retried while everything is parked. */
+/** How often waits on files that cannot notify are retried while everything is parked. */
 const HOST_POLL_NS = 10_000_000n;
+/** How often watched host files are looked at while tasks run (kernel/host_watch.ts). */
+const HOST_CHECK_NS = 1_000_000n;
 /** The write-class calls whose EPIPE raises SIGPIPE (write, pwrite64, writev, sendfile, pwritev, pwritev2, sendto, sendmsg). */
 const EPIPE_SIGNALS = new Set([1, 18, 20, 40, 44, 46, 296, 328]);
 
@@ -142,6 +145,11 @@ function runSlice(t: Task, table: SyscallTable, hooks: RunHooks): SliceEnd {
     t.cpu.userNs += trapped - ran;
     const vdso = k.vdso;
     if (vdso !== undefined && trapped >= vdso.due) vdso.tick(trapped);
+    if (trapped >= k.hostCheckDue && hostWatch.armed) {
+      // Watched host files, at most once a millisecond while tasks run.
+      k.hostCheckDue = trapped + HOST_CHECK_NS;
+      hostWatch.check(0);
+    }
     try {
       switch (trap.kind) {
         case 'syscall': {
@@ -202,6 +210,7 @@ function runSlice(t: Task, table: SyscallTable, hooks: RunHooks): SliceEnd {
             // A signal from outside, or the end of a time slice when others wait to run.
             hooks.onKick(t);
             fireTimers(k);
+            if (hostWatch.armed) hostWatch.check(0);
             // The signal may be for a parked task (init, from the control plane): let it run.
             if (k.blocked.size > 0) {
               retryBlocked(table, k);

@@ -11,6 +11,8 @@ import {
   O_APPEND,
   O_NONBLOCK,
   PATH_MAX,
+  POLLIN,
+  POLLOUT,
   S_IFMT,
   S_IFREG,
 } from '../../abi/linux/file.js';
@@ -83,7 +85,7 @@ export function readToApp(
     let n: number;
     if (!impl.seekable) n = f.wouldBlock(impl.read(buf, 0));
     else n = impl.read(buf, (pos ?? f.offset) + (pos === null ? 0 : done));
-    if (n === BLOCKED && done === 0) ctx.waitOn?.(f);
+    if (n === BLOCKED && done === 0) ctx.waitOn?.(f, POLLIN);
     if (n < 0) return ioResult(done, n);
     if (n > 0 && direct === null) {
       const c = ctx.mem.copyOut(addr + BigInt(done), buf.subarray(0, n));
@@ -144,7 +146,7 @@ export function writeFromApp(
     const n = pos === null ? f.write(data) : f.pwrite(data, pos + done);
     if (n === BLOCKED) {
       if (done > 0 && ctx.ioPark?.(done) !== true) return done;
-      ctx.waitOn?.(f);
+      ctx.waitOn?.(f, POLLOUT);
       return BLOCKED;
     }
     if (n < 0) return ioResult(done, n);

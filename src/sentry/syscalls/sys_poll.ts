@@ -40,25 +40,31 @@ function readyOn(t: Task, fd: number): number {
 
 /**
  * Waits until `check` reports something, the timeout (ns, -1n forever) passes, or a signal:
- * parks the task (BLOCKED) in between. Host files (stdio) change without the kernel knowing,
- * so a parked poll is retried on a timer as well.
+ * parks the task (BLOCKED) in between, woken by the files named in `fds` (with the events
+ * waited for on each); a file that cannot notify keeps the call retried (and on a timer).
  */
-function waitFor(t: Task, timeoutNs: bigint, check: () => number, fds?: Iterable<number>): number {
+function waitFor(
+  t: Task,
+  timeoutNs: bigint,
+  check: () => number,
+  fds?: ReadonlyArray<[number, number]>,
+): number {
   const r = restartOf(t, timeoutNs);
   if (r.cleanup === undefined && r.evented !== true) r.pollsHost = true;
   const n = check();
   if (n !== 0) return n;
   if (timeLeft(t, r) === 0n) return 0;
   if (signalPending(t)) return -Errno.EINTR;
-  // Woken by the files' notifications when every one can notify; else retried (and on a
-  // timer, for host files).
   if (fds !== undefined && r.cleanup === undefined) {
     const files: Waitable[] = [];
-    for (const fd of fds) {
+    const events: number[] = [];
+    for (const [fd, ev] of fds) {
       const impl = fd >= 0 ? t.files.get(fd)?.impl : undefined;
-      if (impl !== null && impl !== undefined) files.push(impl);
+      if (impl === null || impl === undefined) continue;
+      files.push(impl);
+      events.push(ev);
     }
-    waitOnFiles(t, files);
+    waitOnFiles(t, files, events);
   }
   return BLOCKED;
 }
@@ -80,9 +86,10 @@ function pollFds(t: Task, fdsPtr: bigint, nfds: number, timeoutNs: bigint): numb
     }
     return n;
   };
-  const fds = (): number[] => {
-    const out: number[] = [];
-    for (let i = 0; i < nfds; i++) out.push(dv.getInt32(i * 8, true));
+  const fds = (): Array<[number, number]> => {
+    const out: Array<[number, number]> = [];
+    for (let i = 0; i < nfds; i++)
+      out.push([dv.getInt32(i * 8, true), dv.getUint16(i * 8 + 4, true)]);
     return out;
   };
   const r = waitFor(t, timeoutNs, check, fds());
@@ -177,9 +184,14 @@ function selectFds(t: Task, nfds: number, ptrs: readonly bigint[], timeoutNs: bi
     }
     return n;
   };
-  const named: number[] = [];
-  for (let fd = 0; fd < nfds; fd++)
-    if (sets.some((x) => x !== null && ((x[fd >> 3] ?? 0) & (1 << (fd & 7))) !== 0)) named.push(fd);
+  const named: Array<[number, number]> = [];
+  for (let fd = 0; fd < nfds; fd++) {
+    let ev = 0;
+    sets.forEach((x, k) => {
+      if (x !== null && ((x[fd >> 3] ?? 0) & (1 << (fd & 7))) !== 0) ev |= masks[k] ?? 0;
+    });
+    if (ev !== 0) named.push([fd, ev]);
+  }
   const r = waitFor(t, timeoutNs, check, named);
   if (r < 0) return r;
   for (let k = 0; k < 3; k++) {

@@ -21,8 +21,8 @@ export interface SyscallContext {
   fileSizeLimit?(): number;
   /** A write or truncation passed RLIMIT_FSIZE: the caller gets SIGXFSZ. */
   fileTooBig?(): void;
-  /** The call answers BLOCKED waiting on `f`: wake it when f's readiness changes. */
-  waitOn?(f: FileDescription): void;
+  /** The call answers BLOCKED waiting on `f` for `events` (POLLIN, POLLOUT): wake it then. */
+  waitOn?(f: FileDescription, events: number): void;
   /** Bytes a parked stream write had moved before it parked (0 on a first try). */
   ioResume?(): number;
   /** The write parks with `done` bytes moved; false when a signal is pending (return them). */

@@ -102,8 +102,12 @@ export interface FileImpl {
    * Absent: always ready for reading and writing (regular files).
    */
   readiness?(): number;
-  /** Calls `cb` whenever readiness may have changed; returns the unsubscriber. */
-  subscribe?(cb: () => void): () => void;
+  /**
+   * Calls `cb` whenever readiness may have changed; returns the unsubscriber. `events` (POLL*
+   * bits) says what the waiter waits for: files whose readiness only the host knows watch
+   * for just that; the others may ignore it.
+   */
+  subscribe?(cb: () => void, events?: number): () => void;
   /** fsync(2)/fdatasync(2): 0 or -errno (absent: nothing to flush). */
   sync?(): number;
   /** Called once, when the last reference to the open file description goes away. */

@@ -82,10 +82,7 @@ export class EpollInstance {
       disabled: false,
       unsubscribe: undefined,
     };
-    e.unsubscribe = file.impl?.subscribe?.(() => {
-      e.edge = true;
-      this.notify();
-    });
+    this.watch(e);
     this.entries.set(k, e);
     this.notify();
     return 0;
@@ -98,8 +95,18 @@ export class EpollInstance {
     e.data = data;
     e.disabled = false;
     e.edge = true;
+    // A host file watches for the events asked: they may have changed.
+    e.unsubscribe?.();
+    this.watch(e);
     this.notify();
     return 0;
+  }
+
+  private watch(e: Entry): void {
+    e.unsubscribe = e.file.impl?.subscribe?.(() => {
+      e.edge = true;
+      this.notify();
+    }, e.events & 0xffff);
   }
 
   remove(fd: number, file: FileDescription): number {

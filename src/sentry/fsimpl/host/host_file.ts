@@ -1,6 +1,6 @@
 // Files backed by host file descriptors the Sentry holds: the container's stdio that the
-// caller hands over. Reads and writes go straight to the host fd (blocking the Sentry when the
-// host fd blocks, for now); fstat reports the host's file type and size under Sentry-owned
+// caller hands over. Reads and writes go to the host fd once poll(2) says they will not block
+// (else EAGAIN, and a blocking caller parks on the host watch); fstat reports the host's file type and size under Sentry-owned
 // st_dev/st_ino and the ids given at creation. Never exposes a host fd number to the
 // application; never throws.
 //
@@ -15,14 +15,22 @@ import {
   O_APPEND,
   O_LARGEFILE,
   O_NONBLOCK,
+  PIPE_BUF,
+  POLLERR,
+  POLLHUP,
+  POLLIN,
+  POLLNVAL,
+  POLLOUT,
   S_IFIFO,
   S_IFMT,
+  S_IFREG,
   makeDev,
   type Stat,
   type StatFs,
 } from '../../../abi/linux/file.js';
 import type { HostFd } from '../../../host/fd.js';
 import { hostFstat, hostGetfl, hostPoll, hostRead, hostWrite } from '../../../host/io.js';
+import { hostWatch } from '../../kernel/host_watch.js';
 import { allocAnonDev } from '../../vfs/dev_numbers.js';
 import type { FdTable } from '../../vfs/fd_table.js';
 import { FileDescription } from '../../vfs/file_description.js';
@@ -105,16 +113,39 @@ class HostInode implements Inode {
   open(): FileImpl | number {
     const host = this.host;
     if (host === null) return -Errno.ENXIO;
+    // A regular file never blocks; anything else (a pipe, a tty, a socket) is asked first, so
+    // that the Sentry never blocks in it: not ready is EAGAIN, and a blocking caller parks
+    // until the host watch (kernel/host_watch.ts) sees the fd ready.
+    const stream = (this.type & S_IFMT) !== S_IFREG;
+    const ready = (events: number): boolean => {
+      hostWatch.rearm(host.fd);
+      if (!stream) return true;
+      const r = hostPoll(host.fd, events, 0);
+      return r < 0 || (r & (events | POLLERR | POLLHUP | POLLNVAL)) !== 0;
+    };
     return {
       seekable: false,
-      read: (dst) => (host.closed ? -Errno.EBADF : hostRead(host.fd, dst)),
-      write: (src) => (host.closed ? -Errno.EBADF : hostWrite(host.fd, src)),
+      read: (dst) => {
+        if (host.closed) return -Errno.EBADF;
+        return ready(POLLIN) ? hostRead(host.fd, dst) : -Errno.EAGAIN;
+      },
+      write: (src) => {
+        if (host.closed) return -Errno.EBADF;
+        if (!ready(POLLOUT)) return -Errno.EAGAIN;
+        // Ready to write means room for PIPE_BUF bytes: more could block the Sentry.
+        return hostWrite(host.fd, stream ? src.subarray(0, PIPE_BUF) : src);
+      },
       ioctl: () => -Errno.ENOTTY,
       // The host fd's own readiness, without waiting.
       readiness: () => {
         if (host.closed) return 0;
-        const r = hostPoll(host.fd, 0x1 | 0x4, 0);
+        hostWatch.rearm(host.fd);
+        const r = hostPoll(host.fd, POLLIN | POLLOUT, 0);
         return r < 0 ? 0 : r;
+      },
+      subscribe: (cb, events) => {
+        if (host.closed) return () => undefined;
+        return hostWatch.subscribe(host.fd, events ?? POLLIN | POLLOUT, cb);
       },
       release: () => {
         host.close();
