@@ -1,4 +1,5 @@
-// The real-time interval timer of a process (ITIMER_REAL, which alarm(2) also sets): a
+// Kernel timers: the real-time interval timer of a process (ITIMER_REAL, which alarm(2) also
+// sets), and alarms that call back at a deadline (a timerfd's next expiry). The former is a
 // deadline on the kernel's monotonic clock and an interval. The run loop fires due timers
 // (SIGALRM to the process) after each system call, when the control worker kicks a task that
 // computes without system calls, and when every task is parked (the idle sleep ends at the
@@ -30,20 +31,41 @@ export function setITimer(t: Task, timer: ITimer): void {
   else m.set(t.leader, timer);
 }
 
+/** A kernel alarm: `fire` is called once the monotonic clock reaches `at` (timerfd). */
+export interface Alarm {
+  at: bigint;
+  fire: () => void;
+}
+
+/** Schedules `fire` at monotonic `at`; returns the canceller. */
+export function addAlarm(k: Kernel, at: bigint, fire: () => void): () => void {
+  const a: Alarm = { at, fire };
+  k.alarms.add(a);
+  return () => k.alarms.delete(a);
+}
+
 /** True while some timer is armed (the run loop then checks, the worker then ticks). */
 export function timersArmed(k: Kernel): boolean {
-  return k.itimers.size > 0;
+  return k.itimers.size > 0 || k.alarms.size > 0;
 }
 
 /** The nearest deadline, or -1n. */
 export function nextTimerDeadline(k: Kernel): bigint {
   let at = -1n;
   for (const tm of k.itimers.values()) if (at < 0n || tm.deadline < at) at = tm.deadline;
+  for (const a of k.alarms) if (at < 0n || a.at < at) at = a.at;
   return at;
 }
 
-/** Fires every due timer: SIGALRM to its process, re-armed by its interval. */
+/** Fires every due timer: SIGALRM to its process, re-armed by its interval; due alarms. */
 export function fireTimers(k: Kernel): void {
+  if (k.alarms.size > 0) {
+    const now = k.monotonicNs();
+    for (const a of [...k.alarms]) {
+      if (a.at > now || !k.alarms.delete(a)) continue;
+      a.fire();
+    }
+  }
   const m = k.itimers;
   if (m.size === 0) return;
   const now = k.monotonicNs();

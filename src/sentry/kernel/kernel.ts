@@ -9,7 +9,7 @@ import type { AppSeccomp } from './app_seccomp.js';
 import { syscallName } from '../../abi/linux/syscall_names.js';
 import type { Platform } from '../../platform/platform.js';
 import type { MemoryFile } from '../mm/memory_file.js';
-import type { ITimer } from './itimer.js';
+import type { Alarm, ITimer } from './itimer.js';
 import type { Task } from './task.js';
 import { hostEventfdDrain } from '../../host/io.js';
 import { hostWatch } from './host_watch.js';
@@ -61,6 +61,8 @@ export class Kernel {
   current: Task | null = null;
   /** Set when the init process (all its threads) has ended: the sandbox ends. */
   initEnded = false;
+  /** Pending kernel alarms (kernel/itimer.ts addAlarm): timerfd expiries. */
+  readonly alarms = new Set<Alarm>();
   /** Armed ITIMER_REAL timers, by process leader (kernel/itimer.ts). */
   readonly itimers = new Map<Task, ITimer>();
   /** Tasks parked in FUTEX_WAIT, by futex key (the memory file offset of the word). */

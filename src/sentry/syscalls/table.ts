@@ -15,6 +15,7 @@ import { processTreeSyscalls } from './sys_process_tree.js';
 import { signalSyscalls } from './sys_signal.js';
 import { timeSyscalls } from './sys_time.js';
 import { timerSyscalls } from './sys_timer.js';
+import { timerfdSyscalls } from './sys_timerfd.js';
 import type { SyscallEntry } from './types.js';
 
 export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
@@ -33,6 +34,7 @@ export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
     signalSyscalls,
     timeSyscalls,
     timerSyscalls,
+    timerfdSyscalls,
   ];
   for (const f of families) {
     for (const [nr, e] of f) {
