@@ -119,6 +119,7 @@ export function forkTask(parent: Task, fa: ForkArgs): Task | number {
   child.sigmask = parent.sigmask;
   child.altStack = { ...parent.altStack };
   child.personality = parent.personality;
+  child.nice = parent.nice;
   child.noNewPrivs = parent.noNewPrivs;
   child.argv = parent.argv;
   child.envp = parent.envp;

@@ -59,6 +59,8 @@ export class Task implements SyscallContext {
   savedMaskAfterSuspend: bigint | undefined;
   clearChildTid = 0n;
   robustList = 0n;
+  /** The nice value, -20..19 (setpriority; inherited by children and threads). */
+  nice = 0;
   /** personality(2): the execution domain and its flags (inherited, kept across exec). */
   personality = 0;
   /** no_new_privs: set-id bits are ignored at exec; never cleared once set. */

@@ -16,6 +16,7 @@ import { signalSyscalls } from './sys_signal.js';
 import { timeSyscalls } from './sys_time.js';
 import { timerSyscalls } from './sys_timer.js';
 import { timerfdSyscalls } from './sys_timerfd.js';
+import { prioritySyscalls } from './sys_priority.js';
 import type { SyscallEntry } from './types.js';
 
 export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
@@ -35,6 +36,7 @@ export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
     timeSyscalls,
     timerSyscalls,
     timerfdSyscalls,
+    prioritySyscalls,
   ];
   for (const f of families) {
     for (const [nr, e] of f) {
