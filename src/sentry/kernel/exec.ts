@@ -7,6 +7,7 @@
 // It must never trust the file: the loader bounds every size, and an interpreter line is
 // read from at most its first 256 bytes, through at most four levels of scripts.
 
+import { deleteProcessTimers } from './posix_timers.js';
 import { maxRssKb } from './cputime.js';
 import type { Credentials } from '../syscalls/types.js';
 import { execCredentials } from './credentials.js';
@@ -173,6 +174,7 @@ export function execve(t: Task, path: string, argv: string[], envp: string[]): n
   }
   // The point of no return: the old image goes, and with it every other thread.
   killOtherThreads(t);
+  deleteProcessTimers(t);
   const old = t.mm;
   const oldThread = t.thread;
   t.mm = mm;

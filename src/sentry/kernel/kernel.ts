@@ -10,6 +10,7 @@ import { syscallName } from '../../abi/linux/syscall_names.js';
 import type { Platform } from '../../platform/platform.js';
 import type { MemoryFile } from '../mm/memory_file.js';
 import type { Alarm, ITimer } from './itimer.js';
+import type { PosixTimer } from './posix_timers.js';
 import type { Task } from './task.js';
 import { hostEventfdDrain } from '../../host/io.js';
 import { hostWatch } from './host_watch.js';
@@ -61,6 +62,10 @@ export class Kernel {
   current: Task | null = null;
   /** Set when the init process (all its threads) has ended: the sandbox ends. */
   initEnded = false;
+  /** POSIX timers (timer_create), by process leader, by id (kernel/posix_timers.ts). */
+  readonly posixTimers = new Map<Task, Map<number, PosixTimer>>();
+  /** Told whenever a signal is queued to any task (signalfd waiters). */
+  readonly signalWatchers = new Set<() => void>();
   /** Pending kernel alarms (kernel/itimer.ts addAlarm): timerfd expiries. */
   readonly alarms = new Set<Alarm>();
   /** Armed ITIMER_REAL timers, by process leader (kernel/itimer.ts). */

@@ -5,6 +5,7 @@
 // It must never leave a host stub behind a task that is gone, and never let a task outlive
 // the init process: when init exits, every other task is killed with it.
 
+import { deleteProcessTimers } from './posix_timers.js';
 import { CAP_KILL, CAP_SYS_ADMIN, CAP_SYS_RESOURCE } from '../../abi/linux/capability.js';
 import { capable } from './credentials.js';
 import { Errno } from '../../abi/linux/errno.js';
@@ -268,6 +269,7 @@ export function exitTask(t: Task): void {
 function exitProcess(t: Task): void {
   const k = t.kernel;
   endThread(t, true);
+  deleteProcessTimers(t);
   t.files.closeAll();
   maxRssKb(t);
   t.mm.dropUser(t.thread);

@@ -11,6 +11,7 @@
 import { wakeTask } from './block.js';
 import { Reg } from '../../platform/platform.js';
 import { SIG_DFL, SIG_IGN, type Task } from './task.js';
+import type { PosixTimer } from './posix_timers.js';
 
 export const SIGKILL = 9;
 export const SIGSEGV = 11;
@@ -47,6 +48,21 @@ export interface SigInfo {
   syscall?: number;
   arch?: number;
   errno?: number;
+  /** A POSIX timer's signal (SI_TIMER): the timer, and the overrun handed over when taken. */
+  timer?: PosixTimer;
+  overrun?: number;
+  /** si_value (timers, sigqueue). */
+  value?: bigint;
+}
+
+/** A timer's signal is being taken (delivered, read, waited for): its overrun goes with it. */
+export function settleTimerSignal(info: SigInfo): void {
+  const tm = info.timer;
+  if (tm === undefined) return;
+  info.overrun = tm.overrun;
+  tm.overrunLast = tm.overrun;
+  tm.overrun = 0;
+  if (tm.queued === info) tm.queued = undefined;
 }
 
 export interface AltStack {
@@ -66,6 +82,8 @@ export function queueSignal(t: Task, info: SigInfo): void {
   t.pendingSignals |= b;
   t.pendingInfo.set(info.signo, info);
   wakeTask(t);
+  const w = t.kernel.signalWatchers;
+  if (w.size > 0) for (const cb of [...w]) cb();
 }
 
 /** Whether `sig` would be ignored if delivered now (it is then discarded at queue time too). */
@@ -76,12 +94,18 @@ export function isIgnored(t: Task, sig: number): boolean {
 }
 
 /**
- * Sends `info` to `t` from a kill-like source: dropped if ignored, else queued. Like Linux's
+ * Sends `info` to `t` from a kill-like source: dropped if ignored and not blocked, else queued. Like Linux's
  * SIGNAL_UNKILLABLE, the PID namespace's init process (PID 1) never receives a signal whose
  * disposition is the default, except SIGKILL and SIGSTOP sent from outside the sandbox.
  */
 export function sendSignal(t: Task, info: SigInfo, fromOutside = false): void {
   if (info.signo === 0) return;
+  // A blocked signal is never ignored at sending (sig_ignored): its disposition may change
+  // before it is unblocked, and signalfd or sigwait may take it.
+  if ((t.sigmask & bit(info.signo)) !== 0n && info.signo !== SIGKILL && info.signo !== SIGSTOP) {
+    queueSignal(t, info);
+    return;
+  }
   if (isIgnored(t, info.signo)) return;
   if (t.tgid === 1 && (t.sigactions.get(info.signo)?.handler ?? SIG_DFL) === SIG_DFL) {
     // SIGKILL and SIGSTOP reach init only from an ancestor namespace (the control plane).
@@ -135,7 +159,11 @@ export function siginfoBytes(info: SigInfo): Uint8Array {
     dv.setInt32(24, info.syscall, true);
     dv.setUint32(28, info.arch ?? 0, true);
   }
-  if (info.addr !== undefined) dv.setBigUint64(16, info.addr, true);
+  if (info.timer !== undefined) {
+    dv.setInt32(16, info.timer.id, true);
+    dv.setInt32(20, info.overrun ?? 0, true);
+    dv.setBigUint64(24, info.timer.value, true);
+  } else if (info.addr !== undefined) dv.setBigUint64(16, info.addr, true);
   else {
     dv.setInt32(16, info.pid ?? 0, true);
     dv.setUint32(20, info.uid ?? 0, true);
@@ -265,9 +293,13 @@ function deliverLoop(t: Task): void {
     t.pendingSignals &= ~bit(sig);
     const info = t.pendingInfo.get(sig) ?? { signo: sig, code: SI_KERNEL };
     t.pendingInfo.delete(sig);
+    settleTimerSignal(info);
     const handler = t.sigactions.get(sig)?.handler ?? SIG_DFL;
     if (sig === SIGKILL || handler === SIG_DFL) {
       if (DEFAULT_IGNORE.has(sig)) continue;
+      // The PID namespace's init discards a signal whose action is the default (one queued
+      // while blocked and unblocked since); SIGKILL only came from outside.
+      if (sig !== SIGKILL && t.tgid === 1) continue;
       if (DEFAULT_STOP.has(sig) && sig !== SIGSTOP) {
         t.kernel.log.warn(`signal ${sig}: job-control stop is not implemented; ignored`);
         continue;

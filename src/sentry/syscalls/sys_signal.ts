@@ -13,13 +13,17 @@ import {
   SS_ONSTACK,
   UNBLOCKABLE,
   altStackFlags,
+  bit,
   sendSignal,
+  settleTimerSignal,
+  siginfoBytes,
   signalProcess,
   sigreturn,
 } from '../kernel/signals.js';
 import { SIG_DFL, type Task } from '../kernel/task.js';
 import { killDenied } from '../kernel/process_tree.js';
-import { BLOCKED, restartOf, signalPending } from '../kernel/block.js';
+import { BLOCKED, restartOf, signalPending, timeLeft, wakeTask } from '../kernel/block.js';
+import { readTimespecNs } from './sys_poll.js';
 import { Reg } from '../../platform/platform.js';
 import { int } from './args.js';
 import type { SyscallEntry } from './types.js';
@@ -234,6 +238,53 @@ function rtSigreturn(t: Task): bigint {
   return t.regs[Reg.rax] ?? 0n;
 }
 
+/**
+ * Implements Linux syscall rt_sigtimedwait(2) (sigwaitinfo, sigtimedwait, sigwait): takes a
+ * pending signal of the set — the caller's own, then one waiting on its process's leader —
+ * or waits for one until the timeout (EAGAIN); another signal that is delivered ends the
+ * wait with EINTR.
+ */
+function rtSigtimedwait(t: Task, a: readonly bigint[]): number {
+  let r = t.restart;
+  if (r === undefined) {
+    if ((a[3] ?? 0n) !== 8n) return -Errno.EINVAL;
+    const b = t.mem.copyIn(a[0] ?? 0n, 8);
+    if (typeof b === 'number') return b;
+    const timeout = readTimespecNs(t, a[2] ?? 0n);
+    if (typeof timeout === 'number') return timeout;
+    r = restartOf(t, timeout);
+    r.data = (new BigUint64Array(b.buffer)[0] ?? 0n) & ~UNBLOCKABLE;
+    // Woken by any signal queued to it, or at the timeout.
+    r.evented = true;
+  }
+  const set = typeof r.data === 'bigint' ? r.data : 0n;
+  for (const u of t.leader !== t ? [t, t.leader] : [t]) {
+    const ready = u.pendingSignals & set;
+    if (ready === 0n) continue;
+    let sig = 1;
+    while (((ready >> BigInt(sig - 1)) & 1n) === 0n) sig++;
+    const info = u.pendingInfo.get(sig) ?? { signo: sig, code: SI_USER };
+    u.pendingSignals &= ~bit(sig);
+    u.pendingInfo.delete(sig);
+    settleTimerSignal(info);
+    if ((a[1] ?? 0n) !== 0n) {
+      const w = t.mem.copyOut(a[1] ?? 0n, siginfoBytes(info));
+      if (w < 0) return w;
+    }
+    return sig;
+  }
+  if (timeLeft(t, r) === 0n) return -Errno.EAGAIN;
+  if (signalPending(t)) return -Errno.EINTR;
+  if (r.cleanup === undefined) {
+    // A process-directed signal may be queued on another thread: any queued signal wakes it.
+    const k = t.kernel;
+    const wake = (): void => wakeTask(t);
+    k.signalWatchers.add(wake);
+    r.cleanup = () => k.signalWatchers.delete(wake);
+  }
+  return BLOCKED;
+}
+
 export const signalSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
   number,
   SyscallEntry<Task>
@@ -250,6 +301,7 @@ export const signalSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
     },
   ],
   [127, { name: 'rt_sigpending', handler: rtSigpending, support: 'full' }],
+  [128, { name: 'rt_sigtimedwait', handler: rtSigtimedwait, support: 'full' }],
   [
     130,
     {

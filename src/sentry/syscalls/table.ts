@@ -17,6 +17,8 @@ import { timeSyscalls } from './sys_time.js';
 import { timerSyscalls } from './sys_timer.js';
 import { timerfdSyscalls } from './sys_timerfd.js';
 import { prioritySyscalls } from './sys_priority.js';
+import { signalfdSyscalls } from './sys_signalfd.js';
+import { posixTimerSyscalls } from './sys_posix_timer.js';
 import type { SyscallEntry } from './types.js';
 
 export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
@@ -37,6 +39,8 @@ export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
     timerSyscalls,
     timerfdSyscalls,
     prioritySyscalls,
+    signalfdSyscalls,
+    posixTimerSyscalls,
   ];
   for (const f of families) {
     for (const [nr, e] of f) {

@@ -1,0 +1,188 @@
+// POSIX timers: timer_create, timer_settime, timer_gettime, timer_getoverrun, timer_delete
+// over kernel/posix_timers.ts, with Linux's checks (good_sigevent's notify rules, ids per
+// process). CPU-time clocks are refused with EOPNOTSUPP for now. Nothing here reaches the host.
+
+import { Errno } from '../../abi/linux/errno.js';
+import { capable } from '../kernel/credentials.js';
+import {
+  SIGEV_NONE,
+  SIGEV_SIGNAL,
+  SIGEV_THREAD,
+  SIGEV_THREAD_ID,
+  armTimer,
+  clockNow,
+  deleteTimer,
+  timersOf,
+  type PosixTimer,
+} from '../kernel/posix_timers.js';
+import { bit } from '../kernel/signals.js';
+import type { Task } from '../kernel/task.js';
+import { int } from './args.js';
+import type { SyscallEntry } from './types.js';
+
+const CLOCK_REALTIME = 0;
+const CLOCK_MONOTONIC = 1;
+const CLOCK_PROCESS_CPUTIME_ID = 2;
+const CLOCK_THREAD_CPUTIME_ID = 3;
+const CLOCK_BOOTTIME = 7;
+const CLOCK_REALTIME_ALARM = 8;
+const CLOCK_BOOTTIME_ALARM = 9;
+const CAP_WAKE_ALARM = 35;
+const SIGALRM = 14;
+const SIGRTMAX = 64;
+const TIMER_ABSTIME = 1;
+const MAX_TIMERS = 4096;
+const NS = 1_000_000_000n;
+
+/** Implements Linux syscall timer_create(2). */
+function timerCreate(t: Task, a: readonly bigint[]): number {
+  const clock = int(a[0] ?? 0n);
+  switch (clock) {
+    case CLOCK_REALTIME:
+    case CLOCK_MONOTONIC:
+    case CLOCK_BOOTTIME:
+      break;
+    case CLOCK_REALTIME_ALARM:
+    case CLOCK_BOOTTIME_ALARM:
+      if (!capable(t.creds, CAP_WAKE_ALARM)) return -Errno.EPERM;
+      break;
+    case CLOCK_PROCESS_CPUTIME_ID:
+    case CLOCK_THREAD_CPUTIME_ID:
+      return -Errno.EOPNOTSUPP;
+    default:
+      return clock < 0 ? -Errno.EOPNOTSUPP : -Errno.EINVAL;
+  }
+  const timers = timersOf(t.kernel, t);
+  let id = 0;
+  while (timers.has(id)) id++;
+  if (id >= MAX_TIMERS) return -Errno.EAGAIN;
+  let notify = SIGEV_SIGNAL;
+  let signo = SIGALRM;
+  let value = BigInt(id);
+  let thread: Task | null = null;
+  if ((a[1] ?? 0n) !== 0n) {
+    const b = t.mem.copyIn(a[1] ?? 0n, 64);
+    if (typeof b === 'number') return b;
+    const dv = new DataView(b.buffer);
+    value = dv.getBigUint64(0, true);
+    signo = dv.getInt32(8, true);
+    notify = dv.getInt32(12, true);
+    const tid = dv.getInt32(16, true);
+    if (notify === SIGEV_THREAD_ID) {
+      const u = t.kernel.tasks.get(tid);
+      if (u === undefined || u.leader !== t.leader || u.exit.kind !== 'running')
+        return -Errno.EINVAL;
+      thread = u;
+    } else if (notify !== SIGEV_SIGNAL && notify !== SIGEV_THREAD && notify !== SIGEV_NONE) {
+      return -Errno.EINVAL;
+    }
+    if (notify !== SIGEV_NONE && (signo <= 0 || signo > SIGRTMAX)) return -Errno.EINVAL;
+  }
+  const tm: PosixTimer = {
+    id,
+    owner: t.leader,
+    realtime: clock === CLOCK_REALTIME || clock === CLOCK_REALTIME_ALARM,
+    notify,
+    signo,
+    value,
+    thread,
+    next: 0n,
+    interval: 0n,
+    overrun: 0,
+    overrunLast: 0,
+    cancel: undefined,
+    queued: undefined,
+  };
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setInt32(0, id, true);
+  const r = t.mem.copyOut(a[2] ?? 0n, out);
+  if (r < 0) return r;
+  timers.set(id, tm);
+  return 0;
+}
+
+function timerOf(t: Task, idArg: bigint): PosixTimer | undefined {
+  return t.kernel.posixTimers.get(t.leader)?.get(int(idArg));
+}
+
+function itimerspec(interval: bigint, value: bigint): Uint8Array {
+  return new Uint8Array(
+    new BigInt64Array([interval / NS, interval % NS, value / NS, value % NS]).buffer,
+  );
+}
+
+function current(t: Task, tm: PosixTimer): [bigint, bigint] {
+  if (tm.next === 0n) return [0n, tm.interval];
+  const left = tm.next - clockNow(t.kernel, tm);
+  return [left > 0n ? left : 1n, tm.interval];
+}
+
+/** Implements Linux syscall timer_settime(2). */
+function timerSettime(t: Task, a: readonly bigint[]): number {
+  const flags = int(a[1] ?? 0n);
+  const b = t.mem.copyIn(a[2] ?? 0n, 32);
+  if (typeof b === 'number') return b;
+  const v = new BigInt64Array(b.buffer);
+  const [is, ins, vs, vns] = [v[0] ?? 0n, v[1] ?? 0n, v[2] ?? 0n, v[3] ?? 0n];
+  if (is < 0n || vs < 0n || ins < 0n || vns < 0n || ins >= NS || vns >= NS) return -Errno.EINVAL;
+  const tm = timerOf(t, a[0] ?? 0n);
+  if (tm === undefined) return -Errno.EINVAL;
+  if ((a[3] ?? 0n) !== 0n) {
+    const [left, interval] = current(t, tm);
+    const r = t.mem.copyOut(a[3] ?? 0n, itimerspec(interval, left));
+    if (r < 0) return r;
+  }
+  tm.overrunLast = 0;
+  armTimer(t.kernel, tm, vs * NS + vns, is * NS + ins, (flags & TIMER_ABSTIME) !== 0);
+  return 0;
+}
+
+/** Implements Linux syscall timer_gettime(2). */
+function timerGettime(t: Task, a: readonly bigint[]): number {
+  const tm = timerOf(t, a[0] ?? 0n);
+  if (tm === undefined) return -Errno.EINVAL;
+  const [left, interval] = current(t, tm);
+  const r = t.mem.copyOut(a[1] ?? 0n, itimerspec(interval, left));
+  return r < 0 ? r : 0;
+}
+
+/** Implements Linux syscall timer_getoverrun(2). */
+function timerGetoverrun(t: Task, a: readonly bigint[]): number {
+  const tm = timerOf(t, a[0] ?? 0n);
+  return tm === undefined ? -Errno.EINVAL : tm.overrunLast;
+}
+
+/** Implements Linux syscall timer_delete(2): a signal of it still pending goes too. */
+function timerDelete(t: Task, a: readonly bigint[]): number {
+  const tm = timerOf(t, a[0] ?? 0n);
+  if (tm === undefined) return -Errno.EINVAL;
+  const q = tm.queued;
+  if (q !== undefined) {
+    for (const u of tm.owner.threads) {
+      if (u.pendingInfo.get(tm.signo) !== q) continue;
+      u.pendingInfo.delete(tm.signo);
+      u.pendingSignals &= ~bit(tm.signo);
+    }
+  }
+  deleteTimer(t.kernel, tm);
+  return 0;
+}
+
+export const posixTimerSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
+  number,
+  SyscallEntry<Task>
+>([
+  [
+    222,
+    {
+      name: 'timer_create',
+      handler: timerCreate,
+      support: 'partial',
+      note: 'realtime, monotonic and boottime clocks; CPU-time clocks EOPNOTSUPP',
+    },
+  ],
+  [223, { name: 'timer_settime', handler: timerSettime, support: 'full' }],
+  [224, { name: 'timer_gettime', handler: timerGettime, support: 'full' }],
+  [225, { name: 'timer_getoverrun', handler: timerGetoverrun, support: 'full' }],
+  [226, { name: 'timer_delete', handler: timerDelete, support: 'full' }],
+]);
