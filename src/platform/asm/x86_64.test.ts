@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Assembler, type Reg64 } from './x86_64.js';
+import { Assembler, r32, type Reg64 } from './x86_64.js';
 
 function gnuAs(source: string): Uint8Array | null {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'moat-asm-'));
@@ -82,20 +82,6 @@ const REGS: Reg64[] = [
   'r14',
   'r15',
 ];
-
-function r32(r: Reg64): string {
-  const legacy: Partial<Record<Reg64, string>> = {
-    rax: 'eax',
-    rcx: 'ecx',
-    rdx: 'edx',
-    rbx: 'ebx',
-    rsp: 'esp',
-    rbp: 'ebp',
-    rsi: 'esi',
-    rdi: 'edi',
-  };
-  return legacy[r] ?? `${r}d`;
-}
 
 test('x86-64 assembler: every form matches GNU as byte for byte', (t) => {
   const a = new Assembler();

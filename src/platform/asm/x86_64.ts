@@ -429,7 +429,8 @@ const R32: Readonly<Record<string, string>> = {
   rdi: 'edi',
 };
 
-function r32(r: Reg64): string {
+/** The 32-bit name of a 64-bit register (eax, r8d…). */
+export function r32(r: Reg64): string {
   return R32[r] ?? `${r}d`;
 }
 

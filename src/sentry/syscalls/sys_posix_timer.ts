@@ -3,7 +3,6 @@
 // process). CPU-time clocks are refused with EOPNOTSUPP for now. Nothing here reaches the host.
 
 import { Errno } from '../../abi/linux/errno.js';
-import { capable } from '../kernel/credentials.js';
 import {
   SIGEV_NONE,
   SIGEV_SIGNAL,
@@ -18,40 +17,28 @@ import {
 import { bit } from '../kernel/signals.js';
 import type { Task } from '../kernel/task.js';
 import { int } from './args.js';
+import {
+  isRealtimeClock,
+  itimerspecBytes,
+  readItimerspec,
+  timerClockAllowed,
+} from './itimerspec.js';
 import type { SyscallEntry } from './types.js';
 
-const CLOCK_REALTIME = 0;
-const CLOCK_MONOTONIC = 1;
 const CLOCK_PROCESS_CPUTIME_ID = 2;
 const CLOCK_THREAD_CPUTIME_ID = 3;
-const CLOCK_BOOTTIME = 7;
-const CLOCK_REALTIME_ALARM = 8;
-const CLOCK_BOOTTIME_ALARM = 9;
-const CAP_WAKE_ALARM = 35;
 const SIGALRM = 14;
 const SIGRTMAX = 64;
 const TIMER_ABSTIME = 1;
 const MAX_TIMERS = 4096;
-const NS = 1_000_000_000n;
 
 /** Implements Linux syscall timer_create(2). */
 function timerCreate(t: Task, a: readonly bigint[]): number {
   const clock = int(a[0] ?? 0n);
-  switch (clock) {
-    case CLOCK_REALTIME:
-    case CLOCK_MONOTONIC:
-    case CLOCK_BOOTTIME:
-      break;
-    case CLOCK_REALTIME_ALARM:
-    case CLOCK_BOOTTIME_ALARM:
-      if (!capable(t.creds, CAP_WAKE_ALARM)) return -Errno.EPERM;
-      break;
-    case CLOCK_PROCESS_CPUTIME_ID:
-    case CLOCK_THREAD_CPUTIME_ID:
-      return -Errno.EOPNOTSUPP;
-    default:
-      return clock < 0 ? -Errno.EOPNOTSUPP : -Errno.EINVAL;
-  }
+  if (clock === CLOCK_PROCESS_CPUTIME_ID || clock === CLOCK_THREAD_CPUTIME_ID || clock < 0)
+    return -Errno.EOPNOTSUPP;
+  const ok = timerClockAllowed(t, clock);
+  if (ok < 0) return ok;
   const timers = timersOf(t.kernel, t);
   let id = 0;
   while (timers.has(id)) id++;
@@ -81,7 +68,7 @@ function timerCreate(t: Task, a: readonly bigint[]): number {
   const tm: PosixTimer = {
     id,
     owner: t.leader,
-    realtime: clock === CLOCK_REALTIME || clock === CLOCK_REALTIME_ALARM,
+    realtime: isRealtimeClock(clock),
     notify,
     signo,
     value,
@@ -105,12 +92,6 @@ function timerOf(t: Task, idArg: bigint): PosixTimer | undefined {
   return t.kernel.posixTimers.get(t.leader)?.get(int(idArg));
 }
 
-function itimerspec(interval: bigint, value: bigint): Uint8Array {
-  return new Uint8Array(
-    new BigInt64Array([interval / NS, interval % NS, value / NS, value % NS]).buffer,
-  );
-}
-
 function current(t: Task, tm: PosixTimer): [bigint, bigint] {
   if (tm.next === 0n) return [0n, tm.interval];
   const left = tm.next - clockNow(t.kernel, tm);
@@ -120,20 +101,18 @@ function current(t: Task, tm: PosixTimer): [bigint, bigint] {
 /** Implements Linux syscall timer_settime(2). */
 function timerSettime(t: Task, a: readonly bigint[]): number {
   const flags = int(a[1] ?? 0n);
-  const b = t.mem.copyIn(a[2] ?? 0n, 32);
-  if (typeof b === 'number') return b;
-  const v = new BigInt64Array(b.buffer);
-  const [is, ins, vs, vns] = [v[0] ?? 0n, v[1] ?? 0n, v[2] ?? 0n, v[3] ?? 0n];
-  if (is < 0n || vs < 0n || ins < 0n || vns < 0n || ins >= NS || vns >= NS) return -Errno.EINVAL;
+  const spec = readItimerspec(t, a[2] ?? 0n);
+  if (typeof spec === 'number') return spec;
+  if (!spec.valid) return -Errno.EINVAL;
   const tm = timerOf(t, a[0] ?? 0n);
   if (tm === undefined) return -Errno.EINVAL;
   if ((a[3] ?? 0n) !== 0n) {
     const [left, interval] = current(t, tm);
-    const r = t.mem.copyOut(a[3] ?? 0n, itimerspec(interval, left));
+    const r = t.mem.copyOut(a[3] ?? 0n, itimerspecBytes(interval, left));
     if (r < 0) return r;
   }
   tm.overrunLast = 0;
-  armTimer(t.kernel, tm, vs * NS + vns, is * NS + ins, (flags & TIMER_ABSTIME) !== 0);
+  armTimer(t.kernel, tm, spec.value, spec.interval, (flags & TIMER_ABSTIME) !== 0);
   return 0;
 }
 
@@ -142,7 +121,7 @@ function timerGettime(t: Task, a: readonly bigint[]): number {
   const tm = timerOf(t, a[0] ?? 0n);
   if (tm === undefined) return -Errno.EINVAL;
   const [left, interval] = current(t, tm);
-  const r = t.mem.copyOut(a[1] ?? 0n, itimerspec(interval, left));
+  const r = t.mem.copyOut(a[1] ?? 0n, itimerspecBytes(interval, left));
   return r < 0 ? r : 0;
 }
 

@@ -5,27 +5,25 @@
 
 import { Errno } from '../../abi/linux/errno.js';
 import { O_CLOEXEC, O_NONBLOCK, O_RDWR } from '../../abi/linux/file.js';
-import { capable } from '../kernel/credentials.js';
 import { addAlarm } from '../kernel/itimer.js';
 import type { Task } from '../kernel/task.js';
 import { anonFile } from '../fsimpl/anon/anon.js';
 import { TimerFd, timerOf, timerfdImpl, type TimerClock } from '../fsimpl/anon/timerfd.js';
 import { int } from './args.js';
+import {
+  isRealtimeClock,
+  itimerspecBytes,
+  readItimerspec,
+  timerClockAllowed,
+} from './itimerspec.js';
 import type { SyscallEntry } from './types.js';
 
-const CLOCK_REALTIME = 0;
-const CLOCK_MONOTONIC = 1;
-const CLOCK_BOOTTIME = 7;
-const CLOCK_REALTIME_ALARM = 8;
-const CLOCK_BOOTTIME_ALARM = 9;
-const CAP_WAKE_ALARM = 35;
 const TFD_TIMER_ABSTIME = 1;
 const TFD_TIMER_CANCEL_ON_SET = 2;
-const NS = 1_000_000_000n;
 
 function clockFor(t: Task, clock: number): TimerClock {
   const k = t.kernel;
-  const real = clock === CLOCK_REALTIME || clock === CLOCK_REALTIME_ALARM;
+  const real = isRealtimeClock(clock);
   return {
     now: () => (real ? k.realtimeNs() : k.monotonicNs()),
     toMonotonic: (at) => (real ? at - k.bootRealtimeNs : at),
@@ -38,18 +36,8 @@ function timerfdCreate(t: Task, a: readonly bigint[]): number {
   const clock = int(a[0] ?? 0n);
   const flags = int(a[1] ?? 0n);
   if ((flags & ~(O_CLOEXEC | O_NONBLOCK)) !== 0) return -Errno.EINVAL;
-  switch (clock) {
-    case CLOCK_REALTIME:
-    case CLOCK_MONOTONIC:
-    case CLOCK_BOOTTIME:
-      break;
-    case CLOCK_REALTIME_ALARM:
-    case CLOCK_BOOTTIME_ALARM:
-      if (!capable(t.creds, CAP_WAKE_ALARM)) return -Errno.EPERM;
-      break;
-    default:
-      return -Errno.EINVAL;
-  }
+  const ok = timerClockAllowed(t, clock);
+  if (ok < 0) return ok;
   const f = anonFile(timerfdImpl(new TimerFd(clockFor(t, clock))), O_RDWR | (flags & O_NONBLOCK));
   const fd = t.files.install(f, (flags & O_CLOEXEC) !== 0);
   if (fd < 0) f.decRef();
@@ -63,30 +51,21 @@ function timerAt(t: Task, fdArg: bigint): TimerFd | number {
   return timerOf(f.impl) ?? -Errno.EINVAL;
 }
 
-/** struct itimerspec {it_interval, it_value}. */
-function itimerspec(interval: bigint, value: bigint): Uint8Array {
-  return new Uint8Array(
-    new BigInt64Array([interval / NS, interval % NS, value / NS, value % NS]).buffer,
-  );
-}
-
 /** Implements Linux syscall timerfd_settime(2), with Linux's order of checks. */
 function timerfdSettime(t: Task, a: readonly bigint[]): number {
   const flags = int(a[1] ?? 0n);
-  const b = t.mem.copyIn(a[2] ?? 0n, 32);
-  if (typeof b === 'number') return b;
-  const v = new BigInt64Array(b.buffer);
-  const [is, ins, vs, vns] = [v[0] ?? 0n, v[1] ?? 0n, v[2] ?? 0n, v[3] ?? 0n];
+  const spec = readItimerspec(t, a[2] ?? 0n);
+  if (typeof spec === 'number') return spec;
   if ((flags & ~(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET)) !== 0) return -Errno.EINVAL;
-  if (is < 0n || vs < 0n || ins < 0n || vns < 0n || ins >= NS || vns >= NS) return -Errno.EINVAL;
+  if (!spec.valid) return -Errno.EINVAL;
   const tm = timerAt(t, a[0] ?? 0n);
   if (typeof tm === 'number') return tm;
   const old = tm.get();
   if ((a[3] ?? 0n) !== 0n) {
-    const r = t.mem.copyOut(a[3] ?? 0n, itimerspec(old[1], old[0]));
+    const r = t.mem.copyOut(a[3] ?? 0n, itimerspecBytes(old[1], old[0]));
     if (r < 0) return r;
   }
-  tm.set(vs * NS + vns, is * NS + ins, (flags & TFD_TIMER_ABSTIME) !== 0);
+  tm.set(spec.value, spec.interval, (flags & TFD_TIMER_ABSTIME) !== 0);
   return 0;
 }
 
@@ -95,7 +74,7 @@ function timerfdGettime(t: Task, a: readonly bigint[]): number {
   const tm = timerAt(t, a[0] ?? 0n);
   if (typeof tm === 'number') return tm;
   const [left, interval] = tm.get();
-  const r = t.mem.copyOut(a[1] ?? 0n, itimerspec(interval, left));
+  const r = t.mem.copyOut(a[1] ?? 0n, itimerspecBytes(interval, left));
   return r < 0 ? r : 0;
 }
 
