@@ -1,6 +1,6 @@
 // The assembler against GNU as: the same instructions, assembled by both, must give the same
 // bytes. (binutils comes with gcc on every machine; without it the test says so and skips.)
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -83,6 +83,26 @@ const REGS: Reg64[] = [
   'r15',
 ];
 
+/**
+ * Our bytes and GNU as's for `source` mean the same instructions, as objdump decodes them (GNU
+ * as picks the shortest encodings — disp8, imm8, rel8 — where ours always takes the 32-bit
+ * forms). Skips, saying why, without binutils.
+ */
+function sameAsGnu(t: TestContext, ours: Uint8Array, source: string): void {
+  const theirs = gnuAs(source);
+  if (theirs === null) {
+    t.skip('GNU as/objcopy are not available on this machine');
+    return;
+  }
+  const a1 = disassemble(ours);
+  const a2 = disassemble(theirs);
+  if (a1 === null || a2 === null) {
+    t.skip('objdump is not available on this machine');
+    return;
+  }
+  assert.deepEqual(a1, a2);
+}
+
 test('x86-64 assembler: every form matches GNU as byte for byte', (t) => {
   const a = new Assembler();
   const src: string[] = [];
@@ -117,22 +137,8 @@ test('x86-64 assembler: every form matches GNU as byte for byte', (t) => {
   src.push('syscall', 'int3', 'ret', 'hlt', 'nop', 'ud2');
   a.label('top').jmp('end').jcc('ne', 'top').jcc('s', 'end').label('end');
   src.push('top:', 'jmp end', 'jne top', 'js end', 'end:');
-  const ours = a.assemble();
   // Force the long branch forms in GNU as's output for comparison: ours are always rel32.
-  const theirs = gnuAs(src.join('\n').replace(/^(jmp|jne|js) /gm, '$1 near ptr '));
-  if (theirs === null) {
-    t.skip('GNU as/objcopy are not available on this machine');
-    return;
-  }
-  // GNU as picks the shortest encodings (disp8, imm8, rel8) where ours always takes the
-  // 32-bit forms: compare what the bytes mean, as objdump decodes them.
-  const a1 = disassemble(ours);
-  const a2 = disassemble(theirs);
-  if (a1 === null || a2 === null) {
-    t.skip('objdump is not available on this machine');
-    return;
-  }
-  assert.deepEqual(a1, a2);
+  sameAsGnu(t, a.assemble(), src.join('\n').replace(/^(jmp|jne|js) /gm, '$1 near ptr '));
   assert.match(a.listing(), /syscall/);
 });
 
@@ -171,19 +177,7 @@ test('x86-64 assembler: the vDSO forms match GNU as', (t) => {
   a.jcc('a', 'here').jcc('be', 'here');
   src.push('rdtsc', 'lfence', 'here:', 'lea r8, [rip+here]', 'lea rax, [rip+here]', 'call here');
   src.push('ja near ptr here', 'jbe near ptr here');
-  const ours = a.assemble();
-  const theirs = gnuAs(src.join('\n'));
-  if (theirs === null) {
-    t.skip('GNU as/objcopy are not available on this machine');
-    return;
-  }
-  const a1 = disassemble(ours);
-  const a2 = disassemble(theirs);
-  if (a1 === null || a2 === null) {
-    t.skip('objdump is not available on this machine');
-    return;
-  }
-  assert.deepEqual(a1, a2);
+  sameAsGnu(t, a.assemble(), src.join('\n'));
 });
 
 test('x86-64 assembler: rip-relative addresses reach data before the code', () => {
