@@ -6,6 +6,7 @@
 // nearest deadline). Never touches the host.
 
 import type { Kernel } from './kernel.js';
+import { processTimes } from './cputime.js';
 import { signalProcess } from './signals.js';
 import type { Task } from './task.js';
 
@@ -44,9 +45,48 @@ export function addAlarm(k: Kernel, at: bigint, fire: () => void): () => void {
   return () => k.alarms.delete(a);
 }
 
+/**
+ * A process's CPU-time interval timers (ITIMER_VIRTUAL: user time, SIGVTALRM; ITIMER_PROF:
+ * user and system time, SIGPROF): deadlines on the process's CPU clock, checked after each
+ * of its traps (a process that computes without system calls is kicked by the control
+ * worker's tick while a timer is armed).
+ */
+export interface CpuITimers {
+  virt?: ITimer;
+  prof?: ITimer;
+}
+
+const SIGVTALRM = 26;
+const SIGPROF = 27;
+
+/** The process's CPU clocks now: [user, user + system]. */
+export function processCpuNs(t: Task): [bigint, bigint] {
+  const p = processTimes(t);
+  return [p.userNs, p.userNs + p.sysNs];
+}
+
+/** Fires `t`'s process's due CPU-time timers, re-arming periodic ones. */
+export function fireCpuTimers(t: Task): void {
+  const timers = t.kernel.cpuTimers.get(t.leader);
+  if (timers === undefined) return;
+  const [user, prof] = processCpuNs(t);
+  const due = (tm: ITimer | undefined, now: bigint, signo: number): ITimer | undefined => {
+    if (tm === undefined || now < tm.deadline) return tm;
+    signalProcess(t.leader, { signo, code: SI_KERNEL });
+    if (tm.interval === 0n) return undefined;
+    const missed = (now - tm.deadline) / tm.interval;
+    tm.deadline += (missed + 1n) * tm.interval;
+    return tm;
+  };
+  const virt = due(timers.virt, user, SIGVTALRM);
+  const p = due(timers.prof, prof, SIGPROF);
+  if (virt === undefined && p === undefined) t.kernel.cpuTimers.delete(t.leader);
+  else t.kernel.cpuTimers.set(t.leader, { ...(virt ? { virt } : {}), ...(p ? { prof: p } : {}) });
+}
+
 /** True while some timer is armed (the run loop then checks, the worker then ticks). */
 export function timersArmed(k: Kernel): boolean {
-  return k.itimers.size > 0 || k.alarms.size > 0;
+  return k.itimers.size > 0 || k.alarms.size > 0 || k.cpuTimers.size > 0;
 }
 
 /** The nearest deadline, or -1n. */

@@ -9,7 +9,7 @@ import type { AppSeccomp } from './app_seccomp.js';
 import { syscallName } from '../../abi/linux/syscall_names.js';
 import type { Platform } from '../../platform/platform.js';
 import type { MemoryFile } from '../mm/memory_file.js';
-import type { Alarm, ITimer } from './itimer.js';
+import type { Alarm, CpuITimers, ITimer } from './itimer.js';
 import type { PosixTimer } from './posix_timers.js';
 import type { Task } from './task.js';
 import { hostEventfdDrain } from '../../host/io.js';
@@ -66,6 +66,8 @@ export class Kernel {
   readonly posixTimers = new Map<Task, Map<number, PosixTimer>>();
   /** Told whenever a signal is queued to any task (signalfd waiters). */
   readonly signalWatchers = new Set<() => void>();
+  /** Armed CPU-time interval timers (ITIMER_VIRTUAL, ITIMER_PROF), by process leader. */
+  readonly cpuTimers = new Map<Task, CpuITimers>();
   /** Pending kernel alarms (kernel/itimer.ts addAlarm): timerfd expiries. */
   readonly alarms = new Set<Alarm>();
   /** Armed ITIMER_REAL timers, by process leader (kernel/itimer.ts). */

@@ -270,6 +270,7 @@ function exitProcess(t: Task): void {
   const k = t.kernel;
   endThread(t, true);
   deleteProcessTimers(t);
+  k.cpuTimers.delete(t);
   t.files.closeAll();
   maxRssKb(t);
   t.mm.dropUser(t.thread);

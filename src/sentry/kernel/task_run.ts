@@ -15,7 +15,7 @@ import { Reg } from '../../platform/platform.js';
 import type { SyscallArgs, SyscallEntry } from '../syscalls/types.js';
 import { BLOCKED, signalPending } from './block.js';
 import { exitTask, killAllBut } from './process_tree.js';
-import { fireTimers, nextTimerDeadline, timersArmed } from './itimer.js';
+import { fireCpuTimers, fireTimers, nextTimerDeadline, timersArmed } from './itimer.js';
 import { deliverPending, forceFault, sendSignal } from './signals.js';
 import { hostWatch } from './host_watch.js';
 import { SIG_DFL, SIG_IGN, type ExitState, type Task } from './task.js';
@@ -145,6 +145,7 @@ function runSlice(t: Task, table: SyscallTable, hooks: RunHooks): SliceEnd {
     t.cpu.userNs += trapped - ran;
     const vdso = k.vdso;
     if (vdso !== undefined && trapped >= vdso.due) vdso.tick(trapped);
+    if (k.cpuTimers.size > 0) fireCpuTimers(t);
     if (trapped >= k.hostCheckDue && hostWatch.armed) {
       // Watched host files, at most once a millisecond while tasks run.
       k.hostCheckDue = trapped + HOST_CHECK_NS;

@@ -1,9 +1,9 @@
-// Interval timers and system information: alarm, setitimer, getitimer (ITIMER_REAL; the
-// CPU-time timers need CPU accounting the Sentry does not keep yet), and sysinfo (the
-// sandbox's uptime, memory size and process count, never the host's load).
+// Interval timers and system information: alarm, setitimer, getitimer (ITIMER_REAL on the
+// kernel's clock; ITIMER_VIRTUAL and ITIMER_PROF on the process's CPU time, kernel/itimer.ts),
+// and sysinfo (the sandbox's uptime, memory size and process count, never the host's load).
 
 import { Errno } from '../../abi/linux/errno.js';
-import { getITimer, setITimer, type ITimer } from '../kernel/itimer.js';
+import { getITimer, processCpuNs, setITimer, type ITimer } from '../kernel/itimer.js';
 import type { Task } from '../kernel/task.js';
 import { int, uint } from './args.js';
 import type { SyscallEntry } from './types.js';
@@ -13,9 +13,9 @@ const ITIMER_VIRTUAL = 1;
 const ITIMER_PROF = 2;
 const NS = 1_000_000_000n;
 
-/** struct itimerval {it_interval, it_value} of timevals, from a timer. */
-function itimerval(t: Task, tm: ITimer): Uint8Array {
-  const left = tm.deadline === 0n ? 0n : tm.deadline - t.kernel.monotonicNs();
+/** struct itimerval {it_interval, it_value} of timevals, from a timer on a clock now at `now`. */
+function itimerval(t: Task, tm: ITimer, now = t.kernel.monotonicNs()): Uint8Array {
+  const left = tm.deadline === 0n ? 0n : tm.deadline - now;
   const value = left > 0n ? left : tm.deadline === 0n ? 0n : 1000n;
   const out = new BigInt64Array([
     tm.interval / NS,
@@ -31,20 +31,33 @@ function itimerval(t: Task, tm: ITimer): Uint8Array {
   return new Uint8Array(out.buffer);
 }
 
-/** Implements Linux syscall getitimer(2) (ITIMER_REAL). */
+/** The timer `which` of `t`'s process as an itimerval (disarmed: zeros). */
+function currentItimerval(t: Task, which: number): Uint8Array {
+  if (which === ITIMER_REAL) return itimerval(t, getITimer(t));
+  const timers = t.kernel.cpuTimers.get(t.leader);
+  const tm = which === ITIMER_VIRTUAL ? timers?.virt : timers?.prof;
+  const [user, prof] = processCpuNs(t);
+  return itimerval(t, tm ?? { deadline: 0n, interval: 0n }, which === ITIMER_VIRTUAL ? user : prof);
+}
+
+/** Implements Linux syscall getitimer(2). */
 function getitimer(t: Task, a: readonly bigint[]): number {
   const which = int(a[0] ?? 0n);
-  if (which === ITIMER_VIRTUAL || which === ITIMER_PROF) return -Errno.ENOSYS;
-  if (which !== ITIMER_REAL) return -Errno.EINVAL;
-  const r = t.mem.copyOut(a[1] ?? 0n, itimerval(t, getITimer(t)));
+  if (which !== ITIMER_REAL && which !== ITIMER_VIRTUAL && which !== ITIMER_PROF)
+    return -Errno.EINVAL;
+  const r = t.mem.copyOut(a[1] ?? 0n, currentItimerval(t, which));
   return r < 0 ? r : 0;
 }
 
-/** Implements Linux syscall setitimer(2) (ITIMER_REAL). */
+/** Implements Linux syscall setitimer(2): ITIMER_REAL, ITIMER_VIRTUAL and ITIMER_PROF. */
 function setitimer(t: Task, a: readonly bigint[]): number {
   const which = int(a[0] ?? 0n);
-  if (which === ITIMER_VIRTUAL || which === ITIMER_PROF) return -Errno.ENOSYS;
-  if (which !== ITIMER_REAL) return -Errno.EINVAL;
+  if (which !== ITIMER_REAL && which !== ITIMER_VIRTUAL && which !== ITIMER_PROF)
+    return -Errno.EINVAL;
+  // The timer's clock: the kernel's monotonic one, or the process's CPU time.
+  const [user, prof] = processCpuNs(t);
+  const clockNow =
+    which === ITIMER_REAL ? t.kernel.monotonicNs() : which === ITIMER_VIRTUAL ? user : prof;
   let next: ITimer | undefined;
   const np = a[1] ?? 0n;
   if (np !== 0n) {
@@ -56,17 +69,30 @@ function setitimer(t: Task, a: readonly bigint[]): number {
     if (iusec >= 1_000_000n || vusec >= 1_000_000n) return -Errno.EINVAL;
     const value = vsec * NS + vusec * 1000n;
     next = {
-      deadline: value === 0n ? 0n : t.kernel.monotonicNs() + value,
+      deadline: value === 0n ? 0n : clockNow + value,
       interval: isec * NS + iusec * 1000n,
     };
   }
   const op = a[2] ?? 0n;
   if (op !== 0n) {
-    const r = t.mem.copyOut(op, itimerval(t, getITimer(t)));
+    const r = t.mem.copyOut(op, currentItimerval(t, which));
     if (r < 0) return r;
   }
   // A NULL new value disarms the timer, as Linux has done since 2.6.
-  setITimer(t, next ?? { deadline: 0n, interval: 0n });
+  const tm = next ?? { deadline: 0n, interval: 0n };
+  if (which === ITIMER_REAL) setITimer(t, tm);
+  else {
+    const m = t.kernel.cpuTimers;
+    const cur = { ...(m.get(t.leader) ?? {}) };
+    if (which === ITIMER_VIRTUAL) delete cur.virt;
+    else delete cur.prof;
+    if (tm.deadline !== 0n) {
+      if (which === ITIMER_VIRTUAL) cur.virt = tm;
+      else cur.prof = tm;
+    }
+    if (cur.virt === undefined && cur.prof === undefined) m.delete(t.leader);
+    else m.set(t.leader, cur);
+  }
   return 0;
 }
 
@@ -110,8 +136,7 @@ export const timerSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
     {
       name: 'setitimer',
       handler: setitimer,
-      support: 'partial',
-      note: 'ITIMER_REAL only (others ENOSYS)',
+      support: 'full',
     },
   ],
   [
@@ -119,8 +144,7 @@ export const timerSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
     {
       name: 'getitimer',
       handler: getitimer,
-      support: 'partial',
-      note: 'ITIMER_REAL only (others ENOSYS)',
+      support: 'full',
     },
   ],
   [
