@@ -1,15 +1,18 @@
-// The benchmarks, side by side: builds bench/syscall_bench.c and bench/mem_bench.c
-// (static), puts them and a 1 MiB data file into one busybox bundle, runs each benchmark in
-// that bundle under runc (native code in a container), runsc (gVisor, ptrace platform) and
-// moat in one sitting, one after the other, and prints a table per benchmark of ns per
-// operation with moat's ratios to the other two.
+// The benchmarks, side by side: builds bench/syscall_bench.c, bench/mem_bench.c and
+// bench/echo_bench.c (static), puts them and a 1 MiB data file into one busybox bundle, runs
+// each benchmark in that bundle under runc (native code in a container), runsc (gVisor, ptrace
+// platform) and moat in one sitting, one after the other, and prints a table per benchmark
+// of ns per operation with moat's ratios to the other two.
 //
 // It must never fail because a runtime cannot run (moat while the Sentry is being built,
 // runsc on a machine without it): that runtime's column says "failed" and a line under the
 // table gives the reason. It exits non-zero only when a benchmark cannot be built. It
 // makes no claims: numbers are printed, never compared with thresholds.
 //
-// Usage: node dist/bench/run.js [--runtimes runc,runsc,moat] [--benches syscall,memory]
+// The stdio benchmark is driven from here: the runner writes the container's stdin and times
+// the echo (bench/stdio_latency.ts).
+//
+// Usage: node dist/bench/run.js [--runtimes runc,runsc,moat] [--benches syscall,memory,stdio]
 //                               [--min-ms 300] [--json]
 
 import * as fs from 'node:fs';
@@ -26,13 +29,16 @@ import {
   setBundleArgs,
 } from '../testlib/runners.js';
 import { compileBench, parseBenchOutput, type BenchResult } from './bench_lib.js';
+import { stdinLatency } from './stdio_latency.js';
 
 type Runtime = 'runc' | 'runsc' | 'moat';
 const ALL_RUNTIMES: readonly Runtime[] = ['runc', 'runsc', 'moat'];
 
 /** One C benchmark: its source, where it goes in the bundle, and the ops it prints. */
 interface Bench {
-  name: 'syscall' | 'memory';
+  name: 'syscall' | 'memory' | 'stdio';
+  /** 'stdin': the runner itself drives the program's stdin and times the echo. */
+  kind?: 'stdin';
   source: string;
   inBundle: string;
   ops: readonly string[];
@@ -73,16 +79,39 @@ const BENCHES: readonly Bench[] = [
       'sbrk4000 is ns per round of 4000 sbrk(128 KiB) and one brk back.',
     ],
   },
+  {
+    name: 'stdio',
+    kind: 'stdin',
+    source: 'echo_bench.c',
+    inBundle: '/bench/echo_bench',
+    ops: ['stdin_echo'],
+    args: () => [],
+    notes: [
+      'stdin_echo is the median round trip of a byte written to the container’s stdin pipe',
+      'and echoed back on its stdout (bench/stdio_latency.ts), over 200 bytes.',
+    ],
+  },
 ];
+
+const STDIN_ROUNDS = 200;
 
 function unavailable(rt: Runtime): string | null {
   return rt === 'moat' ? moatUnavailable() : runtimeUnavailable(rt);
 }
 
-function runOne(rt: Runtime, bundle: string, bench: Bench, minMs: number): BenchResult {
+async function runOne(
+  rt: Runtime,
+  bundle: string,
+  bench: Bench,
+  minMs: number,
+): Promise<BenchResult> {
   const why = unavailable(rt);
   if (why !== null) return { ok: false, reason: why };
   setBundleArgs(bundle, [bench.inBundle, ...bench.args(minMs)]);
+  if (bench.kind === 'stdin') {
+    const r = await stdinLatency(rt, bundle, STDIN_ROUNDS);
+    return r.ok ? { ok: true, nsPerOp: new Map([['stdin_echo', r.ns]]) } : r;
+  }
   const r = runBundleWith(rt, bundle, { timeoutMs: 600_000 });
   if (r.status !== 0) return { ok: false, reason: describeResult(r) };
   return parseBenchOutput(r.stdout, bench.ops);
@@ -133,7 +162,7 @@ function table(bench: Bench, results: Map<Runtime, BenchResult>): string {
   return out.join('\n');
 }
 
-function main(): number {
+async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       runtimes: { type: 'string', default: ALL_RUNTIMES.join(',') },
@@ -177,7 +206,7 @@ function main(): number {
     for (const rt of wanted) {
       for (const b of benches) {
         process.stderr.write(`bench: running ${b.name} under ${rt}...\n`);
-        results.get(b)?.set(rt, runOne(rt, bundle, b, minMs));
+        results.get(b)?.set(rt, await runOne(rt, bundle, b, minMs));
       }
     }
     if (values.json) {
@@ -207,4 +236,6 @@ function main(): number {
   }
 }
 
-process.exitCode = main();
+void main().then((code) => {
+  process.exitCode = code;
+});

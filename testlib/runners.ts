@@ -141,7 +141,8 @@ export function runRunscDo(argv: readonly string[], opts: RunOptions = {}): RunR
 
 type BundleRuntime = 'moat' | 'runc' | 'runsc';
 
-function runtimeCommand(rt: BundleRuntime, root: string): [string, string[]] {
+/** The command and global flags of runtime `rt` with state under `root`. */
+export function bundleRuntimeCommand(rt: BundleRuntime, root: string): [string, string[]] {
   switch (rt) {
     case 'moat':
       return [process.execPath, [MOAT_BIN, '--root', root]];
@@ -155,7 +156,7 @@ function runtimeCommand(rt: BundleRuntime, root: string): [string, string[]] {
 function runBundle(rt: BundleRuntime, bundleDir: string, opts: RunOptions): RunResult {
   const root = fs.mkdtempSync(path.join('/tmp', `moat-state-${rt}-`));
   const id = uniqueId(`conf-${rt}`);
-  const [file, globals] = runtimeCommand(rt, root);
+  const [file, globals] = bundleRuntimeCommand(rt, root);
   try {
     const r = spawnCaptured(rt, file, [...globals, 'run', '--bundle', bundleDir, id], opts);
     if (r.status !== 0 || r.timedOut || r.error !== null) {
