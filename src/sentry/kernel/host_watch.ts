@@ -75,7 +75,9 @@ export class HostWatch {
       b[list.length * 2] = wakeFd;
       b[list.length * 2 + 1] = 0x1;
     }
-    const r = hostPollMany(b, n, timeoutMs);
+    // poll(2) takes an int: a far deadline (a timer a century out) waits as long as it can.
+    const ms = Math.max(0, Math.min(Math.floor(timeoutMs), 0x7fffffff));
+    const r = hostPollMany(b, n, ms);
     if (r < 0) return r;
     if (r === 0) return false;
     for (let i = 0; i < list.length; i++) {
