@@ -170,17 +170,26 @@ async function removeHalfMadeCgroups(dir: string): Promise<void> {
     return;
   }
   if (!Array.isArray(created)) return;
-  const dirs = created.filter(
-    (d): d is string => typeof d === 'string' && d.startsWith('/sys/fs/cgroup/'),
+  await clearCgroups(
+    created.filter((d): d is string => typeof d === 'string' && d.startsWith('/sys/fs/cgroup/')),
   );
-  for (const pid of dirs.flatMap(cgroupPids)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Gone meanwhile.
+}
+
+/**
+ * Kills what is still in cgroups moat made and removes them, retrying for about two seconds
+ * while their processes finish exiting (a cgroup with a dying process in it refuses rmdir).
+ * Best effort: a cgroup that cannot go is left.
+ */
+async function clearCgroups(dirs: string[]): Promise<void> {
+  for (let k = 0; k < 100; k++) {
+    for (const pid of dirs.flatMap(cgroupPids)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone meanwhile.
+      }
     }
-  }
-  for (let k = 0; k < 100 && removeCgroups(dirs).length > 0; k++) {
+    if (removeCgroups(dirs).length === 0) return;
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -281,7 +290,8 @@ export async function createContainer(
     return { record, launched };
   } catch (e) {
     removeAll(store, id, socket);
-    if (cgroups !== undefined) removeCgroups(cgroups.created);
+    // The sandbox's processes may still be exiting: their cgroups go once they have.
+    if (cgroups !== undefined) await clearCgroups(cgroups.created);
     throw wrap(`create container "${id}"`, e);
   } finally {
     lock.release();
