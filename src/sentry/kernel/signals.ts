@@ -86,6 +86,36 @@ export function queueSignal(t: Task, info: SigInfo): void {
   if (w.size > 0) for (const cb of [...w]) cb();
 }
 
+/**
+ * The threads whose pending signals `t` may take by waiting for them (sigtimedwait, signalfd):
+ * its own, then its process leader's, where a process-directed signal waits while every
+ * thread blocks it (moat keeps no separate shared-pending queue).
+ */
+function waitSources(t: Task): Task[] {
+  return t.leader !== t ? [t, t.leader] : [t];
+}
+
+/** Whether a signal of `set` is pending for `t` to take. */
+export function hasSignalIn(t: Task, set: bigint): boolean {
+  return waitSources(t).some((u) => (u.pendingSignals & set) !== 0n);
+}
+
+/** Dequeues the lowest pending signal of `set` for `t` (see waitSources); its siginfo. */
+export function takeSignal(t: Task, set: bigint): SigInfo | undefined {
+  for (const u of waitSources(t)) {
+    const ready = u.pendingSignals & set;
+    if (ready === 0n) continue;
+    let sig = 1;
+    while (((ready >> BigInt(sig - 1)) & 1n) === 0n) sig++;
+    const info = u.pendingInfo.get(sig) ?? { signo: sig, code: SI_USER };
+    u.pendingSignals &= ~bit(sig);
+    u.pendingInfo.delete(sig);
+    settleTimerSignal(info);
+    return info;
+  }
+  return undefined;
+}
+
 /** Whether `sig` would be ignored if delivered now (it is then discarded at queue time too). */
 export function isIgnored(t: Task, sig: number): boolean {
   if (sig === SIGKILL || sig === SIGSTOP) return false;

@@ -13,10 +13,9 @@ import {
   SS_ONSTACK,
   UNBLOCKABLE,
   altStackFlags,
-  bit,
   sendSignal,
-  settleTimerSignal,
   siginfoBytes,
+  takeSignal,
   signalProcess,
   sigreturn,
 } from '../kernel/signals.js';
@@ -258,20 +257,13 @@ function rtSigtimedwait(t: Task, a: readonly bigint[]): number {
     r.evented = true;
   }
   const set = typeof r.data === 'bigint' ? r.data : 0n;
-  for (const u of t.leader !== t ? [t, t.leader] : [t]) {
-    const ready = u.pendingSignals & set;
-    if (ready === 0n) continue;
-    let sig = 1;
-    while (((ready >> BigInt(sig - 1)) & 1n) === 0n) sig++;
-    const info = u.pendingInfo.get(sig) ?? { signo: sig, code: SI_USER };
-    u.pendingSignals &= ~bit(sig);
-    u.pendingInfo.delete(sig);
-    settleTimerSignal(info);
+  const info = takeSignal(t, set);
+  if (info !== undefined) {
     if ((a[1] ?? 0n) !== 0n) {
       const w = t.mem.copyOut(a[1] ?? 0n, siginfoBytes(info));
       if (w < 0) return w;
     }
-    return sig;
+    return info.signo;
   }
   if (timeLeft(t, r) === 0n) return -Errno.EAGAIN;
   if (signalPending(t)) return -Errno.EINTR;

@@ -9,8 +9,7 @@
 import { Errno } from '../../../abi/linux/errno.js';
 import { POLLIN, POLLRDNORM } from '../../../abi/linux/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
-import { settleTimerSignal, type SigInfo } from '../../kernel/signals.js';
-import type { Task } from '../../kernel/task.js';
+import { hasSignalIn, takeSignal, type SigInfo } from '../../kernel/signals.js';
 import type { FileImpl } from '../../vfs/inode.js';
 
 const RECORD = 128;
@@ -22,37 +21,22 @@ export class SignalFd {
     public mask: bigint,
   ) {}
 
-  /** The tasks whose pending signals the caller may read: itself, then its leader. */
-  private sources(): Task[] {
-    const t = this.kernel.current;
-    if (t === null) return [];
-    return t.leader !== t ? [t, t.leader] : [t];
-  }
-
   read(dst: Uint8Array): number {
     if (dst.length < RECORD) return -Errno.EINVAL;
+    const t = this.kernel.current;
     let n = 0;
-    for (const t of this.sources()) {
-      while (n + RECORD <= dst.length) {
-        const ready = t.pendingSignals & this.mask;
-        if (ready === 0n) break;
-        let sig = 1;
-        while (((ready >> BigInt(sig - 1)) & 1n) === 0n) sig++;
-        const info = t.pendingInfo.get(sig) ?? { signo: sig, code: 0 };
-        t.pendingSignals &= ~(1n << BigInt(sig - 1));
-        t.pendingInfo.delete(sig);
-        settleTimerSignal(info);
-        writeRecord(dst.subarray(n, n + RECORD), info);
-        n += RECORD;
-      }
+    while (t !== null && n + RECORD <= dst.length) {
+      const info = takeSignal(t, this.mask);
+      if (info === undefined) break;
+      writeRecord(dst.subarray(n, n + RECORD), info);
+      n += RECORD;
     }
     return n > 0 ? n : -Errno.EAGAIN;
   }
 
   readiness(): number {
-    for (const t of this.sources())
-      if ((t.pendingSignals & this.mask) !== 0n) return POLLIN | POLLRDNORM;
-    return 0;
+    const t = this.kernel.current;
+    return t !== null && hasSignalIn(t, this.mask) ? POLLIN | POLLRDNORM : 0;
   }
 
   subscribe(cb: () => void): () => void {
