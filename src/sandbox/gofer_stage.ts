@@ -2,32 +2,33 @@
 // thread of it is born without a capability on the host.
 //
 //   unshare --mount --propagation private -- env STAGE1=… sh -c STAGE0 <root> <ro|rw> <repo>
-//     <node> <file entry name> -- <gofer args>
+//     <node> <file entry name> <waiter> -- <gofer args>
 //
 // Stage 1 (STAGE0), host root in a private mount namespace, builds the Gofer's world in a
 // tmpfs: `root/` (the served tree, bound alone — never the mounts beneath it — through an fd
 // held before the tmpfs could hide its path; read-only when asked; for a file, a directory
 // whose one entry is the file), read-only binds of what Node needs (/usr and the other system
 // directories, ld.so.cache, node's directory, moat's repository), /dev/null, /dev/zero,
-// /dev/urandom. Then the same process execs `unshare --user --mount --pid --net --ipc --fork`:
-// it enters a new user namespace (so that no process of the Gofer stays in the host's) and
-// forks pid 1 of a new pid namespace, stage 2 (STAGE1), which waits for the identity map the
-// launcher writes from outside (releaseGofer: only a process with CAP_SETUID in the parent
-// namespace may write a map of every id), mounts its own procfs, pivots into the tmpfs
+// /dev/urandom. Then the same process execs the sandbox waiter (waiter_image.ts): it enters
+// new user, mount, uts, pid, net and ipc namespaces (so that no process of the Gofer stays in
+// the host's), forks pid 1 of the new pid namespace, stage 2 (STAGE1), and waits for it under
+// a seccomp filter of its own with no capability and no fd. Stage 2 waits for the identity
+// map the launcher writes from outside (releaseGofer: only a process with CAP_SETUID in the
+// parent namespace may write a map of every id), mounts its own procfs, pivots into the tmpfs
 // (through an rbind of its own: pivot_root refuses the mounts a new namespace inherits
 // locked), makes it read-only, caps its fds, and execs Node under `setpriv --bounding-set`
 // with only chown, dac_override, fowner, fsetid. No Gofer thread can mount (its stage
 // created its mounts), open_by_handle_at (needs CAP_DAC_READ_SEARCH on the host) or see a
-// host process; the waiting `unshare` parent holds its capabilities in the Gofer's user
-// namespace only.
+// host process; the waiter holds nothing and may only wait.
 //
 // Never mounts anything in the host's mount namespace; never starts Node before the map is
 // written.
 
-import * as fs from 'node:fs';
 import { FILE_MOUNT_NAME } from '../p9/client_api.js';
 import { goferMain, unsharePath } from './paths.js';
+import { GOFER_MAPS, releaseStage, releaseStageSync } from './stage_release.js';
 import { STAGE_FUNCTIONS } from './stage_script.js';
+import { installedWaiter } from './waiter_image.js';
 
 /** The capabilities the Gofer serves files with, by setpriv's names. */
 export const GOFER_CAPABILITY_NAMES = ['chown', 'dac_override', 'fowner', 'fsetid'] as const;
@@ -37,8 +38,8 @@ export const GOFER_TREE = '/root';
 
 /** Stage 1, still host root in a private mount namespace: the Gofer's world in a tmpfs. */
 const STAGE0 = `${STAGE_FUNCTIONS}
-root=$1 mode=$2 repo=$3 node=$4 entry=$5
-shift 6
+root=$1 mode=$2 repo=$3 node=$4 entry=$5 waiter=$6
+shift 7
 # Hold every source first: the staging tmpfs may cover its path.
 exec 7<"$root"
 hold "$repo" "$node"
@@ -54,10 +55,9 @@ else
 fi
 exec 7<&-
 runtime "$repo" "$node"
-# Stage 2 in new user, mount, pid, net and ipc namespaces: this very process enters them
+# Stage 2 in new user, mount, uts, pid, net and ipc namespaces: this very process enters them
 # (no process of the Gofer's stays in the host's user namespace) and forks pid 1.
-exec unshare --user --mount --pid --net --ipc --fork --kill-child --propagation private -- \\
-  /bin/sh -c "$STAGE1" moat-gofer-stage2 "$root" "$node" "$@"
+exec "$waiter" /bin/sh -c "$STAGE1" moat-gofer-stage2 "$root" "$node" "$@"
 `;
 
 /**
@@ -72,12 +72,8 @@ unset STAGE1
 node=$2
 shift 2
 # Until the launcher has written the identity map, nothing here may touch a file; a launcher
-# that died first never will: give up after about three seconds.
-n=0
-while ! read -r m < /proc/self/uid_map || [ -z "$m" ]; do
-  n=$((n + 1)); [ $n -lt 600 ] || exit 125
-  sleep 0.005
-done
+# that died first never will.
+waitmap
 procfs
 mount --rbind "$S" "$S"
 enter
@@ -120,52 +116,19 @@ export function goferCommand(
       repo,
       process.execPath,
       FILE_MOUNT_NAME,
+      installedWaiter(repo),
       '--',
       ...gofer,
     ],
   };
 }
 
-/** The identity map a Gofer's user namespace gets: every id as itself. */
-const IDENTITY_MAP = '0 0 4294967295\n';
-
-/** The Gofer (host pid `pid`) has entered its own user namespace. */
-function entered(pid: number, own: string): boolean {
-  try {
-    return fs.readlinkSync(`/proc/${pid}/ns/user`) !== own;
-  } catch {
-    throw new Error('it exited before entering its user namespace');
-  }
-}
-
-function writeMaps(pid: number): void {
-  fs.writeFileSync(`/proc/${pid}/uid_map`, IDENTITY_MAP);
-  fs.writeFileSync(`/proc/${pid}/gid_map`, IDENTITY_MAP);
-}
-
-/**
- * Lets a starting Gofer (host pid `pid`) go on: waits until it has entered its user
- * namespace, then writes the identity maps (only a process with CAP_SETUID in the host's
- * namespace may), which its stage waits to see. Rejects if it does not get there in time.
- */
-export async function releaseGofer(pid: number, timeoutMs = 10_000): Promise<void> {
-  const own = fs.readlinkSync('/proc/self/ns/user');
-  const deadline = Date.now() + timeoutMs;
-  while (!entered(pid, own)) {
-    if (Date.now() > deadline) throw new Error('it did not enter its user namespace in time');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  writeMaps(pid);
+/** Lets a starting Gofer (host pid `pid`) go on: its identity maps (stage_release.ts). */
+export function releaseGofer(pid: number, timeoutMs = 10_000): Promise<void> {
+  return releaseStage(pid, GOFER_MAPS, timeoutMs);
 }
 
 /** releaseGofer for callers that cannot wait asynchronously (tests' synchronous peers). */
 export function releaseGoferSync(pid: number, timeoutMs = 10_000): void {
-  const own = fs.readlinkSync('/proc/self/ns/user');
-  const deadline = Date.now() + timeoutMs;
-  const cell = new Int32Array(new SharedArrayBuffer(4));
-  while (!entered(pid, own)) {
-    if (Date.now() > deadline) throw new Error('it did not enter its user namespace in time');
-    Atomics.wait(cell, 0, 0, 2);
-  }
-  writeMaps(pid);
+  releaseStageSync(pid, GOFER_MAPS, timeoutMs);
 }

@@ -1,9 +1,8 @@
 // Starts one sandbox: the Gofer and the Sentry, connected by a socketpair, per boot_spec.ts.
 //
-//   gofer:  unshare --mount --propagation private -- node dist/src/gofer/main.js
-//             --root <rootfs> [--readonly] --fd 3          (fd 3 = the Gofer's socket end)
-//   sentry: unshare --user --map-root-user --mount --uts --ipc --net --pid --fork --kill-child --propagation private
-//             -- node dist/src/sentry/main.js <state dir>/boot.json
+//   gofer:  unshare --mount --propagation private -- (stage 1) -- moat-waiter (stage 2) -- node
+//             dist/src/gofer/main.js --root /root [--readonly] --fd 3   (gofer_stage.ts)
+//   sentry: moat-waiter -- (stage) -- node dist/src/sentry/main.js /boot.json (sentry_stage.ts)
 //           fds 0-2 = the caller's stdio, 3 = the Sentry's socket end, 4 = the ready pipe.
 //
 // Both start in their own session (detached) with an environment of PATH only, so they can
@@ -28,7 +27,8 @@ import { type BootSpec, COMMIT_LINE, type CommitWord, TIE_LINE, isBindMount } fr
 import { SandboxError } from './errors.js';
 import { goferCommand, releaseGofer } from './gofer_stage.js';
 import { sentryCommand } from './sentry_stage.js';
-import { SANDBOX_ENV, goferMain, repoRoot, sentryMain, unsharePath } from './paths.js';
+import { SANDBOX_ENV, goferMain, repoRoot, sentryMain } from './paths.js';
+import { releaseStage, sentryMaps } from './stage_release.js';
 import { childrenOf, refOf, signalRef, waitGone } from './proc_stat.js';
 
 export interface LaunchParams {
@@ -54,7 +54,7 @@ export interface ExitStatus {
 
 export interface LaunchedSandbox {
   record: SandboxRecord;
-  /** Resolves when the sandbox (`unshare`, whose status is the Sentry's) exits. */
+  /** Resolves when the sandbox (its waiter, whose status is the Sentry's) exits. */
   exited: Promise<ExitStatus>;
   /**
    * Tells the Sentry that the caller has recorded the sandbox (state.json, pid file): until
@@ -246,23 +246,20 @@ const JOIN_CGROUPS =
   'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
 
 /**
- * Spawns a detached `unshare` with an environment of PATH only, and identifies it at once.
- * With cgroups, a shell joins them first and execs unshare (same pid), so that no thread of
- * the process ever runs outside them.
+ * Spawns a detached stage (`file`: unshare or the waiter) with an environment of PATH only,
+ * and identifies it at once. With cgroups, a shell joins them first and execs the stage (same
+ * pid), so that no thread of the process ever runs outside them.
  */
 async function spawnTracked(
   what: string,
-  args: string[],
+  { file: stage, args }: { file: string; args: string[] },
   stdio: Array<'ignore' | 'inherit' | 'pipe' | number>,
   cgroupProcs: string[] = [],
 ): Promise<Spawned> {
   const [file, argv] =
     cgroupProcs.length === 0
-      ? [unsharePath(), args]
-      : [
-          '/bin/sh',
-          ['-c', JOIN_CGROUPS, 'moat-join', ...cgroupProcs, '--', unsharePath(), ...args],
-        ];
+      ? [stage, args]
+      : ['/bin/sh', ['-c', JOIN_CGROUPS, 'moat-join', ...cgroupProcs, '--', stage, ...args]];
   const child = spawn(file, argv, {
     stdio,
     detached: true,
@@ -287,10 +284,11 @@ async function spawnTracked(
 const FIRST_EXTRA_FD = 10;
 const STAGE_SCRATCH_FDS = [5, 6, 7, 8, 9];
 
-/** Maps a starting Gofer's user namespace and lets it go on (gofer_stage.ts). */
-async function release(what: string, g: Spawned): Promise<void> {
+/** Maps a starting stage's user namespace and lets it go on (stage_release.ts). */
+async function release(what: string, g: Spawned, sentry = false): Promise<void> {
   try {
-    await Promise.race([releaseGofer(g.ref.pid), g.failed]);
+    const maps = sentry ? releaseStage(g.ref.pid, sentryMaps()) : releaseGofer(g.ref.pid);
+    await Promise.race([maps, g.failed]);
   } catch (e) {
     throw new SandboxError(
       'SANDBOX_START_FAILED',
@@ -298,10 +296,6 @@ async function release(what: string, g: Spawned): Promise<void> {
       { cause: e },
     );
   }
-}
-
-function goferArgs(repo: string, root: string, readonly: boolean, debug: boolean): string[] {
-  return goferCommand(repo, root, readonly, debug).args;
 }
 
 /** A bind mount that gets a Gofer of its own. */
@@ -409,7 +403,7 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
     const cg = p.cgroupProcs ?? [];
     const gofer = await spawnTracked(
       'gofer',
-      goferArgs(repo, p.rootfs, p.readonlyRoot, debug),
+      goferCommand(repo, p.rootfs, p.readonlyRoot, debug),
       ['ignore', 'ignore', goferStderr, goferEnd.fd],
       cg,
     );
@@ -425,7 +419,7 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
       mountPairs.push(mp);
       const g = await spawnTracked(
         `gofer for ${b.source}`,
-        goferArgs(repo, b.source, b.readonly, debug),
+        goferCommand(repo, b.source, b.readonly, debug),
         ['ignore', 'ignore', goferStderr, mp[1].fd],
         cg,
       );
@@ -436,7 +430,7 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
     }
     const sentry = await spawnTracked(
       'sentry',
-      sentryCommand(repo, bootPath).args,
+      sentryCommand(repo, bootPath),
       [
         'inherit',
         'inherit',
@@ -452,6 +446,7 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
     );
     started.push(sentry.ref);
     children.push(sentry.child);
+    await release('sentry', sentry, true);
     // Our copies of the socket ends must go now: the Gofers must see EOF when the Sentry dies.
     closeEnds();
 
@@ -465,7 +460,7 @@ export async function launchSandbox(p: LaunchParams): Promise<LaunchedSandbox> {
       controlSocket: p.boot.controlSocket,
     };
     if (mountGofers.length > 0) record.mountGofers = mountGofers;
-    // The Sentry is the only child of `unshare --fork`: pid 1 of the new pid namespace.
+    // The Sentry is the waiter's only child: pid 1 of the new pid namespace.
     const sentryPid = childrenOf(sentry.ref.pid)[0];
     const sentryRef = sentryPid === undefined ? undefined : refOf(sentryPid);
     if (sentryRef !== undefined) record.sentry = sentryRef;

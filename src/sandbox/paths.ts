@@ -38,3 +38,8 @@ export function unsharePath(): string {
 export const SANDBOX_ENV: Readonly<Record<string, string>> = {
   PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
 };
+
+/** Where the launcher keeps the sandbox waiter (waiter_image.ts), built on first use. */
+export function waiterPath(repo: string): string {
+  return path.join(repo, 'dist', 'moat-waiter');
+}

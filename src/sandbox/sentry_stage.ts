@@ -1,10 +1,14 @@
 // How the Sentry is started: confined before Node runs a single instruction, so that none of
 // its threads (nor the stubs it forks) ever holds a capability, even in its own namespaces.
 //
-//   unshare --user --map-root-user --mount --uts --ipc --net --pid --fork --kill-child
-//     --propagation private -- sh -c SCRIPT <boot.json> <repo> <node> -- <sentry main.js> /boot.json
+//   moat-waiter sh -c SCRIPT <boot.json> <repo> <node> -- <sentry main.js> /boot.json
 //
-// The shell, root of the sandbox's new user namespace, builds the Sentry's world in a tmpfs
+// The waiter (waiter_image.ts) enters new user, mount, uts, ipc, net and pid namespaces, forks
+// the shell as pid 1 of the new pid namespace and waits for it, holding nothing, under a
+// seccomp filter of its own. The shell waits for the launcher to map the namespace's root to
+// the launcher's own ids (stage_release.ts: setgroups denied, one id each, as
+// `unshare --map-root-user` maps), then, root of the sandbox's user namespace, builds the
+// Sentry's world in a tmpfs
 // (stage_script.ts): a copy of boot.json, read-only binds of the Node runtime and moat's
 // repository, null/zero/urandom and a procfs of the sandbox's pid namespace; makes it
 // read-only and pivots into it. Then `setpriv` empties every capability set (bounding
@@ -15,8 +19,9 @@
 //
 // Never mounts anything in the host's mount namespace.
 
-import { sentryMain, unsharePath } from './paths.js';
+import { sentryMain } from './paths.js';
 import { STAGE_FUNCTIONS } from './stage_script.js';
+import { installedWaiter } from './waiter_image.js';
 
 /** Where the boot spec is, inside the Sentry's own root. */
 export const SENTRY_BOOT_PATH = '/boot.json';
@@ -24,6 +29,7 @@ export const SENTRY_BOOT_PATH = '/boot.json';
 const SENTRY_SCRIPT = `${STAGE_FUNCTIONS}
 boot=$1 repo=$2 node=$3
 shift 4
+waitmap
 exec 6<"$boot"
 hold "$repo" "$node"
 stage
@@ -43,16 +49,9 @@ export interface StageCommand {
 
 /** The command that starts the Sentry of a sandbox whose boot spec is at `bootPath`. */
 export function sentryCommand(repo: string, bootPath: string): StageCommand {
-  const ns = ['--user', '--map-root-user', '--mount', '--uts', '--ipc', '--net', '--pid'];
   return {
-    file: unsharePath(),
+    file: installedWaiter(repo),
     args: [
-      ...ns,
-      '--fork',
-      '--kill-child',
-      '--propagation',
-      'private',
-      '--',
       '/bin/sh',
       '-c',
       SENTRY_SCRIPT,

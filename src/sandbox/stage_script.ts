@@ -7,6 +7,9 @@
 //                    kept as symlinks), node's directory, the repository, ld.so.cache; the
 //                    device files null, zero, urandom
 //   procfs           a procfs of the current pid namespace at /proc
+//   waitmap          wait until the launcher has written this user namespace's identity map
+//                    (the waiter, waiter_image.ts, made the namespace; only a process with
+//                    CAP_SETUID in the host's may map more than one id); give up after ~3 s
 //   enter            make the tmpfs read-only, pivot_root into it, detach the old root
 //   budget           RLIMIT_NOFILE of the process to come: at most HOST_FD_BUDGET host fds,
 //                    however many files the container opens (each open of a file on a
@@ -42,6 +45,13 @@ runtime() {
     : > "$S/etc/ld.so.cache"; mount --bind /etc/ld.so.cache "$S/etc/ld.so.cache"; ro "$S/etc/ld.so.cache"
   fi
   for f in null zero urandom; do : > "$S/dev/$f"; mount --bind "/dev/$f" "$S/dev/$f"; done
+}
+waitmap() {
+  n=0
+  while ! read -r m < /proc/self/uid_map || [ -z "$m" ]; do
+    n=$((n + 1)); [ $n -lt 600 ] || exit 125
+    sleep 0.005
+  done
 }
 procfs() { mount -t proc -o nosuid,nodev,noexec proc "$S/proc"; }
 budget() {

@@ -4,8 +4,8 @@
 // Sentry and its stubs hold no capability at all; a Gofer holds only the four file
 // capabilities, inside a user namespace of its own; all run with no_new_privs and a seccomp
 // filter, in namespaces of their own, with roots that hold no host path but the read-only
-// Node runtime. The `unshare` parents hold theirs in the same user namespaces (none of them
-// in the host's), and may do nothing but wait.
+// Node runtime. The waiters (their parents, waiter_image.ts) hold nothing: no capability, no
+// fd past stdio, a seccomp filter that lets them do nothing but wait.
 
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -208,14 +208,25 @@ describe('a running sandbox, every thread of every moat process', () => {
     }
   });
 
-  it('the unshare parents hold capabilities only in the sandbox’s own namespaces, and only wait', () => {
+  it('the waiters hold no capability and no fd, and may only wait', () => {
     const parents = [rec.sandbox.sandbox, rec.sandbox.gofer, ...(rec.sandbox.mountGofers ?? [])];
     for (const p of parents) {
-      assert.notEqual(ns(p.pid, 'user'), HOST_USERNS, `unshare ${p.pid} left the host's namespace`);
+      // The Gofers' recorded pid is stage 1, which became the waiter by exec.
+      const at = `waiter ${p.pid}`;
+      assert.equal(fs.readFileSync(`/proc/${p.pid}/comm`, 'utf8').trim(), 'moat-waiter', at);
+      assert.notEqual(ns(p.pid, 'user'), HOST_USERNS, `${at} left the host's namespace`);
       assert.equal(ns(p.pid, 'user'), ns(children(p.pid)[0] ?? -1, 'user'), 'its child’s');
-      assert.equal(fs.readFileSync(`/proc/${p.pid}/comm`, 'utf8').trim(), 'unshare');
       assert.equal(threads(p.pid).length, 1);
-      assert.equal(fs.readFileSync(`/proc/${p.pid}/wchan`, 'utf8'), 'do_wait', `unshare ${p.pid}`);
+      assertThreads(p.pid, 'waiter', { eff: NONE, bnd: NONE });
+      assert.deepEqual(
+        fs
+          .readdirSync(`/proc/${p.pid}/fd`)
+          .map(Number)
+          .sort((x, y) => x - y),
+        [0, 1, 2],
+        `${at} holds stdio only`,
+      );
+      assert.equal(fs.readFileSync(`/proc/${p.pid}/wchan`, 'utf8'), 'do_wait', at);
       assert.equal(children(p.pid).length, 1);
     }
   });

@@ -147,7 +147,7 @@ export class Assembler {
     const n = REG_NUM[r];
     const bytes = [0x31, modrm(3, n, n)];
     if (n >= 8) bytes.unshift(0x45);
-    return this.emit(`xor ${r}d, ${r}d`, bytes);
+    return this.emit(`xor ${r32(r)}, ${r32(r)}`, bytes);
   }
 
   test(a: Reg64, b: Reg64): this {
