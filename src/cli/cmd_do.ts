@@ -49,6 +49,15 @@ function ownCaps(field: string): string[] {
   return CAP_NAMES.filter((_, i) => ((mask >> BigInt(i)) & 1n) === 1n);
 }
 
+/** The caller's own no_new_privs bit. */
+function ownNoNewPrivs(): boolean {
+  try {
+    return /^NoNewPrivs:\s*1$/m.test(fs.readFileSync('/proc/self/status', 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
 /** The spec `do` runs: validated like any config.json, so it obeys the same rules. */
 export function doSpec(args: string[]): Spec {
   const uid = process.getuid?.() ?? 0;
@@ -74,7 +83,8 @@ export function doSpec(args: string[]): Spec {
       args,
       env,
       cwd: callerCwd(),
-      noNewPrivileges: true,
+      // As the caller runs natively: no_new_privs only if the caller has it.
+      noNewPrivileges: ownNoNewPrivs(),
     },
     root: { path: '/', readonly: true },
     hostname: 'moat',

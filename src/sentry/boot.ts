@@ -48,6 +48,7 @@ import { Task, type ExitState, type Rlimit } from './kernel/task.js';
 import { runTask } from './kernel/task_run.js';
 import { oomKill } from './kernel/oom.js';
 import { SeccompProfileError, compileSeccomp } from './kernel/app_seccomp.js';
+import { SECCOMP_MODE_FILTER } from './kernel/task_seccomp.js';
 import { startRegisters } from './kernel/exec.js';
 import { loadProgram, type ExecFile } from './loader/load.js';
 import { Vdso } from './kernel/vdso.js';
@@ -522,7 +523,7 @@ export async function boot(spec: BootSpec): Promise<number> {
     if (spec.pidsLimit !== undefined) kernel.pidsLimit = spec.pidsLimit;
     if (spec.seccomp !== undefined) {
       try {
-        kernel.appSeccomp = compileSeccomp(spec.seccomp, (m) => log.info(m));
+        kernel.appSeccomp = compileSeccomp(spec.seccomp);
       } catch (e) {
         if (e instanceof SeccompProfileError) throw new BootError(e.message);
         throw e;
@@ -600,6 +601,8 @@ export async function boot(spec: BootSpec): Promise<number> {
     task.exePath = path;
     kernel.init = task;
     task.noNewPrivs = spec.noNewPrivileges === true;
+    // The profile is the first filter, as runc installs it before the process starts.
+    if (kernel.appSeccomp !== undefined) task.seccomp.mode = SECCOMP_MODE_FILTER;
     kernel.current = task;
     kernel.tasks.set(task.tid, task);
 

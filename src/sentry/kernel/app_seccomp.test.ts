@@ -5,10 +5,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SeccompProfileError, compileSeccomp } from './app_seccomp.js';
-import type { Task } from './task.js';
+import {
+  SECCOMP_RET_ALLOW,
+  SECCOMP_RET_ERRNO,
+  SECCOMP_RET_KILL_PROCESS,
+  SECCOMP_RET_KILL_THREAD,
+} from './task_seccomp.js';
 
-const task = { tgid: 1, regs: [] } as unknown as Task;
-const quiet = (): void => undefined;
 const args = (a0 = 0n): [bigint, bigint, bigint, bigint, bigint, bigint] => [
   a0,
   0n,
@@ -20,48 +23,54 @@ const args = (a0 = 0n): [bigint, bigint, bigint, bigint, bigint, bigint] => [
 
 describe('app seccomp profile', () => {
   it('MASKED_EQ compares (arg & value) with valueTwo', () => {
-    const f = compileSeccomp(
-      {
-        defaultAction: 'SCMP_ACT_ALLOW',
-        syscalls: [
-          {
-            names: ['umask'],
-            action: 'SCMP_ACT_ERRNO',
-            errnoRet: 9,
-            args: [{ index: 0, value: 0o700, valueTwo: 0o200, op: 'SCMP_CMP_MASKED_EQ' }],
-          },
-        ],
-      },
-      quiet,
-    );
-    assert.equal(f(task, 95, args(0o222n)), -9n);
-    assert.equal(f(task, 95, args(0o022n)), undefined);
+    const f = compileSeccomp({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [
+        {
+          names: ['umask'],
+          action: 'SCMP_ACT_ERRNO',
+          errnoRet: 9,
+          args: [{ index: 0, value: 0o700, valueTwo: 0o200, op: 'SCMP_CMP_MASKED_EQ' }],
+        },
+      ],
+    });
+    assert.equal(f(95, args(0o222n)), SECCOMP_RET_ERRNO | 9);
+    assert.equal(f(95, args(0o022n)), SECCOMP_RET_ALLOW);
   });
   it('the most severe matching rule wins; other architectures’ names are skipped', () => {
-    const f = compileSeccomp(
-      {
-        defaultAction: 'SCMP_ACT_ERRNO',
-        defaultErrnoRet: 38,
-        syscalls: [
-          { names: ['getppid', 'arm_fadvise64_64'], action: 'SCMP_ACT_ALLOW' },
-          {
-            names: ['getppid'],
-            action: 'SCMP_ACT_ERRNO',
-            errnoRet: 13,
-            args: [{ index: 0, value: 1, op: 'SCMP_CMP_GE' }],
-          },
-        ],
-      },
-      quiet,
-    );
-    assert.equal(f(task, 110, args(0n)), undefined);
-    assert.equal(f(task, 110, args(5n)), -13n);
-    assert.equal(f(task, 39, args()), -38n);
+    const f = compileSeccomp({
+      defaultAction: 'SCMP_ACT_ERRNO',
+      defaultErrnoRet: 38,
+      syscalls: [
+        { names: ['getppid', 'arm_fadvise64_64'], action: 'SCMP_ACT_ALLOW' },
+        {
+          names: ['getppid'],
+          action: 'SCMP_ACT_ERRNO',
+          errnoRet: 13,
+          args: [{ index: 0, value: 1, op: 'SCMP_CMP_GE' }],
+        },
+      ],
+    });
+    assert.equal(f(110, args(0n)), SECCOMP_RET_ALLOW);
+    assert.equal(f(110, args(5n)), SECCOMP_RET_ERRNO | 13);
+    assert.equal(f(39, args()), SECCOMP_RET_ERRNO | 38);
+  });
+  it('KILL is KILL_THREAD as libseccomp defines it, and KILL_PROCESS is more severe', () => {
+    const f = compileSeccomp({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [
+        { names: ['getppid'], action: 'SCMP_ACT_KILL' },
+        { names: ['getpid'], action: 'SCMP_ACT_KILL' },
+        { names: ['getpid'], action: 'SCMP_ACT_KILL_PROCESS' },
+      ],
+    });
+    assert.equal(f(110, args()), SECCOMP_RET_KILL_THREAD);
+    assert.equal(f(39, args()) >>> 0, SECCOMP_RET_KILL_PROCESS);
   });
   it('refuses NOTIFY and unknown flags', () => {
     const notify = { defaultAction: 'SCMP_ACT_NOTIFY' };
-    assert.throws(() => compileSeccomp(notify, quiet), SeccompProfileError);
+    assert.throws(() => compileSeccomp(notify), SeccompProfileError);
     const flags = { defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_NEW'] };
-    assert.throws(() => compileSeccomp(flags, quiet), /unknown flag/);
+    assert.throws(() => compileSeccomp(flags), /unknown flag/);
   });
 });

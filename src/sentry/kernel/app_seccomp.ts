@@ -1,36 +1,39 @@
-// The container's own seccomp profile (config.json linux.seccomp), enforced by the Sentry on
-// every system call of the application before it is emulated, as gVisor does: the host
-// kernel never sees those calls, so a host filter could not. The profile is compiled once
-// into a table by syscall number; a call is checked against its rules (all of a rule's
-// argument conditions must hold; of several matching rules the most severe action wins, as
-// the kernel's filters combine), else the default action applies.
+// The container's own seccomp profile (config.json linux.seccomp), compiled once into a filter
+// the Sentry runs on every system call of the application before it is emulated, as gVisor
+// does: the host kernel never sees those calls, so a host filter could not. A call is checked
+// against its rules (all of a rule's argument conditions must hold; of several matching rules
+// the most severe action wins, as the kernel's filters combine), else the default action
+// applies. The result is a kernel-style return value (SECCOMP_RET_* | data); task_seccomp.ts
+// combines it with the application's own filters (this one is the oldest) and carries it out.
 //
-// Actions: SCMP_ACT_ALLOW; SCMP_ACT_ERRNO (errnoRet, EPERM by default); SCMP_ACT_KILL,
-// KILL_THREAD and KILL_PROCESS (the process dies of SIGSYS, with a core); SCMP_ACT_TRAP (SIGSYS
-// with si_code SYS_SECCOMP, si_syscall, si_arch and si_errno; the call is not made and its
-// registers roll back, so rax holds the call's number, as Linux's syscall_rollback);
-// SCMP_ACT_LOG (allowed, and logged); SCMP_ACT_TRACE (no tracer: ENOSYS). SCMP_ACT_NOTIFY
-// needs a listener, which moat does not offer: a profile using it is refused at boot.
-// Names of other architectures' calls are skipped, as runc skips them. Never throws on
-// application input.
+// Actions, as libseccomp maps them: SCMP_ACT_ALLOW; SCMP_ACT_ERRNO (errnoRet, EPERM by
+// default); SCMP_ACT_KILL and KILL_THREAD (the thread dies of SIGSYS, the process with it when
+// it was the last), KILL_PROCESS; SCMP_ACT_TRAP (SIGSYS with si_code SYS_SECCOMP, si_syscall,
+// si_arch and si_errno); SCMP_ACT_LOG; SCMP_ACT_TRACE (no tracer: ENOSYS). SCMP_ACT_NOTIFY
+// needs a listener, which moat does not offer: a profile using it is refused at boot. Names of
+// other architectures' calls are skipped, as runc skips them. Never throws on application
+// input.
 
 import { Errno } from '../../abi/linux/errno.js';
 import type { SpecSeccomp } from '../../oci/spec_types.js';
 import { SYSCALL_NAMES } from '../../abi/linux/syscall_names.js';
 import type { SyscallArgs } from '../syscalls/types.js';
-import { Reg } from '../../platform/platform.js';
-import { forceFault } from './signals.js';
-import type { Task } from './task.js';
+import {
+  type ProfileFilter,
+  SECCOMP_RET_ALLOW,
+  SECCOMP_RET_ERRNO,
+  SECCOMP_RET_KILL_PROCESS,
+  SECCOMP_RET_KILL_THREAD,
+  SECCOMP_RET_LOG,
+  SECCOMP_RET_TRACE,
+  SECCOMP_RET_TRAP,
+} from './task_seccomp.js';
 
 /** linux.seccomp as validated (oci/spec_types.ts). */
 export type SeccompProfile = SpecSeccomp;
 
-type Kind = 'allow' | 'errno' | 'kill' | 'trap' | 'log' | 'trace';
-
-interface Action {
-  kind: Kind;
-  errno: number;
-}
+/** A kernel-style return value: SECCOMP_RET_* | its 16 bits of data. */
+type Action = number;
 
 interface Cond {
   index: number;
@@ -44,12 +47,6 @@ interface Rule {
   conds: Cond[];
 }
 
-/** Severity, as the kernel orders filter results: the most severe matching action wins. */
-const SEVERITY: Record<Kind, number> = { kill: 5, trap: 4, errno: 3, trace: 2, log: 1, allow: 0 };
-
-const SIGSYS = 31;
-const SYS_SECCOMP = 1;
-const AUDIT_ARCH_X86_64 = 0xc000003e;
 const KNOWN_FLAGS = [
   'SECCOMP_FILTER_FLAG_TSYNC',
   'SECCOMP_FILTER_FLAG_LOG',
@@ -64,19 +61,20 @@ export class SeccompProfileError extends Error {}
 function action(name: string, errnoRet: number | undefined): Action {
   switch (name) {
     case 'SCMP_ACT_ALLOW':
-      return { kind: 'allow', errno: 0 };
+      return SECCOMP_RET_ALLOW;
     case 'SCMP_ACT_ERRNO':
-      return { kind: 'errno', errno: errnoRet ?? Errno.EPERM };
+      return SECCOMP_RET_ERRNO | ((errnoRet ?? Errno.EPERM) & 0xffff);
     case 'SCMP_ACT_KILL':
     case 'SCMP_ACT_KILL_THREAD':
+      return SECCOMP_RET_KILL_THREAD;
     case 'SCMP_ACT_KILL_PROCESS':
-      return { kind: 'kill', errno: 0 };
+      return SECCOMP_RET_KILL_PROCESS;
     case 'SCMP_ACT_TRAP':
-      return { kind: 'trap', errno: 0 };
+      return SECCOMP_RET_TRAP;
     case 'SCMP_ACT_LOG':
-      return { kind: 'log', errno: 0 };
+      return SECCOMP_RET_LOG;
     case 'SCMP_ACT_TRACE':
-      return { kind: 'trace', errno: errnoRet ?? 0 };
+      return SECCOMP_RET_TRACE | ((errnoRet ?? 0) & 0xffff);
     case 'SCMP_ACT_NOTIFY':
       throw new SeccompProfileError(
         'linux.seccomp: SCMP_ACT_NOTIFY needs a seccomp listener, which moat does not support',
@@ -84,6 +82,11 @@ function action(name: string, errnoRet: number | undefined): Action {
     default:
       throw new SeccompProfileError(`linux.seccomp: unknown action "${name}"`);
   }
+}
+
+/** The kernel's order of actions: lower (as a signed number) is more severe. */
+function severer(a: Action, b: Action): boolean {
+  return (a & 0xffff0000) >> 0 < (b & 0xffff0000) >> 0;
 }
 
 function holds(c: Cond, args: SyscallArgs): boolean {
@@ -108,11 +111,8 @@ function holds(c: Cond, args: SyscallArgs): boolean {
   }
 }
 
-/** A checker for `profile`: undefined to let a call through, else the call's result. */
-export type AppSeccomp = (t: Task, nr: number, args: SyscallArgs) => bigint | undefined;
-
 /** Compiles a validated profile; throws SeccompProfileError for what moat cannot enforce. */
-export function compileSeccomp(profile: SeccompProfile, log: (m: string) => void): AppSeccomp {
+export function compileSeccomp(profile: SeccompProfile): ProfileFilter {
   for (const f of profile.flags ?? []) {
     if (!KNOWN_FLAGS.includes(f))
       throw new SeccompProfileError(`linux.seccomp: unknown flag "${f}"`);
@@ -135,42 +135,14 @@ export function compileSeccomp(profile: SeccompProfile, log: (m: string) => void
       rules.set(nr, list);
     }
   }
-  const verdict = (nr: number, args: SyscallArgs): Action => {
+  return (nr: number, args: SyscallArgs): Action => {
     const list = rules.get(nr);
     if (list === undefined) return deflt;
     let best: Action | undefined;
     for (const r of list) {
       if (!r.conds.every((c) => holds(c, args))) continue;
-      if (best === undefined || SEVERITY[r.action.kind] > SEVERITY[best.kind]) best = r.action;
+      if (best === undefined || severer(r.action, best)) best = r.action;
     }
     return best ?? deflt;
-  };
-  return (t, nr, args) => {
-    const v = verdict(nr, args);
-    switch (v.kind) {
-      case 'allow':
-        return undefined;
-      case 'log':
-        log(`seccomp: process ${t.tgid} system call ${nr} (logged, allowed)`);
-        return undefined;
-      case 'errno':
-        return BigInt(-v.errno);
-      case 'trace':
-        return BigInt(-Errno.ENOSYS);
-      case 'kill':
-        t.exit = { kind: 'killed', signo: SIGSYS, core: false };
-        return BigInt(-Errno.ENOSYS);
-      case 'trap':
-        // Delivered before the task runs again, after the result is in rax.
-        forceFault(t, {
-          signo: SIGSYS,
-          code: SYS_SECCOMP,
-          addr: t.regs[Reg.rip] ?? 0n,
-          syscall: nr,
-          arch: AUDIT_ARCH_X86_64,
-          errno: v.errno,
-        });
-        return BigInt(nr);
-    }
   };
 }

@@ -5,7 +5,7 @@
 // It must never reveal host identity: the release string is the Sentry's own, the hostname
 // comes from the container's config, and PIDs are virtual.
 
-import type { AppSeccomp } from './app_seccomp.js';
+import type { ProfileFilter } from './task_seccomp.js';
 import { syscallName } from '../../abi/linux/syscall_names.js';
 import type { Platform } from '../../platform/platform.js';
 import type { MemoryFile } from '../mm/memory_file.js';
@@ -52,7 +52,7 @@ export class Kernel {
   /** The vDSO every process maps, and its clock (absent in unit tests). */
   vdso: Vdso | undefined;
   /** The container's seccomp profile (linux.seccomp), checked before every emulated call. */
-  appSeccomp: AppSeccomp | undefined;
+  appSeccomp: ProfileFilter | undefined;
   private nextPid = 1;
   /** Every task of the sandbox by PID, zombies included until they are reaped. */
   readonly tasks = new Map<number, Task>();

@@ -3,6 +3,7 @@
 // virtual PIDs, the Sentry's release string, the sandbox's uptime; nothing is read from the
 // host's /proc (which the Sentry cannot see anyway).
 
+import { seccompFilterCount } from './task_seccomp.js';
 import { childrenTimes, processTimes, ticks } from './cputime.js';
 import type { ProcSource, ProcTask } from '../fsimpl/proc/proc.js';
 import { MOAT_RELEASE, MOAT_VERSION, type Kernel } from './kernel.js';
@@ -109,6 +110,9 @@ class TaskProc implements ProcTask {
           `CapEff:\t${capHex(c.capEff)}`,
           `CapBnd:\t${capHex(c.capBnd)}`,
           `CapAmb:\t${capHex(c.capAmb)}`,
+          `NoNewPrivs:\t${t.noNewPrivs ? 1 : 0}`,
+          `Seccomp:\t${t.seccomp.mode}`,
+          `Seccomp_filters:\t${seccompFilterCount(t)}`,
         ];
         return enc.encode(`${lines.join('\n')}\n`);
       }

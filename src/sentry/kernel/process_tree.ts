@@ -122,6 +122,7 @@ export function forkTask(parent: Task, fa: ForkArgs): Task | number {
   child.personality = parent.personality;
   child.nice = parent.nice;
   child.noNewPrivs = parent.noNewPrivs;
+  child.seccomp = { ...parent.seccomp };
   child.argv = parent.argv;
   child.envp = parent.envp;
   child.exePath = parent.exePath;
@@ -180,6 +181,11 @@ export function cloneThread(parent: Task, fa: ForkArgs): Task | number {
   t.envp = parent.envp;
   t.exePath = parent.exePath;
   t.exitSignal = -1;
+  // Per-thread state a new thread inherits from its creator, as Linux's copy_process.
+  t.noNewPrivs = parent.noNewPrivs;
+  t.seccomp = { ...parent.seccomp };
+  t.nice = parent.nice;
+  t.personality = parent.personality;
   if ((fa.flags & CLONE_CHILD_SETTID) !== 0) parent.mm.copyOut(fa.childTid, u32(t.tid));
   if ((fa.flags & CLONE_CHILD_CLEARTID) !== 0) t.clearChildTid = fa.childTid;
   if ((fa.flags & CLONE_PARENT_SETTID) !== 0) parent.mm.copyOut(fa.parentTid, u32(t.tid));

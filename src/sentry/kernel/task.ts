@@ -5,6 +5,7 @@
 // Owned by the kernel's run loop; handlers mutate it only through the syscall they implement.
 // It must never hold host resources except through the objects it references (mm, files).
 
+import type { SeccompState } from './task_seccomp.js';
 import type { FileDescription } from '../vfs/file_description.js';
 import { restartOf, signalPending, waitOnFiles } from './block.js';
 import { CpuAccount } from './cputime.js';
@@ -65,6 +66,8 @@ export class Task implements SyscallContext {
   personality = 0;
   /** no_new_privs: set-id bits are ignored at exec; never cleared once set. */
   noNewPrivs = false;
+  /** Seccomp mode and the filters this task attached (task_seccomp.ts). */
+  seccomp: SeccompState = { mode: 0, filter: null };
   comm: string;
   /** What execve gave the process: for /proc/<pid>/{cmdline,environ,exe}. */
   argv: string[] = [];

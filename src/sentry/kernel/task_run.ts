@@ -18,6 +18,7 @@ import { exitTask, killAllBut } from './process_tree.js';
 import { fireCpuTimers, fireTimers, nextTimerDeadline, timersArmed } from './itimer.js';
 import { deliverPending, forceFault, sendSignal } from './signals.js';
 import { hostWatch } from './host_watch.js';
+import { seccompCheck } from './task_seccomp.js';
 import { SIG_DFL, SIG_IGN, type ExitState, type Task } from './task.js';
 
 /** SIGSEGV as the platform reports it. */
@@ -67,9 +68,8 @@ const SA_RESTART = 0x10000000n;
 const SYSCALL_INSN = 2n;
 
 export function dispatch(t: Task, table: SyscallTable, nr: number, args: SyscallArgs): bigint {
-  const profile = t.kernel.appSeccomp;
-  if (profile !== undefined) {
-    const r = profile(t, nr, args);
+  if (t.seccomp.mode !== 0) {
+    const r = seccompCheck(t, nr, args);
     if (r !== undefined) return r;
   }
   const entry = table.get(nr);

@@ -3,6 +3,7 @@
 // fork, exec, wait and process groups are sys_process_tree.ts.
 // Nothing here reaches the host.
 
+import { prctlGetSeccomp, prctlSetSeccomp } from './sys_seccomp.js';
 import { CAP_LAST_CAP, CAP_SETPCAP, CAP_SYS_RESOURCE } from '../../abi/linux/capability.js';
 import { capable } from '../kernel/credentials.js';
 import { Errno } from '../../abi/linux/errno.js';
@@ -116,6 +117,10 @@ function prctl(t: Task, a: readonly bigint[]): number {
       return t.noNewPrivs ? 1 : 0;
     case PR_SET_PDEATHSIG:
       return int(a[1] ?? 0n) >= 0 && int(a[1] ?? 0n) <= 64 ? 0 : -Errno.EINVAL;
+    case PR_GET_SECCOMP:
+      return prctlGetSeccomp(t);
+    case PR_SET_SECCOMP:
+      return prctlSetSeccomp(t, a);
     case PR_GET_PDEATHSIG: {
       const r = t.mem.copyOut(a[1] ?? 0n, new Uint8Array(4));
       return r < 0 ? r : 0;
@@ -126,6 +131,8 @@ function prctl(t: Task, a: readonly bigint[]): number {
 }
 
 const PR_GET_KEEPCAPS = 7;
+const PR_GET_SECCOMP = 21;
+const PR_SET_SECCOMP = 22;
 const PR_SET_KEEPCAPS = 8;
 const PR_CAPBSET_READ = 23;
 const PR_CAPBSET_DROP = 24;

@@ -19,6 +19,7 @@ import { timerfdSyscalls } from './sys_timerfd.js';
 import { prioritySyscalls } from './sys_priority.js';
 import { signalfdSyscalls } from './sys_signalfd.js';
 import { posixTimerSyscalls } from './sys_posix_timer.js';
+import { seccompSyscalls } from './sys_seccomp.js';
 import type { SyscallEntry } from './types.js';
 
 export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
@@ -41,6 +42,7 @@ export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
     prioritySyscalls,
     signalfdSyscalls,
     posixTimerSyscalls,
+    seccompSyscalls,
   ];
   for (const f of families) {
     for (const [nr, e] of f) {
