@@ -136,6 +136,9 @@ export function compileAll(sources: readonly CaseSource[], outDir: string): Comp
  *   dir/       a, b, c (empty files) and sub/ (an empty directory)
  *   link       -> hello.txt
  *   dangling   -> missing
+ *   setid/     copies of cat(1) with set-id bits (when run as root, as the suite is):
+ *              cat-suid (root, 04755), cat-sgid (root:4321, 02755), cat-suid-2000
+ *              (2000:2000, 04755) — what setid_exec.c execs to read its own credentials
  * Modes are set explicitly so that the umask does not leak into the output.
  */
 export function makeDataDir(dir: string): string {
@@ -152,6 +155,20 @@ export function makeDataDir(dir: string): string {
     fs.chmodSync(path.join(dir, f), 0o644);
   }
   for (const d of ['', 'dir', 'dir/sub']) fs.chmodSync(path.join(dir, d), 0o755);
+  if (process.geteuid?.() === 0) {
+    fs.mkdirSync(path.join(dir, 'setid'), { mode: 0o755 });
+    const copies: Array<[string, number, number, number]> = [
+      ['cat-suid', 0, 0, 0o4755],
+      ['cat-sgid', 0, 4321, 0o2755],
+      ['cat-suid-2000', 2000, 2000, 0o4755],
+    ];
+    for (const [name, uid, gid, mode] of copies) {
+      const f = path.join(dir, 'setid', name);
+      fs.copyFileSync('/bin/cat', f);
+      fs.chownSync(f, uid, gid);
+      fs.chmodSync(f, mode);
+    }
+  }
   return dir;
 }
 

@@ -100,7 +100,8 @@ class TaskProc implements ProcTask {
           `PPid:\t${t.parent?.tgid ?? 0}`,
           `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}`,
           `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
-          `Groups:\t${c.groups.join(' ')}`,
+          // Linux ends the list with a space, even an empty one.
+          `Groups:\t${c.groups.join(' ')} `,
           ...vmLines(t),
           `Threads:\t${t.threads.size}`,
           `SigPnd:\t${hex(t.pendingSignals, 16)}`,
