@@ -12,6 +12,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeBusyboxBundle, tempDir } from '../testlib/bundle.js';
+import {
+  DOCKER_DEFAULT_CAPS,
+  dockerDefaultProfile,
+  dockerSpecProfile,
+} from '../testlib/docker_profile.js';
 import { IMAGE, findPodman, makePodmanEnv } from '../testlib/podman.js';
 import {
   REPO_ROOT,
@@ -288,6 +293,23 @@ describe('the spec’s seccomp profile, moat vs runc', { skip: noRunc ?? false }
     const out = same(bundleWith(profile), ['unshare_user', 'keyctl', 'getpriority']);
     assert.match(out, /^clock_settime -1 EPERM$/m);
     assert.match(out, /^personality_query 0 -$/m);
+  });
+});
+
+describe('Docker’s default profile, moat vs runc', { skip: noRunc ?? false }, () => {
+  it('as dockerd converts it for a container with Docker’s default capabilities', (t) => {
+    const moby = dockerDefaultProfile();
+    if (typeof moby === 'string') return t.skip(moby);
+    const profile = dockerSpecProfile(moby, DOCKER_DEFAULT_CAPS);
+    const out = same(bundleWith(profile));
+    // Refused by the profile (no CAP_SYS_ADMIN, CAP_SYS_TIME; keyctl not listed): EPERM, the
+    // default action, where the kernel or the Sentry would have answered otherwise.
+    assert.match(out, /^unshare_user -1 EPERM$/m);
+    assert.match(out, /^keyctl -1 EPERM$/m);
+    assert.match(out, /^clock_settime -1 EPERM$/m);
+    // personality is allowed for the listed personas only.
+    assert.match(out, /^personality_linux32 0 -$/m);
+    assert.match(out, /^end$/m);
   });
 });
 
