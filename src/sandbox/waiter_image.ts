@@ -32,8 +32,6 @@ import {
   SECCOMP_DATA_NR,
   SECCOMP_RET_ALLOW,
   SECCOMP_RET_KILL_PROCESS,
-  seccompArgHi,
-  seccompArgLo,
 } from '../platform/asm/bpf.js';
 
 const SYS = {
@@ -101,10 +99,7 @@ export function waiterFilter(pid: number = PID_PLACEHOLDER): Uint8Array {
     .jeq(SYS.exit, 'allow')
     .jeq(SYS.rt_sigprocmask, 'allow')
     .jeq(SYS.kill, 0, 'kill')
-    .loadWord(seccompArgLo(0))
-    .jeq(pid, 0, 'kill')
-    .loadWord(seccompArgHi(0))
-    .jeq(0, 'allow', 'kill')
+    .argEq(0, pid, 'allow', 'kill')
     .label('kill')
     .ret(SECCOMP_RET_KILL_PROCESS)
     .label('allow')

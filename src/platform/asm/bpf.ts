@@ -65,6 +65,11 @@ export class BpfProgram {
     return this;
   }
 
+  /** if (args[i] == v) goto jt else goto jf, on both 32-bit halves (0 <= v < 2^32). */
+  argEq(i: number, v: number, jt: Target, jf: Target): this {
+    return this.loadWord(seccompArgHi(i)).jeq(0, 0, jf).loadWord(seccompArgLo(i)).jeq(v, jt, jf);
+  }
+
   ret(k: number): this {
     this.insns.push({ code: BPF_RET_K, k: k >>> 0, jt: 0, jf: 0 });
     return this;
