@@ -41,9 +41,14 @@ const STAGE0 = `${STAGE_FUNCTIONS}
 root=$1 mode=$2 repo=$3 node=$4 entry=$5 waiter=$6
 shift 7
 # Hold every source first: the staging tmpfs may cover its path.
-exec 7<"$root"
+exec 7<"$root" 6<"$waiter"
 hold "$repo" "$node"
 stage
+# The waiter runs from the staging tmpfs (its path may be under the tmpfs's mount point);
+# stage 2 removes it.
+cat <&6 > "$S/moat-waiter"
+exec 6<&-
+chmod 0755 "$S/moat-waiter"
 mkdir "$S/root"
 if [ -d /proc/self/fd/7 ]; then
   mount --bind /proc/self/fd/7 "$S/root"
@@ -57,7 +62,7 @@ exec 7<&-
 runtime "$repo" "$node"
 # Stage 2 in new user, mount, uts, pid, net and ipc namespaces: this very process enters them
 # (no process of the Gofer's stays in the host's user namespace) and forks pid 1.
-exec "$waiter" /bin/sh -c "$STAGE1" moat-gofer-stage2 "$root" "$node" "$@"
+exec "$S/moat-waiter" /bin/sh -c "$STAGE1" moat-gofer-stage2 "$root" "$node" "$@"
 `;
 
 /**
@@ -74,6 +79,7 @@ shift 2
 # Until the launcher has written the identity map, nothing here may touch a file; a launcher
 # that died first never will.
 waitmap
+rm -f "$S/moat-waiter"
 procfs
 mount --rbind "$S" "$S"
 enter
