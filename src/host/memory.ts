@@ -65,6 +65,13 @@ export function mapCodeAt(addr: bigint, len: number): bigint {
   );
 }
 
+/** Maps `len` bytes of private anonymous read-write memory; the address or -errno. */
+export function mapAnonymous(len: number): bigint {
+  return checkBig(
+    mmap_(0n, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) as bigint,
+  );
+}
+
 export function unmap(addr: bigint, len: number): number {
   return check(munmap_(addr, len) as number);
 }

@@ -3,6 +3,7 @@
 // call returns a value or a negative errno and never throws.
 
 import { check, libc } from './libc.js';
+import { mapAnonymous, viewOf } from './memory.js';
 
 export const PTRACE_PEEKUSER = 3;
 export const PTRACE_CONT = 7;
@@ -16,6 +17,10 @@ export const PTRACE_SETOPTIONS = 0x4200;
 export const PTRACE_GETEVENTMSG = 0x4201;
 export const PTRACE_GETSIGINFO = 0x4202;
 export const PTRACE_GET_RSEQ_CONFIGURATION = 0x420f;
+export const PTRACE_GETREGSET = 0x4204;
+export const PTRACE_SETREGSET = 0x4205;
+/** The XSAVE image (standard format), as a regset. */
+export const NT_X86_XSTATE = 0x202;
 
 export const PTRACE_O_TRACESYSGOOD = 1;
 export const PTRACE_O_TRACEFORK = 2;
@@ -96,4 +101,52 @@ export function decodeWaitStatus(s: number): WaitStatus {
     stopSignal: (s >> 8) & 0xff,
     event: (s >> 16) & 0xff,
   };
+}
+
+/** The largest regset read or written (an XSAVE image is at most a few KiB). */
+const REGSET_MAX = 16384;
+
+/** A native buffer for regsets: an iovec at 0, the data at 64. Made on first use. */
+let regset: { iov: bigint; data: Uint8Array; iovView: BigUint64Array } | undefined;
+
+function regsetArea(): typeof regset {
+  if (regset !== undefined) return regset;
+  const addr = mapAnonymous(64 + REGSET_MAX);
+  if (addr < 0n) return undefined;
+  const buf = viewOf(addr, 64 + REGSET_MAX);
+  regset = {
+    iov: addr,
+    data: new Uint8Array(buf, 64, REGSET_MAX),
+    iovView: new BigUint64Array(buf, 0, 2),
+  };
+  return regset;
+}
+
+/**
+ * PTRACE_GETREGSET of `type` (NT_X86_XSTATE…): a copy of the regset, or -errno.
+ * SAFETY: the data pointer is an iovec in a native buffer this module owns, whose base and
+ * length describe the REGSET_MAX bytes after it; the kernel writes at most that many.
+ */
+export function ptraceGetRegset(pid: number, type: number): Uint8Array | number {
+  const a = regsetArea();
+  if (a === undefined) return -12; // ENOMEM
+  a.iovView[0] = a.iov + 64n;
+  a.iovView[1] = BigInt(REGSET_MAX);
+  const r = ptraceVal(PTRACE_GETREGSET, pid, BigInt(type), a.iov);
+  if (r < 0) return r;
+  return a.data.slice(0, Number(a.iovView[1] ?? 0n));
+}
+
+/**
+ * PTRACE_SETREGSET of `type` from `data`; 0 or -errno.
+ * SAFETY: as ptraceGetRegset; the kernel reads data.length (at most REGSET_MAX) bytes.
+ */
+export function ptraceSetRegset(pid: number, type: number, data: Uint8Array): number {
+  const a = regsetArea();
+  if (a === undefined) return -12;
+  if (data.length > REGSET_MAX) return -22; // EINVAL
+  a.data.set(data);
+  a.iovView[0] = a.iov + 64n;
+  a.iovView[1] = BigInt(data.length);
+  return ptraceVal(PTRACE_SETREGSET, pid, BigInt(type), a.iov);
 }

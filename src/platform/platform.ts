@@ -51,8 +51,13 @@ export interface ThreadContext {
   readonly hostPid: number;
   /** Runs the application with `regs` until the next trap; `regs` is updated in place. */
   switchTo(regs: Registers): Trap;
-  /** The floating-point state (the 512-byte fxsave image), for signal frames. */
+  /**
+   * The floating-point state for signal frames and fork: the XSAVE image in standard format
+   * (AVX and AVX-512 state included; its first 512 bytes are the fxsave image), or the
+   * 512-byte fxsave image alone where the host offers no XSAVE state.
+   */
   getFpState(): Uint8Array | number;
+  /** Sets it from either form; a 512-byte image leaves the other components initial. */
   setFpState(state: Uint8Array): number;
 }
 
@@ -66,8 +71,13 @@ export interface AddressSpace extends ThreadContext {
   protect(addr: bigint, len: number, prot: number): number;
   /** Runs the application with `regs` until the next trap; `regs` is updated in place. */
   switchTo(regs: Registers): Trap;
-  /** The floating-point state (the 512-byte fxsave image), for signal frames. */
+  /**
+   * The floating-point state for signal frames and fork: the XSAVE image in standard format
+   * (AVX and AVX-512 state included; its first 512 bytes are the fxsave image), or the
+   * 512-byte fxsave image alone where the host offers no XSAVE state.
+   */
   getFpState(): Uint8Array | number;
+  /** Sets it from either form; a 512-byte image leaves the other components initial. */
   setFpState(state: Uint8Array): number;
   /** The registers a fresh thread starts from (segment selectors, flags). */
   initialRegisters(): Registers;

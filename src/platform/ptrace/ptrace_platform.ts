@@ -21,6 +21,9 @@ import {
   PTRACE_GETREGS,
   PTRACE_GETSIGINFO,
   PTRACE_GET_RSEQ_CONFIGURATION,
+  NT_X86_XSTATE,
+  ptraceGetRegset,
+  ptraceSetRegset,
   PTRACE_O_EXITKILL,
   PTRACE_O_TRACECLONE,
   PTRACE_O_TRACEFORK,
@@ -396,18 +399,51 @@ function switchStub(
   return { kind: 'signal', signo: s.stopSignal, addr, code };
 }
 
+/**
+ * The size of the host's XSAVE image (0 until known, -1 where ptrace cannot read it: the
+ * 512-byte fxsave image is then the whole FP state).
+ */
+let xsaveSize = 0;
+const LEGACY_FP = 512;
+/** x87 and SSE: the components a legacy image holds. */
+const XFEATURES_FP_SSE = 3n;
+
 function getFp(stub: Stub): Uint8Array | number {
-  const b = new Uint8Array(512);
+  if (xsaveSize >= 0) {
+    const x = ptraceGetRegset(stub.pid, NT_X86_XSTATE);
+    if (typeof x !== 'number' && x.length > LEGACY_FP) {
+      xsaveSize = x.length;
+      return x;
+    }
+    if (x === -Errno.ESRCH) return x;
+    xsaveSize = -1;
+  }
+  const b = new Uint8Array(LEGACY_FP);
   const r = ptraceBuf(PTRACE_GETFPREGS, stub.pid, 0n, b);
   return r < 0 ? r : b;
 }
 
+/**
+ * Sets the FP state from an XSAVE image (padded or cut to the host's size) or a 512-byte
+ * fxsave image (whose other components then take their initial state, as Linux restores a
+ * legacy frame).
+ */
 function setFp(stub: Stub, state: Uint8Array): number {
-  if (state.length !== 512) return -Errno.EINVAL;
+  if (state.length < LEGACY_FP) return -Errno.EINVAL;
   // The MXCSR reserved bits must stay clear, or the kernel refuses the image.
   const mxcsr = new DataView(state.buffer, state.byteOffset).getUint32(24, true);
   if ((mxcsr & 0xffff0000) !== 0) return -Errno.EINVAL;
-  return ptraceBuf(PTRACE_SETFPREGS, stub.pid, 0n, state);
+  if (xsaveSize === 0) {
+    const probe = getFp(stub);
+    if (typeof probe === 'number') return probe;
+  }
+  if (xsaveSize < 0) return ptraceBuf(PTRACE_SETFPREGS, stub.pid, 0n, state.subarray(0, LEGACY_FP));
+  const image = new Uint8Array(xsaveSize);
+  image.set(state.subarray(0, Math.min(state.length, xsaveSize)));
+  if (state.length === LEGACY_FP) {
+    new DataView(image.buffer).setBigUint64(LEGACY_FP, XFEATURES_FP_SSE, true);
+  }
+  return ptraceSetRegset(stub.pid, NT_X86_XSTATE, image);
 }
 
 /** A second (third…) thread of a stub process. */

@@ -228,7 +228,18 @@ const UC_SIZE = 304;
 const FRAME_UC = 8;
 const FRAME_INFO = FRAME_UC + UC_SIZE;
 const FRAME_SIZE = FRAME_INFO + 128;
-const FP_SIZE = 512;
+/** The fxsave image; an XSAVE image starts with it. */
+const FP_LEGACY_SIZE = 512;
+/** struct _fpx_sw_bytes in the fxsave image's software-reserved bytes. */
+const SW_BYTES = 464;
+const FP_XSTATE_MAGIC1 = 0x46505853;
+const FP_XSTATE_MAGIC2 = 0x46505845;
+/** The XSAVE header's xstate_bv (which components the image holds). */
+const XSTATE_BV = 512;
+/** The smallest and largest XSAVE image a frame may name (legacy area + header; a bound). */
+const XSTATE_MIN = 576;
+const XSTATE_MAX = 16384;
+const UC_FP_XSTATE = 1n;
 const REDZONE = 128n;
 const UC_SIGCONTEXT_SS = 2n;
 const UC_STRICT_RESTORE_SS = 4n;
@@ -261,18 +272,38 @@ function enterHandler(t: Task, sig: number, info: SigInfo): boolean {
   ) {
     sp = t.altStack.sp + t.altStack.size;
   } else sp = rsp - REDZONE;
-  const fp = t.thread.getFpState();
+  let fp = t.thread.getFpState();
   if (typeof fp === 'number') {
     t.kernel.log.warn(`signal frame: cannot read the FP state: ${fp}`);
     return false;
   }
-  sp = (sp - BigInt(FP_SIZE)) & ~63n;
+  // An XSAVE image goes in as Linux writes it: software bytes saying so, FP_XSTATE_MAGIC2 after.
+  const xstate = fp.length > FP_LEGACY_SIZE;
+  if (xstate) {
+    const img = new Uint8Array(fp.length + 4);
+    img.set(fp);
+    const v = new DataView(img.buffer);
+    // ptrace's image holds XCR0 (the enabled components) where the software bytes go.
+    const xcr0 = v.getBigUint64(SW_BYTES, true);
+    img.fill(0, SW_BYTES, FP_LEGACY_SIZE);
+    v.setUint32(SW_BYTES, FP_XSTATE_MAGIC1, true);
+    v.setUint32(SW_BYTES + 4, fp.length + 4, true);
+    v.setBigUint64(SW_BYTES + 8, xcr0, true);
+    v.setUint32(SW_BYTES + 16, fp.length, true);
+    v.setUint32(fp.length, FP_XSTATE_MAGIC2, true);
+    fp = img;
+  }
+  sp = (sp - BigInt(fp.length)) & ~63n;
   const fpAddr = sp;
   sp = ((sp - BigInt(FRAME_SIZE)) & ~15n) - 8n;
   const frame = new Uint8Array(FRAME_SIZE);
   const dv = new DataView(frame.buffer);
   dv.setBigUint64(0, act.restorer, true);
-  dv.setBigUint64(FRAME_UC, UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS, true);
+  dv.setBigUint64(
+    FRAME_UC,
+    UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS | (xstate ? UC_FP_XSTATE : 0n),
+    true,
+  );
   dv.setBigUint64(FRAME_UC + 16, t.altStack.sp, true);
   dv.setInt32(FRAME_UC + 24, altStackFlags(t), true);
   dv.setBigUint64(FRAME_UC + 32, t.altStack.size, true);
@@ -347,6 +378,31 @@ function deliverLoop(t: Task): void {
   }
 }
 
+/**
+ * The FP state a frame holds, as Linux's sigreturn reads it: the whole XSAVE image when the
+ * software bytes and FP_XSTATE_MAGIC2 say there is one (components outside their xfeatures
+ * taking their initial state), else the fxsave image alone. -EFAULT if unreadable.
+ */
+function frameFpState(t: Task, fpAddr: bigint): Uint8Array | number {
+  const legacy = t.mm.copyIn(fpAddr, FP_LEGACY_SIZE);
+  if (typeof legacy === 'number') return legacy;
+  const v = new DataView(legacy.buffer, legacy.byteOffset, legacy.byteLength);
+  const size = v.getUint32(SW_BYTES + 16, true);
+  const valid =
+    v.getUint32(SW_BYTES, true) === FP_XSTATE_MAGIC1 &&
+    size >= XSTATE_MIN &&
+    size <= XSTATE_MAX &&
+    size <= v.getUint32(SW_BYTES + 4, true);
+  if (!valid) return legacy;
+  const img = t.mm.copyIn(fpAddr, size + 4);
+  if (typeof img === 'number') return img;
+  const iv = new DataView(img.buffer, img.byteOffset, img.byteLength);
+  if (iv.getUint32(size, true) !== FP_XSTATE_MAGIC2) return legacy;
+  const xfeatures = iv.getBigUint64(SW_BYTES + 8, true);
+  iv.setBigUint64(XSTATE_BV, iv.getBigUint64(XSTATE_BV, true) & xfeatures, true);
+  return img.subarray(0, size);
+}
+
 /** Implements the core of rt_sigreturn(2): restores the frame at rsp; false if unreadable. */
 export function sigreturn(t: Task): boolean {
   const regs = t.regs;
@@ -363,7 +419,7 @@ export function sigreturn(t: Task): boolean {
   regs[Reg.orig_rax] = 0xffffffffffffffffn;
   const fpAddr = dv.getBigUint64(mc + 184, true);
   if (fpAddr !== 0n) {
-    const fp = t.mm.copyIn(fpAddr, FP_SIZE);
+    const fp = frameFpState(t, fpAddr);
     if (typeof fp === 'number') return false;
     if (t.thread.setFpState(fp) < 0) return false;
   }
