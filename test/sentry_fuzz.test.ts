@@ -13,8 +13,9 @@ import { MOAT_BIN, REPO_ROOT } from '../testlib/runners.js';
 
 /**
  * Calls left out, each because it would end or wedge the program rather than test the Sentry:
- * leaving (exit, exit_group), waiting for ever (pause, rt_sigsuspend, sleeps, futex, poll and
- * select with random timeouts, read of a blocking stdin), rewriting the program's own state
+ * leaving (exit, exit_group), waiting for ever (pause, rt_sigsuspend, sleeps, futex, poll,
+ * select and epoll_wait with random timeouts, rt_sigtimedwait, read of a blocking stdin),
+ * confining itself (seccomp: strict mode or a filter would end it at its next call), rewriting the program's own state
  * (rt_sigreturn, arch_prctl, sigaltstack+signals, munmap/mprotect/mmap/brk of its own memory),
  * installing handlers at random addresses (rt_sigaction), or closing the fd it reports on
  * (close, close_range, dup2, dup3), or multiplying the program (fork, vfork, clone: every
@@ -32,6 +33,11 @@ const EXCLUDED = new Set([
   'ppoll',
   'select',
   'pselect6',
+  'epoll_wait',
+  'epoll_pwait',
+  'epoll_pwait2',
+  'rt_sigtimedwait',
+  'seccomp',
   'rt_sigreturn',
   'arch_prctl',
   'munmap',
