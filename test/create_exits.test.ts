@@ -161,6 +161,25 @@ describe('create exits, start runs, delete cleans', () => {
   });
 });
 
+describe('the container pid killed', () => {
+  it('SIGKILL of the pid state.json names (an engine’s last resort) ends the whole sandbox', async () => {
+    const s = setup('sleep 30');
+    const r = moat(s.root, ['run', '--detach', '--bundle', s.bundle, 'victim'], {
+      timeoutMs: 30_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(await waitStatus(s.root, 'victim', ['running']), 'running');
+    const state = JSON.parse(moat(s.root, ['state', 'victim']).stdout) as { pid: number };
+    const cgroups = recordedCgroups(s.root, 'victim');
+    process.kill(state.pid, 'SIGKILL');
+    // The Sentry, its stubs and the Gofers go with it (death signals, then socket EOF).
+    assert.deepEqual(await waitNoProcesses(s.base, 20_000), [], 'processes left');
+    assert.equal(await waitStatus(s.root, 'victim', ['stopped']), 'stopped');
+    assert.equal(moat(s.root, ['delete', 'victim']).status, 0);
+    await assertNothingLeft(s, cgroups);
+  });
+});
+
 describe('create killed part-way', () => {
   it('leaves nothing running, and delete --force cleans what it recorded', async () => {
     const probe = setup('true');

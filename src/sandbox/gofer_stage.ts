@@ -84,8 +84,10 @@ procfs
 mount --rbind "$S" "$S"
 enter
 budget
+# The exec of setpriv gains this namespace's capabilities, which clears the death signal
+# the waiter asked for: setpriv asks for it again.
 exec setpriv --bounding-set -all,${GOFER_CAPABILITY_NAMES.map((c) => `+${c}`).join(',')} --inh-caps -all \\
-  --ambient-caps -all --nnp -- "$node" "$@"
+  --ambient-caps -all --nnp --pdeathsig KILL -- "$node" "$@"
 `;
 
 export interface GoferCommand {

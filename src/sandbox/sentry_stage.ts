@@ -39,7 +39,10 @@ runtime "$repo" "$node"
 procfs
 enter
 budget
-exec setpriv --bounding-set -all --inh-caps -all --ambient-caps -all --nnp -- "$node" "$@"
+# The exec of setpriv gains this namespace's capabilities, which clears the death signal
+# the waiter asked for: setpriv asks for it again.
+exec setpriv --bounding-set -all --inh-caps -all --ambient-caps -all --nnp --pdeathsig KILL -- \
+  "$node" "$@"
 `;
 
 export interface StageCommand {
