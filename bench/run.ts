@@ -64,6 +64,8 @@ const BENCHES: readonly Bench[] = [
       'getppid_parked1000',
       'clock_gettime',
       'pipe_pingpong',
+      'compute_1thread',
+      'compute_2threads',
     ],
     args: (minMs) => ['/bench/data.bin', '/etc/hostname', String(minMs)],
     notes: [],

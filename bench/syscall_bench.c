@@ -161,6 +161,30 @@ static void stop_echo(void) {
   close(pong[0]);
 }
 
+/* A fixed piece of computation without system calls (~5 ms natively here). */
+static volatile unsigned long compute_sink;
+static void *compute(void *arg) {
+  unsigned long x = (unsigned long)arg;
+  for (long i = 0; i < 5000000; i++) x = x * 6364136223846793005UL + 1442695040888963407UL;
+  compute_sink = x;
+  return NULL;
+}
+
+static void op_compute_1thread(void) {
+  pthread_t t;
+  pthread_create(&t, NULL, compute, (void *)1);
+  pthread_join(t, NULL);
+}
+
+/* The same computation in each of two threads at once: as long as one where two CPUs run them. */
+static void op_compute_2threads(void) {
+  pthread_t a, b;
+  pthread_create(&a, NULL, compute, (void *)1);
+  pthread_create(&b, NULL, compute, (void *)2);
+  pthread_join(a, NULL);
+  pthread_join(b, NULL);
+}
+
 static void measure(const char *name, void (*op)(void)) {
   for (int i = 0; i < 16; i++) op(); /* warm caches, fault in buffers */
   long total_ns = 0, total_iters = 0, batch = 1;
@@ -207,5 +231,7 @@ int main(int argc, char **argv) {
   start_echo();
   measure("pipe_pingpong", op_pipe_pingpong);
   stop_echo();
+  measure("compute_1thread", op_compute_1thread);
+  measure("compute_2threads", op_compute_2threads);
   return 0;
 }

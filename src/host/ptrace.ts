@@ -42,6 +42,7 @@ const ptraceVal_ = libc.func('long ptrace(long, int, uint64_t, uint64_t)');
 const wait4_ = libc.func('int wait4(int, void*, int, void*)');
 // SAFETY: kill/tgkill take numbers only.
 const kill_ = libc.func('int kill(int, int)');
+const tgkill_ = libc.func('int tgkill(int, int, int)');
 // SAFETY: sched_setaffinity reads a cpu mask of `len` bytes from a buffer we own.
 const setaffinity_ = libc.func('int sched_setaffinity(int, size_t, void*)');
 const getaffinity_ = libc.func('int sched_getaffinity(int, size_t, void*)');
@@ -63,11 +64,21 @@ export function kill(pid: number, sig: number): number {
   return check(kill_(pid, sig) as number);
 }
 
+/** A signal to one thread (tgkill(2)). */
+export function tgkill(tgid: number, tid: number, sig: number): number {
+  return check(tgkill_(tgid, tid, sig) as number);
+}
+
 /** Pins the calling thread to one CPU. */
 export function pinToCpu(cpu: number): number {
+  return pinThreadToCpu(0, cpu);
+}
+
+/** Pins thread `tid` (0: the caller) to one CPU. */
+export function pinThreadToCpu(tid: number, cpu: number): number {
   const mask = new BigUint64Array(16);
   mask[cpu >> 6] = 1n << BigInt(cpu & 63);
-  return check(setaffinity_(0, mask.byteLength, mask) as number);
+  return check(setaffinity_(tid, mask.byteLength, mask) as number);
 }
 
 /** The CPUs the calling thread may run on. */

@@ -43,7 +43,18 @@ export type Trap =
   /** A synchronous fault or signal the application caused (SIGSEGV, SIGILL, SIGTRAP…). */
   | { kind: 'signal'; signo: number; addr: bigint; code: number }
   /** The host stub is gone (killed from outside): the task cannot continue. */
-  | { kind: 'dead'; reason: string };
+  | { kind: 'dead'; reason: string }
+  /**
+   * Stopped from outside, not by the application: the control plane's kick, the end of a time
+   * slice, or a stop the platform needed. Nothing happened to the task; it may run on.
+   */
+  | { kind: 'interrupted' };
+
+/** A started context that stopped, and why. */
+export interface TrapEvent {
+  ctx: ThreadContext;
+  trap: Trap;
+}
 
 /** One application thread's way onto the CPU. */
 export interface ThreadContext {
@@ -51,6 +62,15 @@ export interface ThreadContext {
   readonly hostPid: number;
   /** Runs the application with `regs` until the next trap; `regs` is updated in place. */
   switchTo(regs: Registers): Trap;
+  /**
+   * Starts the application with `regs` on host CPU `cpu` (-1: any) and returns at once; its
+   * next trap is collected by Platform.waitAny, into `regs`. Several contexts may run at once.
+   */
+  start(regs: Registers, cpu: number): void;
+  /** Makes a started context trap soon ('interrupted'); nothing if it is not running. */
+  interrupt(): void;
+  /** False once the host side is gone. */
+  readonly alive: boolean;
   /**
    * The floating-point state for signal frames and fork: the XSAVE image in standard format
    * (AVX and AVX-512 state included; its first 512 bytes are the fxsave image), or the
@@ -91,6 +111,10 @@ export interface AddressSpace extends ThreadContext {
 
 export interface Platform {
   readonly name: string;
+  /** The host CPUs application code may run on; the first is the Sentry's own. */
+  readonly cpus: readonly number[];
+  /** Waits for a started context to trap; undefined when none is running. */
+  waitAny(): TrapEvent | undefined;
   /** The highest address (exclusive) the application may map. */
   readonly maxUserAddress: bigint;
   newAddressSpace(): AddressSpace | number;

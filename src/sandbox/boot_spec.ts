@@ -92,6 +92,11 @@ export interface BootSpec {
   memoryLimit?: number;
   /** linux.resources.pids.limit: the most tasks (threads) the sandbox may have at once. */
   pidsLimit?: number;
+  /**
+   * How many host CPUs application code may use at once (the run loop's lanes); absent: every
+   * CPU the sandbox may run on.
+   */
+  lanes?: number;
   /** Added by the launcher (optional): linux.maskedPaths and linux.readonlyPaths. */
   maskedPaths?: string[];
   readonlyPaths?: string[];

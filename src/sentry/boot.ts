@@ -39,7 +39,13 @@ import {
   TIE_LINE,
   isBindMount,
 } from '../sandbox/boot_spec.js';
-import { CTL, newControlState, publishPids, takePendingSignals } from './control/control_state.js';
+import {
+  CTL,
+  laneSlots,
+  newControlState,
+  publishPids,
+  takePendingSignals,
+} from './control/control_state.js';
 import { newDevFilesystem } from './fsimpl/dev/dev.js';
 import { GoferFilesystem, GoferInode } from './fsimpl/gofer/gofer_fs.js';
 import { installStdio } from './fsimpl/host/host_file.js';
@@ -502,6 +508,7 @@ export async function boot(spec: BootSpec): Promise<number> {
     const fsctx = new FsContext(root);
     const vctx = { fs: fsctx, files, creds };
     const kernel = new Kernel(p, mf, log, spec.hostname, hwcap, hwcap2);
+    kernel.lanes = Math.max(1, Math.min(spec.lanes ?? p.cpus.length, p.cpus.length));
     const vdso = new Vdso(mf, {
       readCycles: () => p.readCycles(),
       hostNs: () => process.hrtime.bigint(),
@@ -510,6 +517,7 @@ export async function boot(spec: BootSpec): Promise<number> {
       tscInvariant,
     });
     kernel.vdso = vdso;
+    vdso.setCpus(p.cpus.slice(0, kernel.lanes));
     const wakeFd = hostEventfd();
     if (wakeFd >= 0) {
       kernel.wakeFd = wakeFd;
@@ -639,9 +647,13 @@ export async function boot(spec: BootSpec): Promise<number> {
     applyPending();
     kernel.onTasksChanged = (): void => publishPids(ctl, kernel.livePids());
     kernel.onTasksChanged();
-    const onSwitch = (t: Task): void => {
-      Atomics.store(ctl, CTL.stubPid, t.thread.hostPid);
-      Atomics.add(ctl, CTL.sliceSeq, 1);
+    const onSwitch = (t: Task, lane: number): void => {
+      const slots = laneSlots(lane);
+      Atomics.store(ctl, slots.pid, t.thread.hostPid);
+      Atomics.add(ctl, slots.seq, 1);
+    };
+    const onLaneIdle = (lane: number): void => {
+      Atomics.store(ctl, laneSlots(lane).pid, 0);
     };
     const onRunnable = (n: number): void => {
       Atomics.store(ctl, CTL.runnable, n);
@@ -649,8 +661,8 @@ export async function boot(spec: BootSpec): Promise<number> {
     const profile = spec.debug === true ? new Map<number, [number, bigint]>() : undefined;
     const hooks =
       profile === undefined
-        ? { onKick: applyPending, onSwitch, onRunnable }
-        : { onKick: applyPending, onSwitch, onRunnable, profile };
+        ? { onKick: applyPending, onSwitch, onLaneIdle, onRunnable }
+        : { onKick: applyPending, onSwitch, onLaneIdle, onRunnable, profile };
     const exit = task.exited ? task.exit : runTask(task, table, hooks);
     if (profile !== undefined) {
       for (const [nr, [n, ns]] of [...profile].sort((x, y) => (x[1][1] > y[1][1] ? -1 : 1))) {

@@ -22,6 +22,9 @@ export const SENTRY_CALLS: ReadonlyMap<number, string> = new Map([
   [74, 'fsync'],
   [75, 'fdatasync'],
   [217, 'getdents64'],
+  // Placing stub threads on the CPUs of the run loop's lanes (its own pid namespace holds
+  // nothing else).
+  [203, 'sched_setaffinity'],
 ]);
 
 /** Everything the Sentry may call, hot calls first. */

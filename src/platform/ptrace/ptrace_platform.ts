@@ -34,7 +34,9 @@ import {
   allowedCpus,
   decodeWaitStatus,
   kill,
+  pinThreadToCpu,
   pinToCpu,
+  tgkill,
   ptraceBuf,
   ptraceVal,
   wait4,
@@ -48,6 +50,7 @@ import {
   type Registers,
   type ThreadContext,
   type Trap,
+  type TrapEvent,
 } from '../platform.js';
 import { assembleStub, type StubCode } from './stub_code.js';
 import { STUB_FORK_FLAGS, STUB_THREAD_FLAGS, stubFilter } from './stub_filter.js';
@@ -91,6 +94,9 @@ const SIGSYS = 31;
 const SYS_SECCOMP = 1;
 const MAP_SHARED_FIXED = 0x01 | 0x10;
 const SYSCALL_TRAP: Trap = Object.freeze({ kind: 'syscall' });
+const INTERRUPTED: Trap = Object.freeze({ kind: 'interrupted' });
+const SI_USER = 0;
+const SI_TKILL = -6;
 
 export class PtracePlatform implements Platform {
   readonly name = 'ptrace';
@@ -98,15 +104,29 @@ export class PtracePlatform implements Platform {
   private readonly stub: StubCode;
   private readonly stubAddr: bigint;
   private readonly switchFn: (pid: number, regs: Registers, status: Int32Array) => unknown;
+  private readonly resumeFn: (pid: number, regs: Registers) => unknown;
+  private readonly waitAnyFn: (status: Int32Array, regs: Registers) => unknown;
   private readonly cyclesFn: () => unknown;
   private readonly master: Stub;
   private readonly status = new Int32Array(1);
+  /** The CPUs application code may run on; the first is the Sentry's own. */
+  readonly cpus: readonly number[];
+  /** Every application stub thread, by host tid. */
+  private readonly stubs = new Map<number, Stub>();
+  /** Stops already collected (by an injection that had to stop a running thread). */
+  private readonly ready: TrapEvent[] = [];
+  private readonly waitStatus = new Int32Array(1);
+  /** How many stub threads are started and not yet collected. */
+  private runningCount = 0;
+  private readonly waitRegs = new BigUint64Array(REG_COUNT);
 
   private constructor(
     stub: StubCode,
     stubAddr: bigint,
     masterPid: number,
     readonly memfd: HostFd,
+    /** The CPUs the Sentry could run on before it pinned itself to the last of them. */
+    cpus: readonly number[],
   ) {
     this.stub = stub;
     this.stubAddr = stubAddr;
@@ -116,8 +136,18 @@ export class PtracePlatform implements Platform {
       'long moat_switch(int, void*, void*)',
     );
     this.switchFn = fn;
+    this.resumeFn = nativeFunction(
+      stubAddr + BigInt(stub.resumeEntry),
+      'long moat_resume(int, void*)',
+    );
+    this.waitAnyFn = nativeFunction(
+      stubAddr + BigInt(stub.waitAnyEntry),
+      'long moat_waitany(void*, void*)',
+    );
     this.cyclesFn = nativeFunction(stubAddr + BigInt(stub.cyclesEntry), 'uint64_t moat_cycles()');
-    this.master = new Stub(this, masterPid);
+    this.master = new Stub(this, masterPid, masterPid);
+    const own = cpus[cpus.length - 1] ?? 0;
+    this.cpus = [own, ...cpus.filter((c) => c !== own)];
   }
 
   /**
@@ -150,7 +180,7 @@ export class PtracePlatform implements Platform {
     const forkFn = nativeFunction(addr + BigInt(stub.forkEntry), 'long moat_fork()');
     const pid = Number(forkFn());
     if (pid <= 0) return `ptrace platform: fork of the stub master failed: ${-pid}`;
-    const p = new PtracePlatform(stub, addr, pid, memfd);
+    const p = new PtracePlatform(stub, addr, pid, memfd, cpus);
     const err = p.initMaster();
     if (err) {
       kill(pid, SIGKILL);
@@ -226,7 +256,7 @@ export class PtracePlatform implements Platform {
     // The master stops first with PTRACE_EVENT_FORK (handled inside inject), then at int3.
     if (r < 0n) return Number(r);
     const pid = Number(r);
-    const child = new Stub(this, pid);
+    const child = new Stub(this, pid, pid);
     const st = child.waitStop();
     if (st !== SIGSTOP) return -Errno.EAGAIN;
     const opts = PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE;
@@ -235,7 +265,125 @@ export class PtracePlatform implements Platform {
       return -Errno.EAGAIN;
     }
     child.captureTemplate();
-    return new PtraceAddressSpace(this, child);
+    const as = new PtraceAddressSpace(this, child);
+    this.track(child);
+    return as;
+  }
+
+  /** @internal A stub thread the run loop may start and collect. */
+  track(stub: Stub): void {
+    this.stubs.set(stub.pid, stub);
+  }
+
+  /** @internal A stub thread that is gone: nothing of it is collected any more. */
+  untrack(stub: Stub): void {
+    this.stubs.delete(stub.pid);
+    for (let i = this.ready.length - 1; i >= 0; i--) {
+      if (this.ready[i]?.ctx === stub.owner) this.ready.splice(i, 1);
+    }
+  }
+
+  /** @internal Starts a stopped stub thread with `regs` on `cpu`, without waiting for it. */
+  start(stub: Stub, regs: Registers, cpu: number): void {
+    if (stub.dead) {
+      this.pushDead(stub, 'stub gone');
+      return;
+    }
+    if (cpu !== stub.cpu && cpu >= 0) {
+      pinThreadToCpu(stub.pid, cpu);
+      stub.cpu = cpu;
+    }
+    stub.regs = regs;
+    const r = Number(this.resumeFn(stub.pid, regs));
+    if (r < 0) {
+      this.pushDead(stub, `resume failed: ${r}`);
+      return;
+    }
+    this.setRunning(stub, true);
+  }
+
+  /** @internal */
+  setRunning(stub: Stub, running: boolean): void {
+    if (stub.running === running) return;
+    stub.running = running;
+    this.runningCount += running ? 1 : -1;
+  }
+
+  private pushDead(stub: Stub, reason: string): void {
+    if (stub.owner !== undefined)
+      this.ready.push({ ctx: stub.owner, trap: { kind: 'dead', reason } });
+  }
+
+  /**
+   * Waits for the next started stub thread to stop, and returns its trap (its registers are
+   * in the buffer it was started with). Undefined when none is running.
+   */
+  waitAny(): TrapEvent | undefined {
+    const r = this.ready.shift();
+    if (r !== undefined) return r;
+    for (;;) {
+      if (this.runningCount <= 0) return undefined;
+      const pid = Number(this.waitAnyFn(this.waitStatus, this.waitRegs));
+      if (pid < 0) return undefined;
+      const raw = this.waitStatus[0] ?? 0;
+      const stub = this.stubs.get(pid);
+      if (stub === undefined) {
+        // The stub master stops for signals it ignores (its children's SIGCHLD): let it go.
+        if (pid === this.master.pid && (raw & 0xff) === 0x7f) {
+          ptraceVal(PTRACE_CONT, pid, 0n, 0n);
+        }
+        continue;
+      }
+      const e = this.collected(stub, raw);
+      if (e !== undefined) return e;
+    }
+  }
+
+  /** A stop or death of `stub` that waitAny or a recall collected, as a trap event. */
+  private collected(stub: Stub, raw: number): TrapEvent | undefined {
+    const stopped = (raw & 0xff) === 0x7f;
+    const wasRunning = stub.running;
+    this.setRunning(stub, false);
+    if (!stopped) {
+      stub.dead = true;
+      this.stubs.delete(stub.pid);
+    }
+    // A stop or death of a thread nobody started: its next start reports it.
+    if (!wasRunning) return undefined;
+    const ctx = stub.owner;
+    const regs = stub.regs;
+    if (ctx === undefined || regs === undefined) return undefined;
+    if (stopped) regs.set(this.waitRegs);
+    return { ctx, trap: decodeTrap(stub, raw, 0, regs) };
+  }
+
+  /** Makes a started stub thread stop soon (its trap is then 'interrupted'). */
+  interrupt(stub: Stub): void {
+    if (stub.running) tgkill(stub.tgid, stub.pid, SIGUSR1);
+  }
+
+  /**
+   * @internal Stops a running stub thread before a system call is injected into it: its stop
+   * is kept for waitAny to return.
+   */
+  recall(stub: Stub): void {
+    if (!stub.running) return;
+    tgkill(stub.tgid, stub.pid, SIGUSR1);
+    for (;;) {
+      const r = wait4(stub.pid, this.waitStatus, WALL);
+      if (r === -Errno.EINTR) continue;
+      if (r < 0) {
+        this.setRunning(stub, false);
+        stub.dead = true;
+        this.pushDead(stub, 'stub gone');
+        return;
+      }
+      const raw = this.waitStatus[0] ?? 0;
+      if ((raw & 0xff) === 0x7f) ptraceBuf(PTRACE_GETREGS, stub.pid, 0n, this.waitRegs);
+      const e = this.collected(stub, raw);
+      if (e !== undefined) this.ready.push(e);
+      return;
+    }
   }
 
   /** @internal */
@@ -255,16 +403,27 @@ export class PtracePlatform implements Platform {
   }
 }
 
-/** One traced host process. */
+/** One traced host thread (a stub process's first thread, or another of its threads). */
 class Stub {
   private template: Registers = new BigUint64Array(REG_COUNT);
   private readonly scratch = new BigUint64Array(REG_COUNT);
   readonly status = new Int32Array(1);
+  readonly siginfo = new Uint8Array(128);
   dead = false;
+  /** Started and not yet collected. */
+  running = false;
+  /** The CPU it is pinned to (-1: the one it inherited). */
+  cpu = -1;
+  /** The registers it was started with; its stop is written there. */
+  regs: Registers | undefined;
+  /** The context the kernel knows it by. */
+  owner: ThreadContext | undefined;
 
   constructor(
     private readonly platform: PtracePlatform,
     readonly pid: number,
+    /** Its thread group (the stub process), for tgkill. */
+    readonly tgid: number,
   ) {}
 
   /** Waits for the next stop; returns the stop signal, or -1 if the process is gone. */
@@ -288,8 +447,9 @@ class Stub {
     return this.template.slice();
   }
 
-  /** Runs one host system call in this stopped stub; returns its result (or -errno of ours). */
+  /** Runs one host system call in this stub (stopped first if running); its result or -errno. */
   inject(nr: number, args: bigint[]): bigint {
+    this.platform.recall(this);
     const r = this.scratch;
     r.set(this.template);
     r[Reg.rax] = BigInt(nr);
@@ -339,6 +499,14 @@ class Stub {
     this.reap();
   }
 
+  /** Runs it until its next trap and waits for that (the synchronous path). */
+  switchTo(regs: Registers): Trap {
+    if (this.dead) return { kind: 'dead', reason: 'stub gone' };
+    this.platform.recall(this);
+    const r = this.platform.runSwitch(this.pid, regs, this.status);
+    return decodeTrap(this, this.status[0] ?? 0, r, regs);
+  }
+
   /** Waits for this (dying) thread to be gone. */
   reap(): void {
     if (this.dead) return;
@@ -352,20 +520,16 @@ class Stub {
       ptraceVal(PTRACE_CONT, this.pid, 0n, 0n);
     }
     this.dead = true;
+    this.platform.setRunning(this, false);
+    this.platform.untrack(this);
   }
 }
 
-/** Runs one stub thread until the next trap (the hot path of every trapped system call). */
-function switchStub(
-  platform: PtracePlatform,
-  stub: Stub,
-  siginfo: Uint8Array,
-  regs: Registers,
-): Trap {
-  if (stub.dead) return { kind: 'dead', reason: 'stub gone' };
-  const status = stub.status;
-  const r = platform.runSwitch(stub.pid, regs, status);
-  const raw = status[0] ?? 0;
+/**
+ * What a stop of `stub` (wait status `raw`, registers already in `regs`) means to the kernel.
+ * `r` is the switch routine's result (negative: it failed).
+ */
+function decodeTrap(stub: Stub, raw: number, r: number, regs: Registers): Trap {
   // The hot case first, without allocating: a PTRACE_SYSEMU stop (SIGTRAP | 0x80).
   if (r >= 0 && (raw & 0xffff) === (((SIGTRAP | 0x80) << 8) | 0x7f)) {
     // `syscall` leaves its return address in rcx, so the kernel's saved rcx equals rip. An
@@ -386,6 +550,7 @@ function switchStub(
   }
   if (r < 0) return { kind: 'dead', reason: `switch failed: ${r}` };
   // A signal stop: a fault of the application, or a signal sent to the stub from outside.
+  const siginfo = stub.siginfo;
   ptraceBuf(PTRACE_GETSIGINFO, stub.pid, 0n, siginfo);
   const dv = new DataView(siginfo.buffer);
   const code = dv.getInt32(8, true);
@@ -395,6 +560,14 @@ function switchStub(
     // `ret`; the call is emulated like a trapped one, its number from si_syscall.
     regs[Reg.orig_rax] = BigInt(dv.getInt32(24, true));
     return SYSCALL_TRAP;
+  }
+  // The control plane's or the run loop's kick, or a stray stop signal: never the
+  // application's (resuming discards it).
+  if (
+    (s.stopSignal === SIGUSR1 && (code === SI_USER || code === SI_TKILL)) ||
+    (s.stopSignal === SIGSTOP && code <= 0)
+  ) {
+    return INTERRUPTED;
   }
   return { kind: 'signal', signo: s.stopSignal, addr, code };
 }
@@ -448,18 +621,31 @@ function setFp(stub: Stub, state: Uint8Array): number {
 
 /** A second (third…) thread of a stub process. */
 class PtraceThread implements ThreadContext {
-  private readonly siginfo = new Uint8Array(128);
   constructor(
     private readonly platform: PtracePlatform,
     readonly stub: Stub,
-  ) {}
+  ) {
+    stub.owner = this;
+  }
 
   get hostPid(): number {
     return this.stub.pid;
   }
 
+  get alive(): boolean {
+    return !this.stub.dead;
+  }
+
   switchTo(regs: Registers): Trap {
-    return switchStub(this.platform, this.stub, this.siginfo, regs);
+    return this.stub.switchTo(regs);
+  }
+
+  start(regs: Registers, cpu: number): void {
+    this.platform.start(this.stub, regs, cpu);
+  }
+
+  interrupt(): void {
+    this.platform.interrupt(this.stub);
   }
 
   getFpState(): Uint8Array | number {
@@ -473,16 +659,29 @@ class PtraceThread implements ThreadContext {
 
 /** An application address space: one stub process; its first thread runs the first task. */
 class PtraceAddressSpace implements AddressSpace {
-  private readonly siginfo = new Uint8Array(128);
   private readonly threads = new Set<PtraceThread>();
 
   constructor(
     private readonly platform: PtracePlatform,
     private readonly stub: Stub,
-  ) {}
+  ) {
+    stub.owner = this;
+  }
 
   get hostPid(): number {
     return this.stub.pid;
+  }
+
+  get alive(): boolean {
+    return !this.stub.dead;
+  }
+
+  start(regs: Registers, cpu: number): void {
+    this.platform.start(this.stub, regs, cpu);
+  }
+
+  interrupt(): void {
+    this.platform.interrupt(this.stub);
   }
 
   map(addr: bigint, len: number, offset: number, prot: number): number {
@@ -520,19 +719,20 @@ class PtraceAddressSpace implements AddressSpace {
   }
 
   switchTo(regs: Registers): Trap {
-    return switchStub(this.platform, this.stub, this.siginfo, regs);
+    return this.stub.switchTo(regs);
   }
 
   newThread(): ThreadContext | number {
     // The new host thread is traced from birth (PTRACE_O_TRACECLONE) and stops at once.
     const r = this.stub.inject(SYS_clone, [THREAD_FLAGS, 0n, 0n, 0n, 0n]);
     if (r < 0n) return Number(r);
-    const stub = new Stub(this.platform, Number(r));
+    const stub = new Stub(this.platform, Number(r), this.stub.pid);
     if (stub.waitStop() < 0) return -Errno.EAGAIN;
     // Valid segment registers for the calls injected into it later (its exit).
     stub.captureTemplate();
     const t = new PtraceThread(this.platform, stub);
     this.threads.add(t);
+    this.platform.track(stub);
     return t;
   }
 

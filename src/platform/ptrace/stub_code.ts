@@ -7,7 +7,11 @@
 //  gadget      `syscall; int3`: the Sentry injects a host system call into a stopped stub by
 //              pointing rip here with the call's registers.
 //  switch      called in the Sentry: SETREGS, PTRACE_SYSEMU, wait4(__WALL), GETREGS in one FFI
-//              call — the hot path of every trapped system call.
+//              call — a synchronous run of one stub thread (tests).
+//  resume      called in the Sentry: SETREGS, PTRACE_SYSEMU — a stub thread starts running and
+//              is not waited for (the run loop's lanes: several run at once).
+//  waitany     called in the Sentry: wait4(-1, __WALL) (EINTR retried), then GETREGS of the
+//              stopped thread into the caller's buffer — the hot path of every trap.
 //  cycles      called in the Sentry: the TSC (lfence; rdtsc), for the vDSO's calibration.
 // This code must never touch memory other than its arguments: after the stub master unmaps
 // everything but this page, there is no stack and no libc in a stub.
@@ -33,6 +37,8 @@ export interface StubCode {
   gadget: number;
   switchEntry: number;
   cyclesEntry: number;
+  resumeEntry: number;
+  waitAnyEntry: number;
   listing: string;
 }
 
@@ -117,6 +123,66 @@ export function assembleStub(): StubCode {
     .pop('rbx')
     .ret();
 
+  // long resume(int pid /*rdi*/, u64 *regs /*rsi*/): 0 or -errno
+  a.label('resume')
+    .push('rbx')
+    .mov('rbx', 'rdi')
+    .mov('r10', 'rsi')
+    .movImm('rax', SYS_ptrace)
+    .movImm('rdi', PTRACE_SETREGS)
+    .mov('rsi', 'rbx')
+    .zero('rdx')
+    .syscall()
+    .test('rax', 'rax')
+    .jcc('ne', 'resume_out')
+    .movImm('rax', SYS_ptrace)
+    .movImm('rdi', PTRACE_SYSEMU)
+    .mov('rsi', 'rbx')
+    .zero('rdx')
+    .zero('r10')
+    .syscall()
+    .label('resume_out')
+    .pop('rbx')
+    .ret();
+
+  // long waitany(int *status /*rdi*/, u64 *regs /*rsi*/): the pid that changed state, or
+  // -errno; when it stopped, its registers are in regs.
+  a.label('waitany')
+    .push('rbx')
+    .push('r12')
+    .push('r13')
+    .mov('r12', 'rsi')
+    .mov('r13', 'rdi')
+    .label('wa_again')
+    .movImm('rax', SYS_wait4)
+    .movImm('rdi', -1)
+    .mov('rsi', 'r13')
+    .movImm('rdx', WALL)
+    .zero('r10')
+    .syscall()
+    .cmpImm('rax', -4) // EINTR: wait again
+    .jcc('e', 'wa_again')
+    .test('rax', 'rax')
+    .jcc('s', 'wa_out')
+    .mov('rbx', 'rax')
+    .load32('rax', 'r13', 0)
+    .andImm('rax', 0xff)
+    .cmpImm('rax', 0x7f) // stopped: its registers
+    .jcc('ne', 'wa_done')
+    .movImm('rax', SYS_ptrace)
+    .movImm('rdi', PTRACE_GETREGS)
+    .mov('rsi', 'rbx')
+    .zero('rdx')
+    .mov('r10', 'r12')
+    .syscall()
+    .label('wa_done')
+    .mov('rax', 'rbx')
+    .label('wa_out')
+    .pop('r13')
+    .pop('r12')
+    .pop('rbx')
+    .ret();
+
   // u64 cycles(void)
   a.label('cycles').lfence().rdtsc().shlImm('rdx', 32).or('rax', 'rdx').ret();
 
@@ -127,6 +193,8 @@ export function assembleStub(): StubCode {
     gadget: a.labelOffset('gadget'),
     switchEntry: a.labelOffset('switch'),
     cyclesEntry: a.labelOffset('cycles'),
+    resumeEntry: a.labelOffset('resume'),
+    waitAnyEntry: a.labelOffset('waitany'),
     listing: a.listing(),
   };
 }

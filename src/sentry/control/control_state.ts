@@ -25,11 +25,19 @@ export const CTL = {
   runnable: 8,
   /** 1 when the worker saw application memory past the limit (the main thread OOM-kills). */
   oom: 9,
+  /** Lanes 1.. of the run loop (lane 0 is stubPid and sliceSeq): a pid and a seq each. */
+  lane1Pid: 10,
   /** The first of MAX_LISTED_PIDS slots of live PIDs (virtual, the sandbox's own). */
   pids: 16,
 } as const;
 
 export const MAX_LISTED_PIDS = 1024;
+
+/** The slots of lane `i`'s running stub and slice counter (i < 4). */
+export function laneSlots(i: number): { pid: number; seq: number } {
+  return i === 0 ? { pid: CTL.stubPid, seq: CTL.sliceSeq } : { pid: 8 + 2 * i, seq: 9 + 2 * i };
+}
+export const CTL_LANES = 4;
 export const CTL_SLOTS = CTL.pids + MAX_LISTED_PIDS;
 
 /** Publishes the live PIDs (main thread). */

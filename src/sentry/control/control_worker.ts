@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import { CTL, addPendingSignal, readPids } from './control_state.js';
+import { CTL, CTL_LANES, addPendingSignal, laneSlots, readPids } from './control_state.js';
 
 interface WorkerInput {
   /** The listening control socket the launcher bound. */
@@ -45,9 +45,13 @@ function deliver(sig: number): void {
   kick();
 }
 
-/** Interrupts the running stub, if any, so that the main thread looks at the control state. */
+/** Interrupts the stub running on each lane, so that the main thread looks at the control state. */
 function kick(): void {
-  const pid = Atomics.load(state, CTL.stubPid);
+  for (let i = 0; i < CTL_LANES; i++) kickLane(i);
+}
+
+function kickLane(i: number): void {
+  const pid = Atomics.load(state, laneSlots(i).pid);
   if (pid > 0) {
     try {
       process.kill(pid, KICK);
@@ -138,24 +142,27 @@ function handle(req: unknown): Reply {
 }
 
 /**
- * Preemption: a task that computes without system calls would keep the CPU from the others
- * for ever. When tasks are waiting to run and the same slice has lasted two ticks, the
- * running stub is kicked; the run loop then yields to the next task.
+ * Preemption: a task that computes without system calls would keep its lane's CPU from the
+ * others for ever. When tasks are waiting to run and a lane's slice has lasted two ticks, the
+ * stub running there is kicked; the run loop then yields to the next task.
  */
 const TICK_MS = 10;
-let lastSeq = -1;
+const lastSeq = new Array<number>(CTL_LANES).fill(-1);
 setInterval(() => {
   checkMemory();
-  const seq = Atomics.load(state, CTL.sliceSeq);
-  if (Atomics.load(state, CTL.runnable) <= 0 || Atomics.load(state, CTL.exited) === 1) {
-    lastSeq = -1;
-    return;
+  const waiting = Atomics.load(state, CTL.runnable) > 0 && Atomics.load(state, CTL.exited) === 0;
+  for (let i = 0; i < CTL_LANES; i++) {
+    const seq = Atomics.load(state, laneSlots(i).seq);
+    if (!waiting) {
+      lastSeq[i] = -1;
+      continue;
+    }
+    if (seq !== lastSeq[i]) {
+      lastSeq[i] = seq;
+      continue;
+    }
+    kickLane(i);
   }
-  if (seq !== lastSeq) {
-    lastSeq = seq;
-    return;
-  }
-  kick();
 }, TICK_MS);
 
 const server = net.createServer((conn) => {

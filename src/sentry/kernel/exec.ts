@@ -83,6 +83,9 @@ function killOtherThreads(t: Task): void {
   for (const u of [...t.threads]) {
     if (u === t) continue;
     u.exit = { kind: 'killed', signo: 9, core: false };
+    // Ended here: the run loop drops it from its lane (its host thread dies with the old
+    // address space) and never ends it again.
+    u.ended = true;
     unschedule(u);
     if (u !== u.leader) k.tasks.delete(u.tid);
   }

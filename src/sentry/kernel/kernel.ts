@@ -161,6 +161,11 @@ export class Kernel {
   }
   private readonly reported = new Set<number>();
   /** Wall-clock origin: realtime = bootRealtimeNs + (monotonic now - bootMonoNs). */
+  /**
+   * How many host CPUs the run loop may run application code on at once (its lanes): 1 runs
+   * every task on the Sentry's own CPU.
+   */
+  lanes = 1;
   readonly bootRealtimeNs: bigint;
   readonly bootMonoNs: bigint;
 

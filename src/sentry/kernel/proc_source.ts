@@ -245,12 +245,21 @@ export class KernelProcSource implements ProcSource {
           ].join('\n'),
         );
       }
-      case 'cpuinfo':
-        return enc.encode('processor\t: 0\nvendor_id\t: moat\nmodel name\t: moat virtual CPU\n\n');
-      case 'stat':
-        return enc.encode(
-          `cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\nbtime ${Number(k.bootRealtimeNs / 1_000_000_000n)}\nprocesses 1\nprocs_running 1\nprocs_blocked 0\n`,
+      case 'cpuinfo': {
+        // One entry per sandbox CPU (the run loop's lanes).
+        const cpus = Array.from(
+          { length: k.lanes },
+          (_, i) => `processor\t: ${i}\nvendor_id\t: moat\nmodel name\t: moat virtual CPU\n\n`,
         );
+        return enc.encode(cpus.join(''));
+      }
+      case 'stat': {
+        const zero = '0 0 0 0 0 0 0 0 0 0';
+        const cpus = Array.from({ length: k.lanes }, (_, i) => `cpu${i} ${zero}\n`).join('');
+        return enc.encode(
+          `cpu  ${zero}\n${cpus}btime ${Number(k.bootRealtimeNs / 1_000_000_000n)}\nprocesses 1\nprocs_running 1\nprocs_blocked 0\n`,
+        );
+      }
       default:
         return null;
     }

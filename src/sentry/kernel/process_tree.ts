@@ -123,6 +123,7 @@ export function forkTask(parent: Task, fa: ForkArgs): Task | number {
   child.nice = parent.nice;
   child.noNewPrivs = parent.noNewPrivs;
   child.seccomp = { ...parent.seccomp };
+  child.cpuMask = parent.cpuMask;
   child.argv = parent.argv;
   child.envp = parent.envp;
   child.exePath = parent.exePath;
@@ -184,6 +185,7 @@ export function cloneThread(parent: Task, fa: ForkArgs): Task | number {
   // Per-thread state a new thread inherits from its creator, as Linux's copy_process.
   t.noNewPrivs = parent.noNewPrivs;
   t.seccomp = { ...parent.seccomp };
+  t.cpuMask = parent.cpuMask;
   t.nice = parent.nice;
   t.personality = parent.personality;
   if ((fa.flags & CLONE_CHILD_SETTID) !== 0) parent.mm.copyOut(fa.childTid, u32(t.tid));
@@ -231,6 +233,7 @@ export function unschedule(u: Task): void {
 
 function endThread(u: Task, groupDying: boolean): void {
   const k = u.kernel;
+  u.ended = true;
   unschedule(u);
   u.pendingSignals = 0n;
   u.pendingInfo.clear();

@@ -98,6 +98,17 @@ export class Task implements SyscallContext {
   threads = new Set<Task>([this]);
   /** exit(2) rather than exit_group(2): only this thread ends while others live. */
   threadExitOnly = false;
+  /** Its end has been carried out (process_tree.ts endThread): it never runs again. */
+  ended = false;
+  /**
+   * How long it runs between traps, on average (ns, a moving average): the run loop places
+   * tasks that compute for long on CPUs other than the Sentry's (task_run.ts).
+   */
+  avgRunNs = 0n;
+  /** The sandbox CPUs it may run on (sched_setaffinity), as bits; inherited. */
+  cpuMask = ~0n;
+  /** The sandbox CPU (the run loop's lane) it last ran on. */
+  lastCpu = 0;
   /** The CPU context this task runs on: its address space's first thread, or its own. */
   thread: ThreadContext;
   /** CPU time and peak memory (kernel/cputime.ts). */

@@ -11,7 +11,7 @@
 
 import type { Kernel } from './kernel.js';
 import { Errno } from '../../abi/linux/errno.js';
-import { Reg } from '../../platform/platform.js';
+import { Reg, type Trap } from '../../platform/platform.js';
 import type { SyscallArgs, SyscallEntry } from '../syscalls/types.js';
 import { BLOCKED, signalPending } from './block.js';
 import { exitTask, killAllBut } from './process_tree.js';
@@ -32,12 +32,8 @@ export type SyscallTable = ReadonlyMap<number, SyscallEntry<Task>>;
 
 const SIGKILL = 9;
 const SIGPIPE = 13;
-const HOST_SIGSTOP = 19;
 const SYS_rt_sigreturn = 15;
-/** Host signal used by the control plane to interrupt a running stub ("kick"). */
-export const KICK_SIGNAL = 10; // SIGUSR1
 const SI_USER = 0;
-const SI_TKILL = -6;
 /** System calls a task may make before it yields to others that are ready to run. */
 const SLICE_SYSCALLS = 256;
 /** How often waits on files that cannot notify are retried while everything is parked. */
@@ -50,8 +46,10 @@ const EPIPE_SIGNALS = new Set([1, 18, 20, 40, 44, 46, 296, 328]);
 export interface RunHooks {
   /** Called when the stub was kicked: apply pending control requests (signals). */
   onKick(t: Task): void;
-  /** Called when `t` is about to run on a stub (the control plane kicks that stub). */
-  onSwitch?(t: Task): void;
+  /** Called when `t` starts a slice on lane `lane` (the control plane kicks that stub). */
+  onSwitch?(t: Task, lane: number): void;
+  /** Called when lane `lane` has no task any more. */
+  onLaneIdle?(lane: number): void;
   /**
    * Called when the number of other tasks that may need the CPU (ready to run, or parked and
    * to be retried) may have changed.
@@ -125,128 +123,252 @@ function complete(t: Task, nr: number, r: bigint): void {
     sendSignal(t, { signo: SIGPIPE, code: SI_USER, pid: t.tgid, uid: t.creds.uid });
 }
 
-type SliceEnd = 'exited' | 'blocked' | 'yield';
+/** What becomes of a task after one trap: it runs on, parked, gave up its lane, or ended. */
+type After = 'run' | 'blocked' | 'yield' | 'exited';
 
-/** Runs `t` until it exits, parks in a blocking call, or has used its slice. */
-function runSlice(t: Task, table: SyscallTable, hooks: RunHooks): SliceEnd {
+/**
+ * A lane: one host CPU on which one task's application code runs at a time. Lane 0 is the
+ * Sentry's own CPU; the others take only tasks that compute for long between traps (a trap
+ * handled across CPUs costs several times one handled on the same CPU).
+ */
+interface Lane {
+  index: number;
+  cpu: number;
+  task: Task | null;
+  /** System calls left in the task's slice before it yields to waiting tasks. */
+  budget: number;
+  /** When the task was last started (monotonic ns, host clock). */
+  ran: bigint;
+  /** Asked to stop (its trap will say 'interrupted'); not asked again until collected. */
+  interrupted: boolean;
+}
+
+/** The most lanes the run loop uses (the control state has a slot pair for each). */
+export const MAX_LANES = 4;
+/** A task whose runs between traps last this long on average goes to a lane of its own. */
+const COMPUTE_NS = 1_000_000n;
+
+function computeBound(t: Task): boolean {
+  return t.avgRunNs >= COMPUTE_NS;
+}
+
+/**
+ * Handles one trap of `t` (collected at `trapped`, host monotonic ns): emulates its system
+ * call or applies its fault, and says what becomes of it.
+ */
+function handleTrap(
+  t: Task,
+  trap: Trap,
+  lane: Lane,
+  table: SyscallTable,
+  hooks: RunHooks,
+  trapped: bigint,
+): After {
   const k = t.kernel;
   const regs = t.regs;
-  let ctx = t.thread;
-  hooks.onSwitch?.(t);
-  let budget = SLICE_SYSCALLS;
-  while (t.exit.kind === 'running') {
-    if ((t.pendingSignals & ~t.sigmask) !== 0n) {
-      deliverPending(t);
-      if (t.exit.kind !== 'running') break;
-    }
-    const ran = process.hrtime.bigint();
-    const trap = ctx.switchTo(regs);
-    const trapped = process.hrtime.bigint();
-    t.cpu.userNs += trapped - ran;
-    const vdso = k.vdso;
-    if (vdso !== undefined && trapped >= vdso.due) vdso.tick(trapped);
-    if (k.cpuTimers.size > 0) fireCpuTimers(t);
-    if (trapped >= k.hostCheckDue && hostWatch.armed) {
-      // Watched host files, at most once a millisecond while tasks run.
-      k.hostCheckDue = trapped + HOST_CHECK_NS;
-      hostWatch.check(0);
-    }
-    try {
-      switch (trap.kind) {
-        case 'syscall': {
-          const o = regs[Reg.orig_rax] ?? 0n;
-          const nr = o > 0xffffffffn ? -1 : Number(o);
-          const args: SyscallArgs = [
-            regs[Reg.rdi] ?? 0n,
-            regs[Reg.rsi] ?? 0n,
-            regs[Reg.rdx] ?? 0n,
-            regs[Reg.r10] ?? 0n,
-            regs[Reg.r8] ?? 0n,
-            regs[Reg.r9] ?? 0n,
-          ];
-          let r: bigint;
-          if (hooks.profile === undefined) r = dispatch(t, table, nr, args);
-          else {
-            const t0 = process.hrtime.bigint();
-            r = dispatch(t, table, nr, args);
-            const e = hooks.profile.get(nr) ?? [0, 0n];
-            e[0]++;
-            e[1] += process.hrtime.bigint() - t0;
-            hooks.profile.set(nr, e);
-          }
-          if (r === BigInt(BLOCKED)) {
-            if (t.exit.kind !== 'running') break;
-            t.blocked = { nr, args };
-            k.park(t);
-            return 'blocked';
-          }
-          complete(t, nr, r);
-          if (t.thread !== ctx) {
-            // execve: a new stub runs the new image.
-            ctx = t.thread;
-            hooks.onSwitch?.(t);
-          }
-          if (k.hasPendingSignals()) hooks.onKick(t);
-          const timers = timersArmed(k);
-          if (timers) fireTimers(k);
-          if (k.blocked.size > 0) {
-            // What this call did may be what a parked task waits for.
-            retryBlocked(table, k);
-            k.current = t;
-          }
-          hooks.onRunnable?.(k.runQueue.length + k.blocked.size + (timers ? 1 : 0));
-          if (--budget <= 0) {
-            if (k.runQueue.length > 0) return 'yield';
-            budget = SLICE_SYSCALLS;
-          }
-          break;
+  const vdso = k.vdso;
+  if (vdso !== undefined && trapped >= vdso.due) vdso.tick(trapped);
+  if (k.cpuTimers.size > 0) fireCpuTimers(t);
+  if (trapped >= k.hostCheckDue && hostWatch.armed) {
+    // Watched host files, at most once a millisecond while tasks run.
+    k.hostCheckDue = trapped + HOST_CHECK_NS;
+    hostWatch.check(0);
+  }
+  try {
+    switch (trap.kind) {
+      case 'syscall': {
+        const ctx = t.thread;
+        const o = regs[Reg.orig_rax] ?? 0n;
+        const nr = o > 0xffffffffn ? -1 : Number(o);
+        const args: SyscallArgs = [
+          regs[Reg.rdi] ?? 0n,
+          regs[Reg.rsi] ?? 0n,
+          regs[Reg.rdx] ?? 0n,
+          regs[Reg.r10] ?? 0n,
+          regs[Reg.r8] ?? 0n,
+          regs[Reg.r9] ?? 0n,
+        ];
+        let r: bigint;
+        if (hooks.profile === undefined) r = dispatch(t, table, nr, args);
+        else {
+          const t0 = process.hrtime.bigint();
+          r = dispatch(t, table, nr, args);
+          const e = hooks.profile.get(nr) ?? [0, 0n];
+          e[0]++;
+          e[1] += process.hrtime.bigint() - t0;
+          hooks.profile.set(nr, e);
         }
-        case 'signal':
-          if (trap.signo === HOST_SIGSTOP && trap.code <= 0) {
-            // A stop signal sent to the stub (a new thread's first SIGSTOP, when a kick was
-            // taken before it): never the application's; resuming discards it.
-            break;
-          }
-          if (trap.signo === KICK_SIGNAL && (trap.code === SI_USER || trap.code === SI_TKILL)) {
-            // A signal from outside, or the end of a time slice when others wait to run.
-            hooks.onKick(t);
-            fireTimers(k);
-            if (hostWatch.armed) hostWatch.check(0);
-            // The signal may be for a parked task (init, from the control plane): let it run.
-            if (k.blocked.size > 0) {
-              retryBlocked(table, k);
-              k.current = t;
-            }
-            if (k.runQueue.length > 0) return 'yield';
-            break;
-          }
-          // A fault on memory the Sentry has not backed or mapped yet (first touch, fork's
-          // copy-on-write, a clean shared page written): resolved, the access is retried.
-          if (trap.signo === SIGSEGV_HOST && trap.code > 0 && trap.code < SI_KERNEL) {
-            const f = t.mm.fault(trap.addr, trap.code);
-            if (f === 0) break;
-            if (f === SIGBUS_HOST) {
-              forceFault(t, { signo: SIGBUS_HOST, code: BUS_ADRERR, addr: trap.addr });
-              break;
-            }
-          }
-          // A synchronous fault: to its handler, or the task dies with it.
-          k.log.debug(
-            `task ${t.tid}: signal ${trap.signo} code ${trap.code} addr 0x${trap.addr.toString(16)}`,
-          );
-          forceFault(t, { signo: trap.signo, code: trap.code, addr: trap.addr });
-          break;
-        case 'dead':
-          t.exit = { kind: 'killed', signo: SIGKILL, core: false };
-          k.log.warn(`task ${t.tid}: ${trap.reason}`);
-          break;
+        if (r === BigInt(BLOCKED)) {
+          if (t.exit.kind !== 'running') return 'exited';
+          t.blocked = { nr, args };
+          k.park(t);
+          return 'blocked';
+        }
+        complete(t, nr, r);
+        // execve: a new stub runs the new image.
+        if (t.thread !== ctx) hooks.onSwitch?.(t, lane.index);
+        if (k.hasPendingSignals()) hooks.onKick(t);
+        const timers = timersArmed(k);
+        if (timers) fireTimers(k);
+        if (k.blocked.size > 0) {
+          // What this call did may be what a parked task waits for.
+          retryBlocked(table, k);
+          k.current = t;
+        }
+        hooks.onRunnable?.(k.runQueue.length + k.blocked.size + (timers ? 1 : 0));
+        if (--lane.budget <= 0) {
+          if (k.runQueue.length > 0) return 'yield';
+          lane.budget = SLICE_SYSCALLS;
+        }
+        break;
       }
-    } finally {
-      // The Sentry's time on this trap is the task's system time.
-      t.cpu.sysNs += process.hrtime.bigint() - trapped;
+      case 'interrupted':
+        // The control plane's kick, the end of a time slice when others wait, or the run
+        // loop's own request (a signal to deliver, a lane to free).
+        hooks.onKick(t);
+        fireTimers(k);
+        if (hostWatch.armed) hostWatch.check(0);
+        // The signal may be for a parked task (init, from the control plane): let it run.
+        if (k.blocked.size > 0) {
+          retryBlocked(table, k);
+          k.current = t;
+        }
+        if (k.runQueue.length > 0) return 'yield';
+        break;
+      case 'signal':
+        // A fault on memory the Sentry has not backed or mapped yet (first touch, fork's
+        // copy-on-write, a clean shared page written): resolved, the access is retried.
+        if (trap.signo === SIGSEGV_HOST && trap.code > 0 && trap.code < SI_KERNEL) {
+          const f = t.mm.fault(trap.addr, trap.code);
+          if (f === 0) break;
+          if (f === SIGBUS_HOST) {
+            forceFault(t, { signo: SIGBUS_HOST, code: BUS_ADRERR, addr: trap.addr });
+            break;
+          }
+        }
+        // A synchronous fault: to its handler, or the task dies with it.
+        k.log.debug(
+          `task ${t.tid}: signal ${trap.signo} code ${trap.code} addr 0x${trap.addr.toString(16)}`,
+        );
+        forceFault(t, { signo: trap.signo, code: trap.code, addr: trap.addr });
+        break;
+      case 'dead':
+        t.exit = { kind: 'killed', signo: SIGKILL, core: false };
+        k.log.warn(`task ${t.tid}: ${trap.reason}`);
+        break;
+    }
+  } finally {
+    // The Sentry's time on this trap is the task's system time.
+    t.cpu.sysNs += process.hrtime.bigint() - trapped;
+  }
+  return t.exit.kind === 'running' ? 'run' : 'exited';
+}
+
+/**
+ * Puts `t` on `lane` and starts its application code (signals first, as at every return to
+ * user mode). A new slice when the lane had another task. Returns false when `t` ended
+ * instead (a signal's default action): the caller ends it.
+ */
+function launch(t: Task, lane: Lane, hooks: RunHooks, newSlice: boolean): boolean {
+  const k = t.kernel;
+  k.current = t;
+  if ((t.pendingSignals & ~t.sigmask) !== 0n) deliverPending(t);
+  if (t.exit.kind !== 'running') return false;
+  lane.task = t;
+  lane.interrupted = false;
+  t.lastCpu = lane.index;
+  if (newSlice) {
+    lane.budget = SLICE_SYSCALLS;
+    hooks.onSwitch?.(t, lane.index);
+  }
+  lane.ran = process.hrtime.bigint();
+  t.thread.start(t.regs, lane.cpu);
+  return true;
+}
+
+/** Ends `t` unless its end was already carried out (by a thread that ended its group). */
+function finish(t: Task): void {
+  if (!t.ended) exitTask(t);
+}
+
+/** What `after` means for the lane and the task: run on, or leave the lane. */
+function settle(t: Task, lane: Lane, after: After, hooks: RunHooks): void {
+  const k = t.kernel;
+  // A task whose affinity no longer allows this lane moves.
+  if (after === 'run' && (t.cpuMask & (1n << BigInt(lane.index))) === 0n) after = 'yield';
+  if (after === 'run' && launch(t, lane, hooks, false)) return;
+  lane.task = null;
+  hooks.onLaneIdle?.(lane.index);
+  if (after === 'yield') k.runQueue.push(t);
+  else if (after === 'run' || after === 'exited') finish(t);
+}
+
+/**
+ * The next task for `lane` from the run queue, among those whose affinity allows the lane:
+ * any for lane 0, a compute-bound one for the others.
+ */
+function pick(k: Kernel, lane: Lane): Task | undefined {
+  const q = k.runQueue;
+  const bit = 1n << BigInt(lane.index);
+  const i = q.findIndex(
+    (u) =>
+      (u.cpuMask & bit) !== 0n && (lane.index === 0 || computeBound(u) || (u.cpuMask & 1n) === 0n),
+  );
+  if (i < 0) return undefined;
+  return q.splice(i, 1)[0];
+}
+
+/** Starts ready tasks on the free lanes. */
+function fillLanes(k: Kernel, lanes: Lane[], hooks: RunHooks): void {
+  for (const lane of lanes) {
+    while (lane.task === null) {
+      const t = pick(k, lane);
+      if (t === undefined) break;
+      if (t.exit.kind !== 'running' || !launch(t, lane, hooks, true)) {
+        lane.task = null;
+        finish(t);
+        if (k.initEnded) return;
+      }
     }
   }
-  return 'exited';
+}
+
+/**
+ * After a trap: a running task that must stop is asked to (a signal to deliver, an end decided
+ * by another task, a compute-bound task holding the Sentry's CPU while a free lane could take
+ * it and another task waits); one whose host side is gone leaves its lane.
+ */
+function checkLanes(k: Kernel, lanes: Lane[], hooks: RunHooks): void {
+  const spare = lanes.some((l) => l.index > 0 && l.task === null);
+  for (const lane of lanes) {
+    const u = lane.task;
+    if (u === null) continue;
+    if (!u.thread.alive) {
+      lane.task = null;
+      hooks.onLaneIdle?.(lane.index);
+      if (u.exit.kind === 'running') u.exit = { kind: 'killed', signo: SIGKILL, core: false };
+      finish(u);
+      continue;
+    }
+    if (lane.interrupted) continue;
+    const must =
+      u.ended ||
+      u.exit.kind !== 'running' ||
+      (u.pendingSignals & ~u.sigmask) !== 0n ||
+      (u.cpuMask & (1n << BigInt(lane.index))) === 0n ||
+      (lane.index === 0 && spare && computeBound(u) && k.runQueue.length > 0);
+    if (must) {
+      lane.interrupted = true;
+      u.thread.interrupt();
+    }
+  }
+}
+
+/** Records how long `t` ran before this trap (for placement). */
+function accountRun(t: Task, lane: Lane, trapped: bigint): void {
+  const run = trapped - lane.ran;
+  t.cpu.userNs += run;
+  t.avgRunNs += (run - t.avgRunNs) / 4n;
 }
 
 /**
@@ -303,13 +425,24 @@ function nextDeadline(tasks: Iterable<Task>): { at: bigint; pollsHost: boolean }
 
 /**
  * Runs the sandbox's tasks, starting from `init`, until init has exited; then kills the rest.
- * Returns how init ended.
+ * Tasks run on lanes, one per host CPU the sandbox may use (platform.cpus): the application
+ * code of several tasks runs at once, and the Sentry's one thread handles their traps one at
+ * a time as they come (platform.waitAny). Returns how init ended.
  */
 export function runTask(init: Task, table: SyscallTable, hooks: RunHooks): ExitState {
   const k = init.kernel;
   k.init ??= init;
   k.tasks.set(init.tid, init);
   if (!k.runQueue.includes(init) && !k.blocked.has(init)) k.runQueue.push(init);
+  const cpus = k.platform.cpus.slice(0, Math.max(1, Math.min(MAX_LANES, k.lanes)));
+  const lanes: Lane[] = cpus.map((cpu, index) => ({
+    index,
+    cpu,
+    task: null,
+    budget: SLICE_SYSCALLS,
+    ran: 0n,
+    interrupted: false,
+  }));
   for (;;) {
     if (k.initEnded) break;
     if (k.blocked.size > 0 && k.wake) {
@@ -321,17 +454,41 @@ export function runTask(init: Task, table: SyscallTable, hooks: RunHooks): ExitS
       k.wake = false;
       retryBlocked(table, k);
     }
-    const t = k.runQueue.shift();
+    fillLanes(k, lanes, hooks);
+    if (k.initEnded) break;
     hooks.onRunnable?.(k.runQueue.length + k.blocked.size + (timersArmed(k) ? 1 : 0));
-    if (t !== undefined) {
+    if (lanes.some((l) => l.task !== null)) {
+      const ev = k.platform.waitAny();
+      if (ev === undefined) {
+        // Nothing is running after all (a lane's context went away unseen): let the lanes
+        // look at their tasks again.
+        for (const l of lanes) l.interrupted = false;
+        checkLanes(k, lanes, hooks);
+        for (const l of lanes) {
+          const u = l.task;
+          if (u === null) continue;
+          l.task = null;
+          hooks.onLaneIdle?.(l.index);
+          k.runQueue.push(u);
+        }
+        continue;
+      }
+      const lane = lanes.find((l) => l.task !== null && l.task.thread === ev.ctx);
+      if (lane === undefined) continue; // a context whose task already left its lane
+      const t = lane.task;
+      if (t === null) continue;
+      const trapped = process.hrtime.bigint();
+      accountRun(t, lane, trapped);
       k.current = t;
-      const end = t.exit.kind === 'running' ? runSlice(t, table, hooks) : 'exited';
-      if (end === 'exited') {
-        exitTask(t);
-        if (k.initEnded) break;
-      } else if (end === 'yield') k.runQueue.push(t);
+      const after =
+        t.ended || t.exit.kind !== 'running'
+          ? 'exited'
+          : handleTrap(t, ev.trap, lane, table, hooks, trapped);
+      settle(t, lane, after, hooks);
+      if (!k.initEnded) checkLanes(k, lanes, hooks);
       continue;
     }
+    if (k.runQueue.length > 0) continue;
     if (k.blocked.size === 0) break;
     // Everything is parked: sleep until the next deadline, a signal from outside, or the
     // next look at host files.

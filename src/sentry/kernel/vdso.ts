@@ -97,8 +97,24 @@ export class Vdso {
     const byteOff = at.view.byteOffset + at.index;
     this.u32 = new Uint32Array(buf, byteOff, VDSO_PAGE / 4);
     this.u64 = new BigUint64Array(buf, byteOff, VDSO_PAGE / 8);
-    // The CPU table stays zero: the sandbox shows one CPU, which every host CPU is.
+    // The CPU table is zero until setCpus: every host CPU is the sandbox's CPU 0.
     if (clock.readCycles === undefined || !clock.tscInvariant) this.distrusted = true;
+  }
+
+  /**
+   * The sandbox's CPU number for each host CPU the run loop's lanes use (`hostCpus[i]` is the
+   * sandbox's CPU i); every other host CPU reads as 0.
+   */
+  setCpus(hostCpus: readonly number[]): void {
+    const table = new Uint8Array(
+      this.u32.buffer,
+      this.u32.byteOffset + VVAR.cpuTable,
+      VVAR.cpuTableSize,
+    );
+    table.fill(0);
+    hostCpus.forEach((h, i) => {
+      if (h >= 0 && h < VVAR.cpuTableSize) table[h] = i;
+    });
   }
 
   /** Whether the TSC path is on (tests, /proc). */

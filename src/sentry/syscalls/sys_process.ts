@@ -4,7 +4,12 @@
 // Nothing here reaches the host.
 
 import { prctlGetSeccomp, prctlSetSeccomp } from './sys_seccomp.js';
-import { CAP_LAST_CAP, CAP_SETPCAP, CAP_SYS_RESOURCE } from '../../abi/linux/capability.js';
+import {
+  CAP_LAST_CAP,
+  CAP_SETPCAP,
+  CAP_SYS_NICE,
+  CAP_SYS_RESOURCE,
+} from '../../abi/linux/capability.js';
 import { capable } from '../kernel/credentials.js';
 import { Errno } from '../../abi/linux/errno.js';
 import { Reg } from '../../platform/platform.js';
@@ -245,23 +250,67 @@ function setrlimit(t: Task, a: readonly bigint[]): number {
   return prlimit64(t, [0n, a[0] ?? 0n, a[1] ?? 0n, 0n]);
 }
 
-/** Implements Linux syscall sched_getaffinity(2): the sandbox shows one CPU. */
-function schedGetaffinity(t: Task, a: readonly bigint[]): number {
-  const pid = int(a[0] ?? 0n);
-  const len = uint(a[1] ?? 0n);
-  if (pid !== 0 && pid !== t.tid) return -Errno.ESRCH;
-  if (len < 8 || len % 8 !== 0) return -Errno.EINVAL;
-  const mask = new Uint8Array(8);
-  mask[0] = 1;
-  const r = t.mem.copyOut(a[2] ?? 0n, mask);
-  return r < 0 ? r : 8;
+/** The sandbox's CPUs (the run loop's lanes) as a mask. */
+function allCpus(t: Task): bigint {
+  return (1n << BigInt(t.kernel.lanes)) - 1n;
 }
 
-/** Implements Linux syscall getcpu(2): always CPU 0, node 0. */
+/** The task `pid` names for the affinity calls (0: the caller), or -ESRCH. */
+function affinityTarget(t: Task, pid: number): Task | number {
+  if (pid === 0) return t;
+  const u = t.kernel.tasks.get(pid);
+  return u === undefined || u.exit.kind !== 'running' ? -Errno.ESRCH : u;
+}
+
+/** The size of the kernel's CPU mask, in bytes: what sched_getaffinity returns. */
+const CPUMASK_BYTES = 8;
+
+/**
+ * Implements Linux syscall sched_getaffinity(2): the sandbox's CPUs are the run loop's lanes
+ * (one per host CPU it may use), numbered from 0.
+ */
+function schedGetaffinity(t: Task, a: readonly bigint[]): number {
+  const u = affinityTarget(t, int(a[0] ?? 0n));
+  if (typeof u === 'number') return u;
+  const len = uint(a[1] ?? 0n);
+  if (len < CPUMASK_BYTES || len % 8 !== 0) return -Errno.EINVAL;
+  const mask = new Uint8Array(CPUMASK_BYTES);
+  new DataView(mask.buffer).setBigUint64(0, u.cpuMask & allCpus(t), true);
+  const r = t.mem.copyOut(a[2] ?? 0n, mask);
+  return r < 0 ? r : CPUMASK_BYTES;
+}
+
+/**
+ * Implements Linux syscall sched_setaffinity(2): the task runs only on lanes of its mask (the
+ * bits past the sandbox's CPUs are ignored; none left is EINVAL). Another user's task needs
+ * CAP_SYS_NICE.
+ */
+function schedSetaffinity(t: Task, a: readonly bigint[]): number {
+  const u = affinityTarget(t, int(a[0] ?? 0n));
+  if (typeof u === 'number') return u;
+  const len = Math.min(uint(a[1] ?? 0n), 128);
+  const b = t.mem.copyIn(a[2] ?? 0n, len);
+  if (typeof b === 'number') return b;
+  const padded = new Uint8Array(8);
+  padded.set(b.subarray(0, 8));
+  const mask = new DataView(padded.buffer).getBigUint64(0, true) & allCpus(t);
+  if (mask === 0n) return -Errno.EINVAL;
+  const c = t.creds;
+  if (u !== t && c.euid !== u.creds.uid && c.euid !== u.creds.euid && !capable(c, CAP_SYS_NICE))
+    return -Errno.EPERM;
+  u.cpuMask = mask;
+  return 0;
+}
+
+/** Implements Linux syscall getcpu(2): the sandbox CPU (lane) the task last ran on, node 0. */
 function getcpu(t: Task, a: readonly bigint[]): number {
-  for (const p of [a[0] ?? 0n, a[1] ?? 0n]) {
+  const vals = [t.lastCpu, 0];
+  for (let i = 0; i < 2; i++) {
+    const p = a[i] ?? 0n;
     if (p === 0n) continue;
-    const r = t.mem.copyOut(p, new Uint8Array(4));
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, vals[i] ?? 0, true);
+    const r = t.mem.copyOut(p, b);
     if (r < 0) return r;
   }
   return 0;
@@ -336,12 +385,10 @@ export const processSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
       note: 'recorded, not applied',
     },
   ],
-  [
-    204,
-    { name: 'sched_getaffinity', handler: schedGetaffinity, support: 'partial', note: 'one CPU' },
-  ],
+  [204, { name: 'sched_getaffinity', handler: schedGetaffinity, support: 'full' }],
   [24, { name: 'sched_yield', handler: () => 0, support: 'full' }],
-  [309, { name: 'getcpu', handler: getcpu, support: 'partial', note: 'always CPU 0' }],
+  [309, { name: 'getcpu', handler: getcpu, support: 'full' }],
+  [203, { name: 'sched_setaffinity', handler: schedSetaffinity, support: 'full' }],
   [218, { name: 'set_tid_address', handler: setTidAddress, support: 'full' }],
   [273, { name: 'set_robust_list', handler: setRobustList, support: 'partial' }],
   [95, { name: 'umask', handler: umask, support: 'full' }],
