@@ -10,6 +10,35 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MOAT_BIN, moatUnavailable } from '../testlib/runners.js';
 
+/**
+ * Runs `moat do -- argv` with its stdout read by a reader that waits `pauseMs` before reading
+ * anything (a slow pipe consumer: a pager, a log shipper); returns what arrived.
+ */
+function runSlowReader(
+  argv: string[],
+  pauseMs: number,
+): Promise<{ bytes: number; status: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MOAT_BIN, 'do', '--', ...argv], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let bytes = 0;
+    let stderr = '';
+    child.stdout.pause();
+    setTimeout(() => {
+      child.stdout.on('data', (d: Buffer) => {
+        bytes += d.length;
+      });
+      child.stdout.resume();
+    }, pauseMs);
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ bytes, status, stderr }));
+  });
+}
+
 const SCRIPT =
   '(i=0; while [ $i -lt 5 ]; do echo tick; sleep 0.05; i=$((i+1)); done; echo ticked) & ' +
   'read line; echo "got $line"; wait';
@@ -56,5 +85,18 @@ describe('host stdio', () => {
     assert.equal(r.status, 0, r.out);
     assert.ok(r.ticksFirst, `the background process did not run while stdin was empty:\n${r.out}`);
     assert.equal(r.out, 'tick\ntick\ntick\ntick\ntick\nticked\ngot hello\n');
+  });
+
+  it('output to a slow reader all arrives: the application’s stdio is blocking, as natively', async (t) => {
+    const why = moatUnavailable();
+    if (why !== null) return t.skip(`moat cannot run: ${why}`);
+    // Several times a pipe's capacity, with the reader away for a second first: the writer
+    // must wait, not fail with EAGAIN (Node sets O_NONBLOCK on the pipe it shares with us).
+    const file = '/usr/lib/x86_64-linux-gnu/libc.so.6';
+    const size = fs.statSync(file).size;
+    const r = await runSlowReader(['/bin/cat', file], 1000);
+    assert.equal(r.stderr, '');
+    assert.equal(r.status, 0);
+    assert.equal(r.bytes, size);
   });
 });

@@ -14,7 +14,6 @@ import {
   O_ACCMODE,
   O_APPEND,
   O_LARGEFILE,
-  O_NONBLOCK,
   PIPE_BUF,
   POLLERR,
   POLLHUP,
@@ -172,12 +171,11 @@ export function newHostFile(host: HostFd, opts: HostFileOptions = {}): FileDescr
   const inode = new HostInode(theHostFs(), host, st.mode & S_IFMT, opts.uid ?? 0, opts.gid ?? 0);
   const impl = inode.open();
   if (typeof impl === 'number') return impl;
-  return new FileDescription(
-    inode,
-    null,
-    impl,
-    (fl & (O_ACCMODE | O_APPEND | O_NONBLOCK)) | O_LARGEFILE,
-  );
+  // Never the host's O_NONBLOCK: Node sets it on the pipes it shares with us (our own CLI's
+  // stdout is the container's), and an application that did not ask for it would meet EAGAIN
+  // when its reader is slow and lose what it wrote. The Sentry never blocks in a host fd
+  // anyway (it asks poll first); a blocking caller parks.
+  return new FileDescription(inode, null, impl, (fl & (O_ACCMODE | O_APPEND)) | O_LARGEFILE);
 }
 
 /**
