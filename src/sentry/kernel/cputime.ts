@@ -31,6 +31,50 @@ export function processTimes(t: Task): CpuTimes {
   return { userNs, sysNs };
 }
 
+/**
+ * A CPU-time clock, resolved: whose time (a thread, or a process by its leader) and which
+ * part (CPUCLOCK_PROF 0: user + system; VIRT 1: user; SCHED 2: user + system).
+ */
+export interface CpuClock {
+  task: Task;
+  thread: boolean;
+  which: number;
+}
+
+const CLOCK_PROCESS_CPUTIME_ID = 2;
+const CLOCK_THREAD_CPUTIME_ID = 3;
+const CPUCLOCK_PERTHREAD = 4;
+const CPUCLOCK_VIRT = 1;
+const CPUCLOCK_SCHED = 2;
+const CPUCLOCK_MAX = 3;
+
+/**
+ * The CPU-time clock a clock id names for `t` (the two fixed ids, and the encoded ones:
+ * ~pid << 3 | which, with 4 set for a thread), or undefined when it names none `t` may use
+ * (another process's thread, a task that is gone).
+ */
+export function resolveCpuClock(t: Task, clock: number): CpuClock | undefined {
+  if (clock === CLOCK_PROCESS_CPUTIME_ID)
+    return { task: t.leader, thread: false, which: CPUCLOCK_SCHED };
+  if (clock === CLOCK_THREAD_CPUTIME_ID) return { task: t, thread: true, which: CPUCLOCK_SCHED };
+  if (clock >= 0) return undefined;
+  const which = clock & 3;
+  if (which === CPUCLOCK_MAX) return undefined;
+  const pid = ~(clock >> 3);
+  const thread = (clock & CPUCLOCK_PERTHREAD) !== 0;
+  const target = pid === 0 ? t : t.kernel.tasks.get(pid);
+  if (target === undefined || target.exit.kind !== 'running') return undefined;
+  if (thread) return target.leader === t.leader ? { task: target, thread, which } : undefined;
+  if (pid !== 0 && target !== target.leader) return undefined;
+  return { task: target.leader, thread, which };
+}
+
+/** A CPU-time clock's value now, in ns. */
+export function cpuClockValue(c: CpuClock): bigint {
+  const times = c.thread ? threadTimes(c.task) : processTimes(c.task);
+  return c.which === CPUCLOCK_VIRT ? times.userNs : times.userNs + times.sysNs;
+}
+
 /** Times of the process's reaped children (and of theirs). */
 export function childrenTimes(t: Task): CpuTimes {
   const l = t.leader;

@@ -86,7 +86,9 @@ export function fireCpuTimers(t: Task): void {
 
 /** True while some timer is armed (the run loop then checks, the worker then ticks). */
 export function timersArmed(k: Kernel): boolean {
-  return k.itimers.size > 0 || k.alarms.size > 0 || k.cpuTimers.size > 0;
+  return (
+    k.itimers.size > 0 || k.alarms.size > 0 || k.cpuTimers.size > 0 || k.cpuPosixTimers.size > 0
+  );
 }
 
 /** The nearest deadline, or -1n. */

@@ -67,6 +67,8 @@ export class Kernel {
   /** Told whenever a signal is queued to any task (signalfd waiters). */
   readonly signalWatchers = new Set<() => void>();
   /** Armed CPU-time interval timers (ITIMER_VIRTUAL, ITIMER_PROF), by process leader. */
+  /** Armed POSIX timers on CPU-time clocks (posix_timers.ts). */
+  readonly cpuPosixTimers = new Set<PosixTimer>();
   readonly cpuTimers = new Map<Task, CpuITimers>();
   /** Pending kernel alarms (kernel/itimer.ts addAlarm): timerfd expiries. */
   readonly alarms = new Set<Alarm>();

@@ -1,13 +1,16 @@
 // POSIX per-process timers (timer_create and friends): each timer belongs to a process, runs
-// on the realtime, monotonic or boottime clock, and on expiry queues a signal (SIGEV_SIGNAL,
-// to the process; SIGEV_THREAD_ID, to one of its threads) or nothing (SIGEV_NONE). Expiries
-// are kernel alarms (itimer.ts). While a timer's signal is still pending, further expiries
+// on the realtime, monotonic or boottime clock or on a CPU-time clock (a thread's or a
+// process's), and on expiry queues a signal (SIGEV_SIGNAL, to the process; SIGEV_THREAD_ID,
+// to one of its threads) or nothing (SIGEV_NONE). Expiries on the wall clocks are kernel
+// alarms (itimer.ts); those on CPU-time clocks are looked at after each trap of a task of the
+// clock's process (fireCpuPosixTimers), as the CPU-time interval timers are. While a timer's signal is still pending, further expiries
 // only count as overruns; the count is handed over when the signal is taken (si_overrun,
 // timer_getoverrun), as Linux does.
 //
 // It must never queue a signal to a task outside the timer's process, and a timer never
 // outlives its process (deleted at exit's first expiry after it, and at exec).
 
+import { type CpuClock, cpuClockValue } from './cputime.js';
 import { addAlarm } from './itimer.js';
 import type { Kernel } from './kernel.js';
 import { sendSignal, signalProcess, type SigInfo } from './signals.js';
@@ -25,6 +28,8 @@ export interface PosixTimer {
   /** The process (its leader) that owns it. */
   readonly owner: Task;
   readonly realtime: boolean;
+  /** A CPU-time clock's timer: whose time it counts. */
+  readonly cpu: CpuClock | undefined;
   readonly notify: number;
   readonly signo: number;
   readonly value: bigint;
@@ -53,6 +58,7 @@ export function timersOf(k: Kernel, t: Task): Map<number, PosixTimer> {
 }
 
 export function clockNow(k: Kernel, tm: PosixTimer): bigint {
+  if (tm.cpu !== undefined) return cpuClockValue(tm.cpu);
   return tm.realtime ? k.realtimeNs() : k.monotonicNs();
 }
 
@@ -81,6 +87,12 @@ export function armTimer(
 }
 
 function schedule(k: Kernel, tm: PosixTimer): void {
+  if (tm.cpu !== undefined) {
+    // Looked at after each trap of the clock's process (fireCpuPosixTimers).
+    k.cpuPosixTimers.add(tm);
+    tm.cancel = () => k.cpuPosixTimers.delete(tm);
+    return;
+  }
   const mono = tm.realtime ? tm.next - k.bootRealtimeNs : tm.next;
   tm.cancel = addAlarm(k, mono, () => {
     tm.cancel = undefined;
@@ -122,6 +134,29 @@ export function deleteTimer(k: Kernel, tm: PosixTimer): void {
   const m = k.posixTimers.get(tm.owner);
   m?.delete(tm.id);
   if (m !== undefined && m.size === 0) k.posixTimers.delete(tm.owner);
+}
+
+/**
+ * Fires the due CPU-time timers whose clock `t` (which just trapped) counts toward: its own
+ * thread clock's, and its process's.
+ */
+export function fireCpuPosixTimers(t: Task): void {
+  const k = t.kernel;
+  for (const tm of [...k.cpuPosixTimers]) {
+    const c = tm.cpu;
+    if (c === undefined) continue;
+    if (c.thread && c.task.exit.kind !== 'running') {
+      // A thread's clock stops with the thread.
+      k.cpuPosixTimers.delete(tm);
+      continue;
+    }
+    if (c.thread ? c.task !== t : c.task !== t.leader) continue;
+    if (tm.next !== 0n && cpuClockValue(c) >= tm.next) {
+      k.cpuPosixTimers.delete(tm);
+      tm.cancel = undefined;
+      expire(k, tm);
+    }
+  }
 }
 
 /** Every timer of `t`'s process goes (exec, exit). */

@@ -16,6 +16,7 @@ import type { SyscallArgs, SyscallEntry } from '../syscalls/types.js';
 import { BLOCKED, signalPending } from './block.js';
 import { exitTask, killAllBut } from './process_tree.js';
 import { fireCpuTimers, fireTimers, nextTimerDeadline, timersArmed } from './itimer.js';
+import { fireCpuPosixTimers } from './posix_timers.js';
 import { deliverPending, forceFault, sendSignal } from './signals.js';
 import { hostWatch } from './host_watch.js';
 import { seccompCheck } from './task_seccomp.js';
@@ -169,6 +170,7 @@ function handleTrap(
   const vdso = k.vdso;
   if (vdso !== undefined && trapped >= vdso.due) vdso.tick(trapped);
   if (k.cpuTimers.size > 0) fireCpuTimers(t);
+  if (k.cpuPosixTimers.size > 0) fireCpuPosixTimers(t);
   if (trapped >= k.hostCheckDue && hostWatch.armed) {
     // Watched host files, at most once a millisecond while tasks run.
     k.hostCheckDue = trapped + HOST_CHECK_NS;

@@ -9,12 +9,13 @@
 import { Errno } from '../../abi/linux/errno.js';
 import {
   childrenTimes,
+  cpuClockValue,
   encodeRusage,
+  resolveCpuClock,
   maxRssKb,
   processTimes,
   threadTimes,
   ticks,
-  type CpuTimes,
 } from '../kernel/cputime.js';
 import type { Task } from '../kernel/task.js';
 import { int } from './args.js';
@@ -25,9 +26,6 @@ const RUSAGE_CHILDREN = -1;
 const RUSAGE_THREAD = 1;
 const CLOCK_PROCESS_CPUTIME_ID = 2;
 const CLOCK_THREAD_CPUTIME_ID = 3;
-const CPUCLOCK_PERTHREAD = 4;
-const CPUCLOCK_MAX = 3;
-const CPUCLOCK_SCHED = 2;
 
 /** A reaped child's usage for wait4/waitid (its process and its own reaped children). */
 export function childRusage(child: Task): Uint8Array {
@@ -44,27 +42,8 @@ export function childRusage(child: Task): Uint8Array {
  * ones (~pid << 3 | clock, with 4 set for a thread).
  */
 export function cpuClockNs(t: Task, clock: number): bigint | number {
-  let times: CpuTimes;
-  let which = CPUCLOCK_SCHED;
-  if (clock === CLOCK_PROCESS_CPUTIME_ID) times = processTimes(t);
-  else if (clock === CLOCK_THREAD_CPUTIME_ID) times = threadTimes(t);
-  else if (clock < 0) {
-    which = clock & 3;
-    if (which === CPUCLOCK_MAX) return -Errno.EINVAL;
-    const pid = ~(clock >> 3);
-    const thread = (clock & CPUCLOCK_PERTHREAD) !== 0;
-    const target = pid === 0 ? t : t.kernel.tasks.get(pid);
-    if (target === undefined || target.exit.kind !== 'running') return -Errno.EINVAL;
-    if (thread) {
-      if (target.leader !== t.leader) return -Errno.EINVAL;
-      times = threadTimes(target);
-    } else {
-      if (pid !== 0 && target !== target.leader) return -Errno.EINVAL;
-      times = processTimes(target);
-    }
-  } else return -Errno.EINVAL;
-  // CPUCLOCK_PROF (0): user + system; CPUCLOCK_VIRT (1): user; CPUCLOCK_SCHED (2): both.
-  return which === 1 ? times.userNs : times.userNs + times.sysNs;
+  const c = resolveCpuClock(t, clock);
+  return c === undefined ? -Errno.EINVAL : cpuClockValue(c);
 }
 
 /** True for the clock ids cpuClockNs answers. */
