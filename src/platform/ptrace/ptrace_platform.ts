@@ -105,7 +105,7 @@ export class PtracePlatform implements Platform {
   private readonly stubAddr: bigint;
   private readonly switchFn: (pid: number, regs: Registers, status: Int32Array) => unknown;
   private readonly resumeFn: (pid: number, regs: Registers) => unknown;
-  private readonly waitAnyFn: (status: Int32Array, regs: Registers) => unknown;
+  private readonly waitAnyFn: (pid: number, status: Int32Array, regs: Registers) => unknown;
   private readonly cyclesFn: () => unknown;
   private readonly master: Stub;
   private readonly status = new Int32Array(1);
@@ -116,8 +116,8 @@ export class PtracePlatform implements Platform {
   /** Stops already collected (by an injection that had to stop a running thread). */
   private readonly ready: TrapEvent[] = [];
   private readonly waitStatus = new Int32Array(1);
-  /** How many stub threads are started and not yet collected. */
-  private runningCount = 0;
+  /** The stub threads started and not yet collected. */
+  private readonly running = new Set<Stub>();
   private readonly waitRegs = new BigUint64Array(REG_COUNT);
 
   private constructor(
@@ -142,7 +142,7 @@ export class PtracePlatform implements Platform {
     );
     this.waitAnyFn = nativeFunction(
       stubAddr + BigInt(stub.waitAnyEntry),
-      'long moat_waitany(void*, void*)',
+      'long moat_waitany(int, void*, void*)',
     );
     this.cyclesFn = nativeFunction(stubAddr + BigInt(stub.cyclesEntry), 'uint64_t moat_cycles()');
     this.master = new Stub(this, masterPid, masterPid);
@@ -306,7 +306,8 @@ export class PtracePlatform implements Platform {
   setRunning(stub: Stub, running: boolean): void {
     if (stub.running === running) return;
     stub.running = running;
-    this.runningCount += running ? 1 : -1;
+    if (running) this.running.add(stub);
+    else this.running.delete(stub);
   }
 
   private pushDead(stub: Stub, reason: string): void {
@@ -322,8 +323,12 @@ export class PtracePlatform implements Platform {
     const r = this.ready.shift();
     if (r !== undefined) return r;
     for (;;) {
-      if (this.runningCount <= 0) return undefined;
-      const pid = Number(this.waitAnyFn(this.waitStatus, this.waitRegs));
+      if (this.running.size === 0) return undefined;
+      // One running thread: wait for it alone (wait4(-1) looks at every tracee, and a
+      // thousand parked threads are a thousand tracees).
+      let only = -1;
+      if (this.running.size === 1) for (const s of this.running) only = s.pid;
+      const pid = Number(this.waitAnyFn(only, this.waitStatus, this.waitRegs));
       if (pid < 0) return undefined;
       const raw = this.waitStatus[0] ?? 0;
       const stub = this.stubs.get(pid);

@@ -10,8 +10,9 @@
 //              call — a synchronous run of one stub thread (tests).
 //  resume      called in the Sentry: SETREGS, PTRACE_SYSEMU — a stub thread starts running and
 //              is not waited for (the run loop's lanes: several run at once).
-//  waitany     called in the Sentry: wait4(-1, __WALL) (EINTR retried), then GETREGS of the
-//              stopped thread into the caller's buffer — the hot path of every trap.
+//  waitany     called in the Sentry: wait4(pid, __WALL) for one thread or (pid -1) any (EINTR
+//              retried), then GETREGS of the stopped thread into the caller's buffer — the hot
+//              path of every trap.
 //  cycles      called in the Sentry: the TSC (lfence; rdtsc), for the vDSO's calibration.
 // This code must never touch memory other than its arguments: after the stub master unmaps
 // everything but this page, there is no stack and no libc in a stub.
@@ -145,17 +146,19 @@ export function assembleStub(): StubCode {
     .pop('rbx')
     .ret();
 
-  // long waitany(int *status /*rdi*/, u64 *regs /*rsi*/): the pid that changed state, or
-  // -errno; when it stopped, its registers are in regs.
+  // long waitany(int pid /*rdi*/, int *status /*rsi*/, u64 *regs /*rdx*/): the pid that
+  // changed state, or -errno; when it stopped, its registers are in regs.
   a.label('waitany')
     .push('rbx')
     .push('r12')
     .push('r13')
-    .mov('r12', 'rsi')
-    .mov('r13', 'rdi')
+    .push('r14')
+    .mov('r14', 'rdi')
+    .mov('r12', 'rdx')
+    .mov('r13', 'rsi')
     .label('wa_again')
     .movImm('rax', SYS_wait4)
-    .movImm('rdi', -1)
+    .mov('rdi', 'r14')
     .mov('rsi', 'r13')
     .movImm('rdx', WALL)
     .zero('r10')
@@ -178,6 +181,7 @@ export function assembleStub(): StubCode {
     .label('wa_done')
     .mov('rax', 'rbx')
     .label('wa_out')
+    .pop('r14')
     .pop('r13')
     .pop('r12')
     .pop('rbx')

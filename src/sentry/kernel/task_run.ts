@@ -41,8 +41,11 @@ const SLICE_SYSCALLS = 256;
 const HOST_POLL_NS = 10_000_000n;
 /** How often watched host files are looked at while tasks run (kernel/host_watch.ts). */
 const HOST_CHECK_NS = 1_000_000n;
-/** The write-class calls whose EPIPE raises SIGPIPE (write, pwrite64, writev, sendfile, pwritev, pwritev2, sendto, sendmsg). */
-const EPIPE_SIGNALS = new Set([1, 18, 20, 40, 44, 46, 296, 328]);
+/**
+ * The write-class calls whose EPIPE raises SIGPIPE here (write, pwrite64, writev, sendfile,
+ * pwritev, pwritev2); sendto and sendmsg raise it themselves unless MSG_NOSIGNAL.
+ */
+const EPIPE_SIGNALS = new Set([1, 18, 20, 40, 296, 328]);
 
 export interface RunHooks {
   /** Called when the stub was kicked: apply pending control requests (signals). */
@@ -294,10 +297,14 @@ function finish(t: Task): void {
 }
 
 /** What `after` means for the lane and the task: run on, or leave the lane. */
-function settle(t: Task, lane: Lane, after: After, hooks: RunHooks): void {
+function settle(t: Task, lane: Lane, after: After, hooks: RunHooks, lane0Free: boolean): void {
   const k = t.kernel;
-  // A task whose affinity no longer allows this lane moves.
+  // A task whose affinity no longer allows this lane moves; so does one on another CPU that
+  // traps often, once the Sentry's own CPU is free (a trap there is several times cheaper).
   if (after === 'run' && (t.cpuMask & (1n << BigInt(lane.index))) === 0n) after = 'yield';
+  const mayUseLane0 = (t.cpuMask & 1n) !== 0n;
+  if (after === 'run' && lane.index > 0 && lane0Free && !computeBound(t) && mayUseLane0)
+    after = 'yield';
   if (after === 'run' && launch(t, lane, hooks, false)) return;
   lane.task = null;
   hooks.onLaneIdle?.(lane.index);
@@ -305,17 +312,25 @@ function settle(t: Task, lane: Lane, after: After, hooks: RunHooks): void {
   else if (after === 'run' || after === 'exited') finish(t);
 }
 
+/** A thread (not a process's first) that has not run yet: it may be a worker that computes. */
+function freshThread(u: Task): boolean {
+  return u !== u.leader && u.cpu.userNs === 0n;
+}
+
 /**
  * The next task for `lane` from the run queue, among those whose affinity allows the lane:
- * any for lane 0, a compute-bound one for the others.
+ * any for lane 0; for the others a compute-bound one first, else a thread that has not run
+ * yet while lane 0 is busy (a new worker thread computes at once on a CPU of its own; one that
+ * turns out to trap often goes back to lane 0 when that is free, see settle).
  */
-function pick(k: Kernel, lane: Lane): Task | undefined {
+function pick(k: Kernel, lane: Lane, lane0Busy: boolean): Task | undefined {
   const q = k.runQueue;
   const bit = 1n << BigInt(lane.index);
-  const i = q.findIndex(
-    (u) =>
-      (u.cpuMask & bit) !== 0n && (lane.index === 0 || computeBound(u) || (u.cpuMask & 1n) === 0n),
+  const allowed = (u: Task): boolean => (u.cpuMask & bit) !== 0n;
+  let i = q.findIndex(
+    (u) => allowed(u) && (lane.index === 0 || computeBound(u) || (u.cpuMask & 1n) === 0n),
   );
+  if (i < 0 && lane.index > 0 && lane0Busy) i = q.findIndex((u) => allowed(u) && freshThread(u));
   if (i < 0) return undefined;
   return q.splice(i, 1)[0];
 }
@@ -324,7 +339,7 @@ function pick(k: Kernel, lane: Lane): Task | undefined {
 function fillLanes(k: Kernel, lanes: Lane[], hooks: RunHooks): void {
   for (const lane of lanes) {
     while (lane.task === null) {
-      const t = pick(k, lane);
+      const t = pick(k, lane, lanes[0]?.task !== null);
       if (t === undefined) break;
       if (t.exit.kind !== 'running' || !launch(t, lane, hooks, true)) {
         lane.task = null;
@@ -486,7 +501,7 @@ export function runTask(init: Task, table: SyscallTable, hooks: RunHooks): ExitS
         t.ended || t.exit.kind !== 'running'
           ? 'exited'
           : handleTrap(t, ev.trap, lane, table, hooks, trapped);
-      settle(t, lane, after, hooks);
+      settle(t, lane, after, hooks, lanes[0]?.task === null);
       if (!k.initEnded) checkLanes(k, lanes, hooks);
       continue;
     }
