@@ -14,7 +14,8 @@ import { MOAT_BIN, REPO_ROOT } from '../testlib/runners.js';
 /**
  * Calls left out, each because it would end or wedge the program rather than test the Sentry:
  * leaving (exit, exit_group), waiting for ever (pause, rt_sigsuspend, sleeps, futex, poll,
- * select and epoll_wait with random timeouts, rt_sigtimedwait, read of a blocking stdin),
+ * select and epoll_wait with random timeouts, rt_sigtimedwait, read of a blocking stdin, a
+ * receive on a socket nobody writes to or a send to one nobody reads),
  * confining itself (seccomp: strict mode or a filter would end it at its next call), rewriting the program's own state
  * (rt_sigreturn, arch_prctl, sigaltstack+signals, munmap/mprotect/mmap/brk of its own memory),
  * installing handlers at random addresses (rt_sigaction), or closing the fd it reports on
@@ -38,6 +39,10 @@ const EXCLUDED = new Set([
   'epoll_pwait2',
   'rt_sigtimedwait',
   'seccomp',
+  'recvfrom',
+  'recvmsg',
+  'sendto',
+  'sendmsg',
   'rt_sigreturn',
   'arch_prctl',
   'munmap',

@@ -112,6 +112,8 @@ export const POLLHUP = 0x10;
 export const POLLNVAL = 0x20;
 export const POLLRDNORM = 0x40;
 export const POLLWRNORM = 0x100;
+export const POLLWRBAND = 0x200;
+export const POLLRDHUP = 0x2000;
 
 /** Bytes a pipe write moves atomically. */
 export const PIPE_BUF = 4096;

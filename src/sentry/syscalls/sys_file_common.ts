@@ -8,6 +8,7 @@ import { beforeFileRead } from '../vfs/file_mapping.js';
 import { Errno } from '../../abi/linux/errno.js';
 import {
   MAX_RW_COUNT,
+  UIO_MAXIOV,
   O_APPEND,
   O_NONBLOCK,
   PATH_MAX,
@@ -169,4 +170,30 @@ export function copyInInt(ctx: SyscallContext, addr: bigint): { v: number } | { 
   const b = ctx.mem.copyIn(addr, 4);
   if (typeof b === 'number') return { err: b };
   return { v: new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true) };
+}
+
+export interface Iovec {
+  base: bigint;
+  len: number;
+}
+
+/** Copies in and checks an iovec array; the total is clamped to MAX_RW_COUNT like Linux. */
+export function copyInIovecs(ctx: SyscallContext, addr: bigint, cnt: number): Iovec[] | number {
+  if (cnt < 0 || cnt > UIO_MAXIOV) return -Errno.EINVAL;
+  if (cnt === 0) return [];
+  const raw = ctx.mem.copyIn(addr, cnt * 16);
+  if (typeof raw === 'number') return raw;
+  const v = new DataView(raw.buffer, raw.byteOffset, raw.length);
+  const out: Iovec[] = [];
+  let total = 0;
+  for (let i = 0; i < cnt; i++) {
+    const base = v.getBigUint64(i * 16, true);
+    const len64 = v.getBigInt64(i * 16 + 8, true);
+    if (len64 < 0n) return -Errno.EINVAL;
+    let len = len64 > BigInt(MAX_RW_COUNT) ? MAX_RW_COUNT : Number(len64);
+    if (total + len > MAX_RW_COUNT) len = MAX_RW_COUNT - total;
+    total += len;
+    out.push({ base, len });
+  }
+  return out;
 }

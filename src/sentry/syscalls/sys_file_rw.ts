@@ -4,11 +4,13 @@
 // of sys_file_common.ts. Never throws.
 
 import { Errno } from '../../abi/linux/errno.js';
-import { MAX_RW_COUNT, O_APPEND, UIO_MAXIOV } from '../../abi/linux/file.js';
+import { O_APPEND } from '../../abi/linux/file.js';
 import type { FileDescription } from '../vfs/file_description.js';
 import {
   IO_CHUNK,
+  type Iovec,
   argCount,
+  copyInIovecs,
   argInt,
   argOffset,
   ioResult,
@@ -69,32 +71,6 @@ function sysPwrite64(ctx: SyscallContext, a: SyscallArgs): number {
   const pos = argOffset(a[3]);
   if (pos < 0) return -Errno.EINVAL;
   return writeFromApp(ctx, f, a[1], count, pos);
-}
-
-interface Iovec {
-  base: bigint;
-  len: number;
-}
-
-/** Copies in and checks an iovec array; the total is clamped to MAX_RW_COUNT like Linux. */
-function copyInIovecs(ctx: SyscallContext, addr: bigint, cnt: number): Iovec[] | number {
-  if (cnt < 0 || cnt > UIO_MAXIOV) return -Errno.EINVAL;
-  if (cnt === 0) return [];
-  const raw = ctx.mem.copyIn(addr, cnt * 16);
-  if (typeof raw === 'number') return raw;
-  const v = new DataView(raw.buffer, raw.byteOffset, raw.length);
-  const out: Iovec[] = [];
-  let total = 0;
-  for (let i = 0; i < cnt; i++) {
-    const base = v.getBigUint64(i * 16, true);
-    const len64 = v.getBigInt64(i * 16 + 8, true);
-    if (len64 < 0n) return -Errno.EINVAL;
-    let len = len64 > BigInt(MAX_RW_COUNT) ? MAX_RW_COUNT : Number(len64);
-    if (total + len > MAX_RW_COUNT) len = MAX_RW_COUNT - total;
-    total += len;
-    out.push({ base, len });
-  }
-  return out;
 }
 
 function vectored(

@@ -20,6 +20,7 @@ import { prioritySyscalls } from './sys_priority.js';
 import { signalfdSyscalls } from './sys_signalfd.js';
 import { posixTimerSyscalls } from './sys_posix_timer.js';
 import { seccompSyscalls } from './sys_seccomp.js';
+import { socketSyscalls } from './sys_socket.js';
 import type { SyscallEntry } from './types.js';
 
 export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
@@ -43,6 +44,7 @@ export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
     signalfdSyscalls,
     posixTimerSyscalls,
     seccompSyscalls,
+    socketSyscalls,
   ];
   for (const f of families) {
     for (const [nr, e] of f) {
