@@ -77,7 +77,8 @@ export function assembleStub(): StubCode {
 
   a.label('gadget').syscall().int3().jmp('gadget');
 
-  // long switch(int pid /*rdi*/, u64 *regs /*rsi*/, int *status /*rdx*/)
+  // long switch(int pid /*rdi*/, u64 *regs /*rsi*/, int *status /*rdx*/): resume, then wait
+  // for that thread and read its registers.
   a.label('switch')
     .push('rbx')
     .push('r12')
@@ -85,20 +86,7 @@ export function assembleStub(): StubCode {
     .mov('rbx', 'rdi')
     .mov('r12', 'rsi')
     .mov('r13', 'rdx')
-    .movImm('rax', SYS_ptrace)
-    .movImm('rdi', PTRACE_SETREGS)
-    .mov('rsi', 'rbx')
-    .zero('rdx')
-    .mov('r10', 'r12')
-    .syscall()
-    .test('rax', 'rax')
-    .jcc('ne', 'out')
-    .movImm('rax', SYS_ptrace)
-    .movImm('rdi', PTRACE_SYSEMU)
-    .mov('rsi', 'rbx')
-    .zero('rdx')
-    .zero('r10')
-    .syscall()
+    .call('resume')
     .test('rax', 'rax')
     .jcc('ne', 'out')
     .label('again')
