@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 
 static int pair(int type, int sv[2]) { return socketpair(AF_UNIX, type, 0, sv); }
@@ -206,7 +207,7 @@ static void options(void) {
   CHECK_RET("opt_short_buffer", getsockopt(sv[0], SOL_SOCKET, SO_TYPE, small, &sl));
   printf("opt_short_len: %d\n", (int)sl);
   CHECK_RET("opt_unknown", getsockopt(sv[0], SOL_SOCKET, 9999, &v, &l));
-  CHECK_RET("opt_bad_optlen_ptr", getsockopt(sv[0], SOL_SOCKET, SO_TYPE, &v, BAD_PTR));
+  CHECK_RET("opt_bad_optlen_ptr", syscall(SYS_getsockopt, sv[0], SOL_SOCKET, SO_TYPE, &v, BAD_PTR));
   struct sockaddr_un un;
   socklen_t ul = sizeof un;
   memset(&un, 0x55, sizeof un);
@@ -275,7 +276,7 @@ static void refused(void) {
   CHECK_RET("pair_rdm", socketpair(AF_UNIX, SOCK_RDM, 0, sv));
   CHECK_RET("pair_bad_protocol", socketpair(AF_UNIX, SOCK_STREAM, 7, sv));
   CHECK_RET("pair_bad_flags", socketpair(AF_UNIX, SOCK_STREAM | 0x100, 0, sv));
-  CHECK_RET("pair_bad_ptr", socketpair(AF_UNIX, SOCK_STREAM, 0, BAD_PTR));
+  CHECK_RET("pair_bad_ptr", syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, BAD_PTR));
   CHECK_RET("pair_nonblock", socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv));
   printf("pair_nonblock_flag: %d cloexec=%d\n", !!(fcntl(sv[0], F_GETFL) & O_NONBLOCK),
          !!(fcntl(sv[1], F_GETFD) & FD_CLOEXEC));
