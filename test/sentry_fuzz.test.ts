@@ -109,8 +109,14 @@ test('the Sentry survives hostile arguments to every system call it implements',
         encoding: 'utf8',
         input: '',
         timeout: 120_000,
+        killSignal: 'SIGKILL',
       },
     );
+    // Whatever happened, nothing of this run may stay: its sandbox, its cgroups.
+    spawnSync(process.execPath, [MOAT_BIN, '--root', root, 'delete', '--force', `fuzz${seed}`], {
+      stdio: 'ignore',
+      timeout: 30_000,
+    });
     assert.doesNotMatch(
       r.stderr,
       /internal error/,
