@@ -23,6 +23,7 @@
 // does (the child's status then).
 
 import * as fs from 'node:fs';
+import { SandboxError } from './errors.js';
 import { waiterPath } from './paths.js';
 import { Assembler, type Reg64 } from '../platform/asm/x86_64.js';
 import {
@@ -348,7 +349,18 @@ const installed = new Set<string>();
 export function installedWaiter(repo: string): string {
   const file = waiterPath(repo);
   if (!installed.has(file)) {
-    installWaiter(file);
+    try {
+      installWaiter(file);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      throw new SandboxError(
+        'SANDBOX_START_FAILED',
+        `install the sandbox waiter "${file}": ${why}`,
+        {
+          cause: e,
+        },
+      );
+    }
     installed.add(file);
   }
   return file;
