@@ -28,6 +28,7 @@ import {
 
 let dir = '';
 let probe = '';
+let stack = '';
 const noRunc = runtimeUnavailable('runc');
 
 before(() => {
@@ -40,16 +41,24 @@ before(() => {
     probe,
     path.join(REPO_ROOT, 'test/fixtures/seccomp_probe.c'),
   ]);
+  stack = path.join(dir, 'stack');
+  execFileSync('gcc', [
+    '-O1',
+    '-static',
+    '-o',
+    stack,
+    path.join(REPO_ROOT, 'test/fixtures/seccomp_stack.c'),
+  ]);
 });
 
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 let n = 0;
-function bundleWith(seccomp: object): string {
+function bundleWith(seccomp: object, program = probe): string {
   n++;
   const b = makeBusyboxBundle(path.join(dir, `b${n}`), {
     args: ['/bin/probe'],
-    files: [[probe, 'bin/probe']],
+    files: [[program, 'bin/probe']],
     readonlyRoot: false,
     mounts: [{ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] }],
   });
@@ -295,6 +304,31 @@ describe('the spec’s seccomp profile, moat vs runc', { skip: noRunc ?? false }
     assert.match(out, /^personality_query 0 -$/m);
   });
 });
+
+describe(
+  'the profile and the application’s own filter, moat vs runc',
+  { skip: noRunc ?? false },
+  () => {
+    it('combine as the kernel combines filters: most severe first, the newest on a tie', () => {
+      const b = bundleWith(
+        {
+          defaultAction: 'SCMP_ACT_ALLOW',
+          architectures: ARCH,
+          syscalls: [
+            { names: ['getppid'], action: ERRNO, errnoRet: 1 },
+            { names: ['getuid'], action: ERRNO, errnoRet: 2 },
+          ],
+        },
+        stack,
+      );
+      const out = same(b);
+      assert.match(out, /^mode_before 2 -$/m, 'the profile is a filter already');
+      assert.match(out, /^getppid -1 EACCES$/m, 'a tie goes to the newest filter');
+      assert.match(out, /^getuid -1 ENOENT$/m, 'the profile’s errno beats the newer allow');
+      assert.match(out, /^getgid -1 EIO$/m);
+    });
+  },
+);
 
 describe('Docker’s default profile, moat vs runc', { skip: noRunc ?? false }, () => {
   it('as dockerd converts it for a container with Docker’s default capabilities', (t) => {
