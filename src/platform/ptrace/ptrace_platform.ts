@@ -8,8 +8,9 @@
 // It must never let an application system call reach the host (only PTRACE_SYSEMU resumes
 // application code) and never resume a stub with a signal the application chose.
 //
-// Owns: the stub master, the stub page, the CPU the Sentry and its stubs share (a same-CPU
-// ptrace round trip costs a sixth of a cross-CPU one on our machines).
+// Owns: the stub master, the stub page, the CPU pinning (the Sentry on one CPU, each stub
+// thread on its lane's: a same-CPU ptrace round trip costs a sixth of a cross-CPU one on our
+// machines), and which stub threads are running (started, not yet collected by waitAny).
 
 import type { HostFd } from '../../host/fd.js';
 import { mapCodeAt, nativeFunction, viewOf } from '../../host/memory.js';

@@ -1,10 +1,13 @@
-// The run loop: the scheduler picks a runnable task and switches to the application through
-// the platform; on each trap it emulates the system call (through the syscall table) or
-// applies the signal. One task runs at a time (the Sentry is one thread). A task leaves the
-// CPU when it exits, when its system call must wait (block.ts: parked, retried later), after
-// a budget of system calls when others are waiting to run, or when the control worker kicks
-// it because its slice has lasted more than a tick or two (a loop without system calls). Synchronous: no Promise, no
-// await, no host call other than the platform's switch on the hot path.
+// The run loop: tasks run on lanes, one per host CPU the sandbox may use; the loop starts each
+// lane's task through the platform and handles whichever traps first — emulates its system
+// call (through the syscall table) or applies its fault — while the other lanes' application
+// code keeps running. The kernel itself stays on one thread: one trap is handled at a time,
+// so no kernel state needs a lock. A task leaves its lane when it exits, when its system call
+// must wait (block.ts: parked, retried later), after a budget of system calls when others are
+// waiting to run, when the control worker kicks it because its slice has lasted a tick or two
+// (a loop without system calls), or when placement moves it (see pick and settle).
+// Synchronous: no Promise, no await, no host call but the platform's start and wait on the
+// hot path.
 //
 // It must never let a kernel-internal errno (ERESTARTSYS…, EBLOCKED) reach the application,
 // and never resume the application after its exit was decided.
