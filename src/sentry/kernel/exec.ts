@@ -171,8 +171,8 @@ export function execve(t: Task, path: string, argv: string[], envp: string[]): n
   });
   for (const f of opened) f.decRef();
   if (typeof loaded === 'number') {
-    mm.releaseAll();
     as.release();
+    mm.releaseAll();
     return loaded;
   }
   // The point of no return: the old image goes, and with it every other thread.

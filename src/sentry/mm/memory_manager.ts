@@ -276,8 +276,8 @@ export class MemoryManager implements AppMemory, Invalidator {
       if (a >= b) continue;
       const s = v.start + BigInt((a - firstPg) * PAGE);
       const e = v.start + BigInt((b - firstPg) * PAGE);
-      this.dropPmas(s, e);
       this.as.unmap(s, Number(e - s));
+      this.dropPmas(s, e);
     }
   }
 
@@ -346,8 +346,10 @@ export class MemoryManager implements AppMemory, Invalidator {
     this.splitAt(addr);
     this.splitAt(end);
     for (const v of this.vmas.removeWithin(addr, end)) this.detachVma(v);
-    this.dropPmas(addr, end);
+    // The stub lets go first: a thread of it running on another CPU must never touch a page
+    // after the memory file has taken it back (it could be another process's next).
     this.as.unmap(addr, Number(end - addr));
+    this.dropPmas(addr, end);
   }
 
   /** Drops the pmas of [addr, end) (split at the bounds already), references and all. */
@@ -524,8 +526,8 @@ export class MemoryManager implements AppMemory, Invalidator {
       if (v.locked) return -Errno.EINVAL;
       if (anonOnly && (v.obj !== null || isShared(v))) return -Errno.EINVAL;
     }
-    this.dropPmas(addr, end);
     this.as.unmap(addr, Number(end - addr));
+    this.dropPmas(addr, end);
     return 0;
   }
 
@@ -769,12 +771,15 @@ export class MemoryManager implements AppMemory, Invalidator {
     const off = this.mf.allocate(len);
     if (off < 0) return -Errno.ENOMEM;
     this.mf.copy(q.off, off, len);
-    this.mf.decRef(q.off, len);
+    const old = q.off;
     q.off = off;
     q.cow = false;
     q.clean = false;
     q.mapped = false;
-    return this.mapPma(v, q);
+    // The new page is mapped over the old before the old may go back to the memory file.
+    const r = this.mapPma(v, q);
+    this.mf.decRef(old, len);
+    return r;
   }
 
   // ---- the Sentry's own access to application memory ----
@@ -937,8 +942,9 @@ export class MemoryManager implements AppMemory, Invalidator {
       if (ctx !== this.as) this.as.endThread(ctx);
       return;
     }
-    this.releaseAll();
+    // The stub (every thread of it) is gone before its pages go back to the memory file.
     this.as.release();
+    this.releaseAll();
   }
 
   /** Drops every mapping (exit, execve). Shared file pages are written back by their objects. */
