@@ -26,6 +26,9 @@ const victims = new WeakMap<Kernel, Task>();
 export function oomKill(k: Kernel): Task | undefined {
   const last = victims.get(k);
   if (last !== undefined && processAlive(last)) return undefined;
+  // The worker's flag may predate the last victim's memory coming back (its stub is torn
+  // down before its pages are freed): only a sandbox over its limit now loses a process.
+  if (k.memoryFile.usedBytes <= k.memoryLimit) return undefined;
   let best: Task | undefined;
   let bestScore = -1n;
   for (const t of k.tasks.values()) {
