@@ -44,12 +44,15 @@ export interface Received {
   full: number;
   rights: FileDescription[];
   truncated: boolean;
+  /** Who sent it (SCM_CREDENTIALS, for a receiver with SO_PASSCRED). */
+  cred: PeerCred;
 }
 
 interface Packet {
   data: Uint8Array;
   off: number;
   rights: FileDescription[];
+  cred: PeerCred;
 }
 
 /** The peer's identity at creation (SO_PEERCRED). */
@@ -58,6 +61,9 @@ export interface PeerCred {
   uid: number;
   gid: number;
 }
+
+/** The credentials of no sender (an empty receive): Linux's overflow ids. */
+const NOBODY: PeerCred = { pid: 0, uid: 65534, gid: 65534 };
 
 export class UnixEndpoint {
   peer: UnixEndpoint | null = null;
@@ -102,7 +108,7 @@ export class UnixEndpoint {
    * Sends `src` (with `rights`, whose references pass to the queue on success): the bytes
    * queued, or -EPIPE / -ECONNREFUSED / -EMSGSIZE / -EAGAIN (the caller parks or answers).
    */
-  send(src: Uint8Array, rights: FileDescription[]): number {
+  send(src: Uint8Array, rights: FileDescription[], cred: PeerCred = this.cred): number {
     if (this.shutWrite) return -Errno.EPIPE;
     const peer = this.peer;
     if (peer === null || this.peerGone) {
@@ -114,7 +120,7 @@ export class UnixEndpoint {
     if (!this.roomFor(peer, src.length)) return -Errno.EAGAIN;
     let n = src.length;
     if (this.type === SOCK_STREAM) n = Math.min(n, Math.max(1, this.sndbuf - peer.queued));
-    peer.queue.push({ data: src.slice(0, n), off: 0, rights });
+    peer.queue.push({ data: src.slice(0, n), off: 0, rights, cred });
     peer.queued += n;
     peer.notify();
     return n;
@@ -129,7 +135,7 @@ export class UnixEndpoint {
     if (this.queue.length === 0) {
       const eof =
         this.shutRead || (this.connectionOriented && (this.peerGone || this.peer === null));
-      return eof ? { n: 0, full: 0, rights: [], truncated: false } : -Errno.EAGAIN;
+      return eof ? { n: 0, full: 0, rights: [], truncated: false, cred: NOBODY } : -Errno.EAGAIN;
     }
     if (this.type !== SOCK_STREAM) {
       const p = this.queue[0];
@@ -141,10 +147,12 @@ export class UnixEndpoint {
         this.queued -= p.data.length;
         this.notifyPeer();
       }
-      return { n, full: p.data.length, rights: peek ? [] : p.rights, truncated: n < p.data.length };
+      const rights = peek ? [] : p.rights;
+      return { n, full: p.data.length, rights, truncated: n < p.data.length, cred: p.cred };
     }
     let n = 0;
     const rights: FileDescription[] = [];
+    const cred = this.queue[0]?.cred ?? NOBODY;
     for (let i = 0; i < this.queue.length && n < dst.length;) {
       const p = this.queue[i];
       if (p === undefined) break;
@@ -167,7 +175,7 @@ export class UnixEndpoint {
       this.queued -= n;
       this.notifyPeer();
     }
-    return { n, full: n, rights, truncated: false };
+    return { n, full: n, rights, truncated: false, cred };
   }
 
   private notifyPeer(): void {

@@ -4,12 +4,14 @@
 // getsockname/getpeername. Checks in Linux's order: the fd (EBADF), a socket (ENOTSOCK), then
 // the arguments. socket(2), bind, listen, connect and accept are not implemented yet (ENOSYS).
 //
-// Deliberate differences: a blocking stream send returns once part of the data is queued
-// (callers loop, as sendall does); MSG_WAITALL returns what is there; MSG_OOB is EOPNOTSUPP;
-// SCM_CREDENTIALS is checked and not delivered (SO_PASSCRED is kept, not acted on). Never
-// trusts a pointer or a length from the application.
+// A reader with SO_PASSCRED gets SCM_CREDENTIALS: the sender's own, or those it gave and may
+// claim (scm_check_creds). Deliberate differences: a blocking stream send returns once part
+// of the data is queued (callers loop, as sendall does); MSG_WAITALL returns what is there;
+// MSG_OOB is EOPNOTSUPP. Never trusts a pointer or a length from the application.
 
+import { CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN } from '../../abi/linux/capability.js';
 import { Errno } from '../../abi/linux/errno.js';
+import { capable } from '../kernel/credentials.js';
 import { O_NONBLOCK, O_RDWR, POLLIN, POLLOUT, UIO_MAXIOV } from '../../abi/linux/file.js';
 import { BLOCKED } from '../kernel/block.js';
 import { sendSignal } from '../kernel/signals.js';
@@ -19,6 +21,8 @@ import {
   SOCK_DGRAM,
   SOCK_SEQPACKET,
   SOCK_STREAM,
+  type PeerCred,
+  type Received as Got,
   type UnixEndpoint,
   endpointOf,
   newUnixPair,
@@ -152,6 +156,11 @@ function scatter(t: Task, iovs: Iovec[], data: Uint8Array): number {
   return 0;
 }
 
+/** Who a message from `t` comes from (SCM_CREDENTIALS: the process, real ids). */
+function senderCred(t: Task): PeerCred {
+  return { pid: t.tgid, uid: t.creds.uid, gid: t.creds.gid };
+}
+
 /** One send: parks a blocking caller while the peer's queue is full; SIGPIPE on EPIPE. */
 function sendData(
   t: Task,
@@ -159,10 +168,11 @@ function sendData(
   data: Uint8Array,
   rights: FileDescription[],
   flags: number,
+  cred: PeerCred = senderCred(t),
 ): number {
   if ((flags & MSG_OOB) !== 0) return -Errno.EOPNOTSUPP;
   for (const f of rights) f.incRef();
-  const r = s.ep.send(data, rights);
+  const r = s.ep.send(data, rights, cred);
   if (r >= 0) return r;
   for (const f of rights) f.decRef();
   const nonblock = (s.f.flags & O_NONBLOCK) !== 0 || (flags & MSG_DONTWAIT) !== 0;
@@ -218,13 +228,20 @@ function readMsghdr(t: Task, addr: bigint): MsgHdr | number {
   };
 }
 
-/** The descriptions an SCM_RIGHTS message names (checked), or -errno. */
-function readRights(t: Task, h: MsgHdr): FileDescription[] | number {
-  if (h.controllen === 0) return [];
+interface Control {
+  rights: FileDescription[];
+  /** Credentials the sender gave (SCM_CREDENTIALS), checked against its own. */
+  cred: PeerCred | undefined;
+}
+
+/** The descriptions and credentials a message's control data names (checked), or -errno. */
+function readControl(t: Task, h: MsgHdr): Control | number {
+  if (h.controllen === 0) return { rights: [], cred: undefined };
   const c = t.mem.copyIn(h.control, h.controllen);
   if (typeof c === 'number') return c;
   const v = new DataView(c.buffer, c.byteOffset, c.length);
   const rights: FileDescription[] = [];
+  let cred: PeerCred | undefined;
   for (let at = 0; at + 16 <= c.length;) {
     const len = Number(v.getBigUint64(at, true));
     const level = v.getInt32(at + 8, true);
@@ -244,17 +261,18 @@ function readRights(t: Task, h: MsgHdr): FileDescription[] | number {
       const pid = v.getInt32(at + 16, true);
       const uid = v.getUint32(at + 20, true);
       const gid = v.getUint32(at + 24, true);
+      // scm_check_creds: one's own ids, or the capability to claim others.
       const c0 = t.creds;
-      if (
-        pid !== t.tgid ||
-        (uid !== c0.uid && uid !== c0.euid) ||
-        (gid !== c0.gid && gid !== c0.egid)
-      )
-        return -Errno.EPERM;
+      const pidOk = pid === t.tgid || capable(c0, CAP_SYS_ADMIN);
+      const uidOk = uid === c0.uid || uid === c0.euid || uid === c0.suid || capable(c0, CAP_SETUID);
+      const gidOk = gid === c0.gid || gid === c0.egid || gid === c0.sgid || capable(c0, CAP_SETGID);
+      if (!pidOk || !uidOk || !gidOk) return -Errno.EPERM;
+      if (pid !== t.tgid && t.kernel.tasks.get(pid) === undefined) return -Errno.ESRCH;
+      cred = { pid, uid, gid };
     } else return -Errno.EINVAL;
     at += (len + 7) & ~7;
   }
-  return rights;
+  return { rights, cred };
 }
 
 /** Implements Linux syscall sendmsg(2). */
@@ -265,12 +283,15 @@ function sendmsg(t: Task, a: readonly bigint[]): number {
   if (typeof h === 'number') return h;
   const bad = addressed(s.ep, h.name);
   if (bad < 0) return bad;
-  const rights = readRights(t, h);
-  if (typeof rights === 'number') return rights;
+  const ctl = readControl(t, h);
+  if (typeof ctl === 'number') return ctl;
   const data = gather(t, h.iovs);
   if (typeof data === 'number') return data;
-  return sendData(t, s, data, rights, int(a[2] ?? 0n));
+  return sendData(t, s, data, ctl.rights, int(a[2] ?? 0n), ctl.cred ?? senderCred(t));
 }
+
+/** What one receive got: the bytes, and what Received says of them. */
+type Received = Omit<Got, 'n'> & { data: Uint8Array };
 
 /** One receive into `size` bytes: parks a blocking caller while nothing is there. */
 function recvData(
@@ -278,7 +299,7 @@ function recvData(
   s: { f: FileDescription; ep: UnixEndpoint },
   size: number,
   flags: number,
-): { data: Uint8Array; full: number; rights: FileDescription[]; truncated: boolean } | number {
+): Received | number {
   if ((flags & MSG_OOB) !== 0) return -Errno.EOPNOTSUPP;
   const buf = new Uint8Array(Math.min(size, MAX_MSG));
   const r = s.ep.recv(buf, (flags & MSG_PEEK) !== 0);
@@ -290,7 +311,7 @@ function recvData(
     }
     return r;
   }
-  return { data: buf.subarray(0, r.n), full: r.full, rights: r.rights, truncated: r.truncated };
+  return { ...r, data: buf.subarray(0, r.n) };
 }
 
 /** The length a receive answers: the real one of a datagram or record under MSG_TRUNC. */
@@ -326,26 +347,66 @@ function recvfrom(t: Task, a: readonly bigint[]): number {
 }
 
 /**
- * Installs received descriptions and writes the SCM_RIGHTS message: as many as the control
- * buffer holds (the rest are closed, MSG_CTRUNC). Returns [msg_controllen, msg_flags bits].
+ * Writes one control message `used` bytes into the control buffer, as Linux's put_cmsg: cut
+ * to what is left (MSG_CTRUNC), nothing when not even a header fits. Returns [the bytes of the
+ * buffer it took (its CMSG_SPACE, or what was left), msg_flags bits], or -errno.
  */
-function deliverRights(
+function putCmsg(
   t: Task,
   h: MsgHdr,
-  rights: FileDescription[],
+  used: number,
+  type: number,
+  data: Uint8Array,
+): [number, number] | number {
+  const left = h.controllen - used;
+  if (left < 16) return [0, MSG_CTRUNC];
+  const full = 16 + data.length;
+  const len = Math.min(full, left);
+  const msg = new Uint8Array(full);
+  const v = new DataView(msg.buffer);
+  v.setBigUint64(0, BigInt(len), true);
+  v.setInt32(8, SOL_SOCKET, true);
+  v.setInt32(12, type, true);
+  msg.set(data, 16);
+  const r = t.mem.copyOut(h.control + BigInt(used), msg.subarray(0, len));
+  if (r < 0) return r;
+  return [Math.min((full + 7) & ~7, left), len < full ? MSG_CTRUNC : 0];
+}
+
+/**
+ * The control messages of a receive: SCM_CREDENTIALS when the reader asked (SO_PASSCRED),
+ * then SCM_RIGHTS with as many received descriptions as the rest of the buffer holds (the
+ * others are closed, MSG_CTRUNC). Returns [msg_controllen, msg_flags bits], or -errno.
+ */
+function deliverControl(
+  t: Task,
+  h: MsgHdr,
+  got: { rights: FileDescription[]; cred: PeerCred },
+  passcred: boolean,
   cloexec: boolean,
 ): [number, number] | number {
-  if (rights.length === 0) return [0, 0];
-  const room = h.controllen >= 16 ? Math.floor((h.controllen - 16) / 4) : 0;
-  const fds: number[] = [];
+  let used = 0;
   let flags = 0;
-  for (const f of rights) {
-    if (fds.length >= room) {
-      f.decRef();
-      flags |= MSG_CTRUNC;
-      continue;
+  if (passcred) {
+    const ucred = new Uint8Array(12);
+    const v = new DataView(ucred.buffer);
+    v.setInt32(0, got.cred.pid, true);
+    v.setUint32(4, got.cred.uid, true);
+    v.setUint32(8, got.cred.gid, true);
+    const r = putCmsg(t, h, used, SCM_CREDENTIALS, ucred);
+    if (typeof r === 'number') {
+      for (const f of got.rights) f.decRef();
+      return r;
     }
-    const fd = t.files.install(f, cloexec);
+    used += r[0];
+    flags |= r[1];
+  }
+  if (got.rights.length === 0) return [used, flags];
+  const left = h.controllen - used;
+  const room = left >= 16 ? Math.floor((left - 16) / 4) : 0;
+  const fds: number[] = [];
+  for (const f of got.rights) {
+    const fd = fds.length < room ? t.files.install(f, cloexec) : -1;
     if (fd < 0) {
       f.decRef();
       flags |= MSG_CTRUNC;
@@ -353,20 +414,16 @@ function deliverRights(
     }
     fds.push(fd);
   }
-  if (fds.length === 0) return [0, flags];
-  const len = 16 + fds.length * 4;
-  const msg = new Uint8Array(len);
-  const v = new DataView(msg.buffer);
-  v.setBigUint64(0, BigInt(len), true);
-  v.setInt32(8, SOL_SOCKET, true);
-  v.setInt32(12, SCM_RIGHTS, true);
-  fds.forEach((fd, i) => v.setInt32(16 + i * 4, fd, true));
-  const r = t.mem.copyOut(h.control, msg);
-  if (r < 0) {
+  if (fds.length === 0) return [used, flags];
+  const data = new Uint8Array(fds.length * 4);
+  const dv = new DataView(data.buffer);
+  fds.forEach((fd, i) => dv.setInt32(i * 4, fd, true));
+  const r = putCmsg(t, h, used, SCM_RIGHTS, data);
+  if (typeof r === 'number') {
     for (const fd of fds) t.files.close(fd);
     return r;
   }
-  return [Math.min(h.controllen, (len + 7) & ~7), flags];
+  return [used + r[0], flags | r[1]];
 }
 
 /** Implements Linux syscall recvmsg(2). */
@@ -386,7 +443,7 @@ function recvmsg(t: Task, a: readonly bigint[]): number {
     for (const f of r.rights) f.decRef();
     return sc;
   }
-  const ctl = deliverRights(t, h, r.rights, (flags & MSG_CMSG_CLOEXEC) !== 0);
+  const ctl = deliverControl(t, h, r, s.ep.passcred, (flags & MSG_CMSG_CLOEXEC) !== 0);
   if (typeof ctl === 'number') return ctl;
   const out = new Uint8Array(8);
   const v = new DataView(out.buffer);

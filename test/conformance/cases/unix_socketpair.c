@@ -174,6 +174,85 @@ static void rights(void) {
   close(sv[1]);
 }
 
+static void read_creds(int s, const char *name, size_t space) {
+  char d[8];
+  struct iovec iov = {d, sizeof d};
+  char ctl[256];
+  struct msghdr m = {0};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = ctl;
+  m.msg_controllen = space;
+  int r = recvmsg(s, &m, 0);
+  printf("%s: ret=%d controllen=%zu ctrunc=%d", name, r, (size_t)m.msg_controllen,
+         !!(m.msg_flags & MSG_CTRUNC));
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+    printf(" [len=%zu type=%d", (size_t)c->cmsg_len, c->cmsg_type);
+    if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+      struct ucred u;
+      memcpy(&u, CMSG_DATA(c), sizeof u);
+      printf(" pid_is_sender=%d uid=%u gid=%u", u.pid == getpid(), u.uid, u.gid);
+    }
+    printf("]");
+  }
+  printf("\n");
+}
+
+static void passcred(void) {
+  int sv[2], one = 1, p[2];
+  pair(SOCK_DGRAM, sv);
+  write(sv[0], "a", 1);
+  read_creds(sv[1], "creds_not_asked", 256);
+  CHECK_RET("set_passcred", setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof one));
+  write(sv[0], "b", 1);
+  read_creds(sv[1], "creds_asked", 256);
+  write(sv[0], "c", 1);
+  read_creds(sv[1], "creds_cut", 20);
+  write(sv[0], "d", 1);
+  read_creds(sv[1], "creds_no_room", 8);
+  pipe(p);
+  send_fds(sv[0], &p[0], 1, CMSG_SPACE(sizeof(int)));
+  read_creds(sv[1], "creds_then_rights", 256);
+  struct ucred own = {getpid(), getuid(), getgid()};
+  char ctl[CMSG_SPACE(sizeof own)];
+  memset(ctl, 0, sizeof ctl);
+  char d = 'e';
+  struct iovec iov = {&d, 1};
+  struct msghdr m = {0};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = ctl;
+  m.msg_controllen = sizeof ctl;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_CREDENTIALS;
+  c->cmsg_len = CMSG_LEN(sizeof own);
+  memcpy(CMSG_DATA(c), &own, sizeof own);
+  CHECK_RET("send_own_creds", sendmsg(sv[0], &m, 0));
+  read_creds(sv[1], "creds_given", 256);
+  own.pid = 12345;
+  memcpy(CMSG_DATA(c), &own, sizeof own);
+  CHECK_RET("send_no_such_pid_privileged", sendmsg(sv[0], &m, 0));
+  fflush(stdout);
+  pid_t k = fork();
+  if (k == 0) {
+    /* Without privileges, another pid or uid is refused. */
+    if (setgid(1000) != 0 || setuid(1000) != 0) _exit(9);
+    CHECK_RET("send_other_pid_unprivileged", sendmsg(sv[0], &m, 0));
+    own.pid = getpid();
+    own.uid = 0;
+    memcpy(CMSG_DATA(c), &own, sizeof own);
+    CHECK_RET("send_other_uid_unprivileged", sendmsg(sv[0], &m, 0));
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(k, NULL, 0);
+  close(p[0]);
+  close(p[1]);
+  close(sv[0]);
+  close(sv[1]);
+}
+
 static void options(void) {
   int sv[2];
   pair(SOCK_SEQPACKET, sv);
@@ -314,6 +393,7 @@ int main(void) {
   records(SOCK_DGRAM, "dgram");
   rights();
   options();
+  passcred();
   hostile_messages();
   refused();
   across_processes();
