@@ -301,7 +301,8 @@ function recvData(
   flags: number,
 ): Received | number {
   if ((flags & MSG_OOB) !== 0) return -Errno.EOPNOTSUPP;
-  const buf = new Uint8Array(Math.min(size, MAX_MSG));
+  // No bigger than what is queued: a large buffer for a small message allocates nothing more.
+  const buf = new Uint8Array(Math.min(size, MAX_MSG, s.ep.readable()));
   const r = s.ep.recv(buf, (flags & MSG_PEEK) !== 0);
   if (typeof r === 'number') {
     const nonblock = (s.f.flags & O_NONBLOCK) !== 0 || (flags & MSG_DONTWAIT) !== 0;
