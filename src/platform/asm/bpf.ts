@@ -2,6 +2,8 @@
 // Used for the Sentry's own filter and the ptrace stubs' filter. It must never emit a jump it
 // cannot encode (8-bit offsets, forward only): such a program is refused at build time.
 
+import { SECCOMP_DATA_SIZE, checkSeccompProgram, runSeccompProgram } from './seccomp_bpf.js';
+
 export const BPF_LD_W_ABS = 0x20;
 export const BPF_JEQ_K = 0x15;
 export const BPF_JGE_K = 0x35;
@@ -153,32 +155,22 @@ export function allowListFilter(policy: AllowListPolicy): Uint8Array {
   return p.assemble();
 }
 
-/** What a seccomp program answers for one call (an interpreter of the subset built here). */
+/**
+ * What a seccomp program answers for one call: checked and run by the interpreter the Sentry
+ * runs applications' filters with (seccomp_bpf.ts). Throws on a program Linux would refuse
+ * (tests of the programs built here).
+ */
 export function runFilter(
   program: Uint8Array,
   nr: number,
   args: readonly bigint[] = [],
   arch = AUDIT_ARCH_X86_64,
 ): number {
-  const dv = new DataView(program.buffer, program.byteOffset, program.byteLength);
-  const data = new DataView(new ArrayBuffer(64));
+  const p = checkSeccompProgram(program);
+  if (typeof p === 'number') throw new Error(`bpf: a program Linux refuses (${p})`);
+  const data = new DataView(new ArrayBuffer(SECCOMP_DATA_SIZE));
   data.setUint32(SECCOMP_DATA_NR, nr >>> 0, true);
   data.setUint32(SECCOMP_DATA_ARCH, arch >>> 0, true);
   args.forEach((a, i) => data.setBigUint64(16 + 8 * i, BigInt.asUintN(64, a), true));
-  let a = 0;
-  for (let pc = 0; pc * 8 < program.length;) {
-    const code = dv.getUint16(pc * 8, true);
-    const jt = dv.getUint8(pc * 8 + 2);
-    const jf = dv.getUint8(pc * 8 + 3);
-    const k = dv.getUint32(pc * 8 + 4, true);
-    if (code === BPF_LD_W_ABS) {
-      a = data.getUint32(k, true);
-      pc++;
-    } else if (code === BPF_JEQ_K) pc += 1 + (a === k ? jt : jf);
-    else if (code === BPF_JGE_K) pc += 1 + (a >= k ? jt : jf);
-    else if (code === BPF_JSET_K) pc += 1 + ((a & k) !== 0 ? jt : jf);
-    else if (code === BPF_RET_K) return k;
-    else throw new Error(`bpf: unknown instruction ${code}`);
-  }
-  throw new Error('bpf: ran off the end');
+  return runSeccompProgram(p, data) >>> 0;
 }

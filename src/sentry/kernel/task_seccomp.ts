@@ -15,7 +15,11 @@
 import { Errno } from '../../abi/linux/errno.js';
 import { Reg } from '../../platform/platform.js';
 import type { SyscallArgs } from '../syscalls/types.js';
-import { type SeccompProgram, SECCOMP_DATA_SIZE, runSeccompProgram } from './seccomp_bpf.js';
+import {
+  type SeccompProgram,
+  SECCOMP_DATA_SIZE,
+  runSeccompProgram,
+} from '../../platform/asm/seccomp_bpf.js';
 import { forceFault } from './signals.js';
 import type { Task } from './task.js';
 

@@ -11,7 +11,7 @@
 import { CAP_SYS_ADMIN } from '../../abi/linux/capability.js';
 import { Errno } from '../../abi/linux/errno.js';
 import { capable } from '../kernel/credentials.js';
-import { checkSeccompProgram, SECCOMP_MAX_INSNS } from '../kernel/seccomp_bpf.js';
+import { checkSeccompProgram, SECCOMP_MAX_INSNS } from '../../platform/asm/seccomp_bpf.js';
 import type { Task } from '../kernel/task.js';
 import {
   SECCOMP_MODE_DISABLED,
