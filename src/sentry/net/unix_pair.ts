@@ -25,7 +25,7 @@ import {
 } from '../../abi/linux/file.js';
 import { allocAnonDev } from '../vfs/dev_numbers.js';
 import type { FileDescription } from '../vfs/file_description.js';
-import type { FileImpl, Filesystem, Inode } from '../vfs/inode.js';
+import { type FileImpl, type Filesystem, type Inode, emptyInodeStat } from '../vfs/inode.js';
 import { emptyStatfs } from '../vfs/statfs.js';
 
 export const SOCK_STREAM = 1;
@@ -260,7 +260,7 @@ function theSockFs(): SockFilesystem {
 export class SocketInode implements Inode {
   readonly type = S_IFSOCK;
   readonly ino: bigint;
-  private readonly time = Math.floor(Date.now() / 1000);
+  private readonly time: [number, number] = [Math.floor(Date.now() / 1000), 0];
   constructor(
     readonly fs: Filesystem & { nextIno: bigint },
     readonly endpoint: UnixEndpoint | null,
@@ -270,24 +270,14 @@ export class SocketInode implements Inode {
   }
 
   stat(): Stat {
-    return {
-      dev: this.fs.dev,
-      ino: this.ino,
-      nlink: 1,
-      mode: S_IFSOCK | 0o777,
-      uid: this.owner.uid,
-      gid: this.owner.gid,
-      rdev: 0,
-      size: 0,
-      blksize: 4096,
-      blocks: 0,
-      atimeSec: this.time,
-      atimeNsec: 0,
-      mtimeSec: this.time,
-      mtimeNsec: 0,
-      ctimeSec: this.time,
-      ctimeNsec: 0,
-    };
+    return emptyInodeStat(
+      this.fs.dev,
+      this.ino,
+      S_IFSOCK | 0o777,
+      this.owner.uid,
+      this.owner.gid,
+      this.time,
+    );
   }
 
   open(): number {

@@ -113,3 +113,35 @@ export interface FileImpl {
   /** Called once, when the last reference to the open file description goes away. */
   release(): void;
 }
+
+/**
+ * The attributes of an inode that holds no data of its own (a pipe, a socket, an anonymous
+ * file): one link, size 0, every time the moment it was made.
+ */
+export function emptyInodeStat(
+  dev: number,
+  ino: bigint,
+  mode: number,
+  uid: number,
+  gid: number,
+  [sec, nsec]: readonly [number, number],
+): Stat {
+  return {
+    dev,
+    ino,
+    nlink: 1,
+    mode,
+    uid,
+    gid,
+    rdev: 0,
+    size: 0,
+    blksize: 4096,
+    blocks: 0,
+    atimeSec: sec,
+    atimeNsec: nsec,
+    mtimeSec: sec,
+    mtimeNsec: nsec,
+    ctimeSec: sec,
+    ctimeNsec: nsec,
+  };
+}

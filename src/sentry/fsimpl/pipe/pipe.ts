@@ -30,7 +30,7 @@ import {
 } from '../../../abi/linux/file.js';
 import { allocAnonDev } from '../../vfs/dev_numbers.js';
 import { FileDescription } from '../../vfs/file_description.js';
-import type { FileImpl, Filesystem, Inode } from '../../vfs/inode.js';
+import { type FileImpl, type Filesystem, type Inode, emptyInodeStat } from '../../vfs/inode.js';
 import { emptyStatfs } from '../../vfs/statfs.js';
 
 /** Linux's default pipe capacity (16 pages). */
@@ -74,25 +74,7 @@ class PipeInode implements Inode {
   }
 
   stat(): Stat {
-    const [sec, nsec] = this.ctime;
-    return {
-      dev: this.fs.dev,
-      ino: this.ino,
-      nlink: 1,
-      mode: S_IFIFO | 0o600,
-      uid: this.uid,
-      gid: this.gid,
-      rdev: 0,
-      size: 0,
-      blksize: 4096,
-      blocks: 0,
-      atimeSec: sec,
-      atimeNsec: nsec,
-      mtimeSec: sec,
-      mtimeNsec: nsec,
-      ctimeSec: sec,
-      ctimeNsec: nsec,
-    };
+    return emptyInodeStat(this.fs.dev, this.ino, S_IFIFO | 0o600, this.uid, this.gid, this.ctime);
   }
 
   open(): number {
