@@ -1,8 +1,9 @@
 // Integration suite: real programs of a Debian 12 root file system (testlib/debian_rootfs.ts)
 // that lean on memory — Python's mmap module, POSIX shared memory between forked processes,
 // a fork-based multiprocessing pool, SQLite in WAL mode (whose -shm index is a shared file
-// mapping) — run under `runc run` and under `moat run`; each must print the same stdout, end
-// with the same exit status, and leave the same files in its writable /work. runc is the
+// mapping), and Python's use of Unix socket pairs (asyncio, multiprocessing.Pipe) — run
+// under `runc run` and under `moat run`; each must print the same stdout, end with the same
+// exit status, and leave the same files in its writable /work. runc is the
 // reference: each program also checks itself (assert, and a last line `done`), so runc must
 // pass it; where runc cannot run, moat is held to the programs' own checks alone.
 //
@@ -35,11 +36,6 @@ interface MemoryCase {
   args: string[];
   /** Files put in the host directory mounted at /work before the run: name → content. */
   files?: Record<string, string>;
-  /**
-   * When moat's run differs from runc's, a reason to skip instead of failing, or null. Only
-   * for failures outside memory that another part of moat owns (see POOL below).
-   */
-  excuse?: (moat: RunResult) => string | null;
 }
 
 /**
@@ -157,6 +153,42 @@ if __name__ == '__main__':
     print('done')
 `;
 
+/**
+ * Connected Unix sockets as Python uses them: socket.socketpair (asyncio's self-pipe is one),
+ * an asyncio stream over a socket, and multiprocessing's duplex Pipe to a forked child.
+ */
+const SOCKETS = `
+import asyncio, multiprocessing as mp, socket
+
+a, b = socket.socketpair()
+a.sendall(b'hello')
+print('socketpair', b.recv(16))
+
+async def main():
+    reader, writer = await asyncio.open_connection(sock=a)
+    b.sendall(b'line one\\n')
+    print('asyncio', await reader.readline())
+    writer.write(b'back\\n')
+    await writer.drain()
+    writer.close()
+
+asyncio.run(main())
+print('peer got', b.recv(16))
+
+def child(conn):
+    conn.send({'square': [x * x for x in conn.recv()]})
+
+if __name__ == '__main__':
+    parent, other = mp.get_context('fork').Pipe()
+    p = mp.get_context('fork').Process(target=child, args=(other,))
+    p.start()
+    parent.send([1, 2, 3])
+    print('pipe', parent.recv())
+    p.join()
+    print('exit', p.exitcode)
+    print('done')
+`;
+
 /** sqlite3's shell, WAL mode on /work: 1000 inserts in one transaction, then a second process. */
 const SQLITE_CLI_SCRIPT = [
   'PRAGMA journal_mode=WAL;',
@@ -198,30 +230,6 @@ print('wal files after close', os.path.exists(db + '-wal'), os.path.exists(db + 
 print('done')
 `;
 
-/**
- * The pool case exercises pipes and fork as much as memory. A failure whose message shows a
- * missing socket feature (socket(2)/socketpair(2) answering ENOSYS, EAFNOSUPPORT,
- * EPROTONOSUPPORT or ESOCKTNOSUPPORT — moat's network stack, not its memory manager) skips the
- * case with that message; any other difference fails it.
- */
-function missingSocketFeature(moat: RunResult): string | null {
-  const lines = moat.stderr.split('\n');
-  const unsupported =
-    /ENOSYS|EAFNOSUPPORT|EPROTONOSUPPORT|ESOCKTNOSUPPORT|\[Errno (38|93|94|97)\]|not implemented|not supported/i;
-  const direct = lines.find((l) => /socket/i.test(l) && unsupported.test(l));
-  if (direct !== undefined) return direct.trim();
-  // A Python traceback: its innermost frame calls socket()/socketpair(), its last line is one
-  // of those errnos.
-  let frame = -1;
-  lines.forEach((l, i) => {
-    if (l.startsWith('  File "')) frame = i;
-  });
-  const error = lines.filter((l) => /^\w+Error: \[Errno (38|93|94|97)\]/.test(l)).pop();
-  const where = frame < 0 ? '' : `${lines[frame] ?? ''} ${lines[frame + 1] ?? ''}`;
-  if (error !== undefined && /socket/.test(where)) return `${where.trim()}: ${error}`;
-  return null;
-}
-
 const CASES: MemoryCase[] = [
   {
     name: 'python3 mmap: anonymous, shared across fork, /tmp file, resize',
@@ -234,7 +242,10 @@ const CASES: MemoryCase[] = [
   {
     name: 'python3 multiprocessing.Pool(2).map (fork)',
     args: ['python3', '-c', POOL],
-    excuse: missingSocketFeature,
+  },
+  {
+    name: 'python3 socketpair, asyncio over a socket, multiprocessing.Pipe to a forked child',
+    args: ['python3', '-c', SOCKETS],
   },
   {
     name: 'sqlite3 shell in WAL mode on a bind mount: 1000 rows in a transaction',
@@ -301,13 +312,6 @@ describe(
           assert.match(moat.run.stdout, /\ndone\n$/, show(moat));
           return;
         }
-        const same =
-          moat.run.error === null &&
-          moat.run.stdout === ref.run.stdout &&
-          moat.run.status === ref.run.status &&
-          moat.run.signal === ref.run.signal;
-        const excuse = same ? null : (c.excuse?.(moat.run) ?? null);
-        if (excuse !== null) return t.skip(`a socket feature moat lacks, not memory: ${excuse}`);
         assert.equal(moat.run.error, null, show(moat));
         assert.equal(moat.run.stdout, ref.run.stdout, `stdout differs: ${show(moat)}`);
         assert.equal(moat.run.signal, ref.run.signal, show(moat));
