@@ -14,6 +14,8 @@
 // to check the harness itself, "runc-run", "runsc-run", "runsc-do"; known differences
 // apply to the moat targets only. MOAT_CONFORMANCE_RUNSC=1 also runs every case under
 // `runsc do` and prints gVisor's differences, as a reference for reading moat's.
+// Under "moat-do" every case runs on both platforms (`--platform ptrace` and `systrap`);
+// MOAT_CONFORMANCE_PLATFORMS (comma-separated) runs only some.
 
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -63,6 +65,15 @@ if (!(TARGETS as readonly string[]).includes(targetEnv)) {
   throw new Error(`MOAT_CONFORMANCE_TARGET="${targetEnv}": expected one of ${TARGETS.join(', ')}`);
 }
 const target = targetEnv as Target;
+const ALL_PLATFORMS = ['ptrace', 'systrap'] as const;
+type PlatformName = (typeof ALL_PLATFORMS)[number];
+const platformsEnv = process.env['MOAT_CONFORMANCE_PLATFORMS'];
+const platforms: readonly PlatformName[] =
+  target !== 'moat-do'
+    ? ['ptrace']
+    : platformsEnv === undefined
+      ? ALL_PLATFORMS
+      : ALL_PLATFORMS.filter((p) => platformsEnv.split(',').includes(p));
 const work = conformanceWorkDir();
 const binDir = path.join(work, 'bin');
 const dataDir = path.join(work, 'data');
@@ -106,10 +117,10 @@ function harnessAllowances(caseId: string): KnownDifference[] {
 }
 
 /** Runs a compiled case under the target, with the same data and stdin as natively. */
-function runTarget(c: CompiledCase, opts: RunOptions): RunResult {
+function runTarget(c: CompiledCase, opts: RunOptions, platform: PlatformName): RunResult {
   switch (target) {
     case 'moat-do':
-      return runMoatDo([c.binary, dataDir], opts);
+      return runMoatDo([c.binary, dataDir], opts, ['--platform', platform]);
     case 'runsc-do':
       return runRunscDo([c.binary, dataDir], opts);
     case 'moat-run':
@@ -166,7 +177,12 @@ test('known_differences.json names only existing cases, with a reason each', () 
   }
 });
 
-function runCase(t: test.TestContext, src: CaseSource, variant: Variant): void {
+function runCase(
+  t: test.TestContext,
+  src: CaseSource,
+  variant: Variant,
+  platform: PlatformName,
+): void {
   if (gccMissing !== null) {
     t.skip(gccMissing);
     return;
@@ -188,7 +204,7 @@ function runCase(t: test.TestContext, src: CaseSource, variant: Variant): void {
     t.skip(`${target} cannot run: ${why}`);
     return;
   }
-  const other = runTarget(c, { input: src.stdin, timeoutMs: RUN_TIMEOUT_MS });
+  const other = runTarget(c, { input: src.stdin, timeoutMs: RUN_TIMEOUT_MS }, platform);
   if (parseChecks(other.stdout).size === 0) {
     assert.fail(`${c.id}: printed no checks under ${target} (${describeResult(other)})`);
   }
@@ -215,12 +231,14 @@ function runCase(t: test.TestContext, src: CaseSource, variant: Variant): void {
 }
 
 describe(`conformance: native vs ${target}`, () => {
-  for (const src of sources) {
-    for (const variant of src.variants) {
-      const id = variant === 'static' ? src.name : `${src.name}.dynamic`;
-      test(id, (t) => {
-        runCase(t, src, variant);
-      });
+  for (const platform of platforms) {
+    for (const src of sources) {
+      for (const variant of src.variants) {
+        const id = variant === 'static' ? src.name : `${src.name}.dynamic`;
+        test(platform === 'ptrace' ? id : `${id} [${platform}]`, (t) => {
+          runCase(t, src, variant, platform);
+        });
+      }
     }
   }
 });

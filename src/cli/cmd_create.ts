@@ -67,6 +67,7 @@ export async function createFromArgs(
     spec: bundle.spec,
     logFormat: ctx.globals.logFormat,
     debug: ctx.globals.debug,
+    ...(ctx.globals.platform !== undefined ? { platform: ctx.globals.platform } : {}),
     onNote: (msg) => ctx.log.debug(`${command} "${id}": ${msg}`),
   };
   const pidFile = stringFlag(p, 'pid-file');

@@ -115,6 +115,7 @@ export async function cmdDo(ctx: CliContext, argv: string[]): Promise<number> {
       spec,
       logFormat: ctx.globals.logFormat,
       debug: ctx.globals.debug,
+      ...(ctx.globals.platform !== undefined ? { platform: ctx.globals.platform } : {}),
       // Its state root is temporary and nobody could list or delete it: it ends with us.
       tied: true,
     };

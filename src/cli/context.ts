@@ -9,6 +9,8 @@ export interface GlobalOptions {
   log?: string;
   logFormat: LogFormat;
   debug: boolean;
+  /** The Sentry's platform (--platform): how application code is run and trapped. */
+  platform?: 'ptrace' | 'systrap';
 }
 
 export interface CliContext {

@@ -79,6 +79,7 @@ export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   { name: 'log', kind: 'string' },
   { name: 'log-format', kind: 'string' },
   { name: 'debug', kind: 'bool' },
+  { name: 'platform', kind: 'string' },
   { name: 'systemd-cgroup', kind: 'bool' },
   { name: 'rootless', kind: 'string' },
   { name: 'criu', kind: 'string' },
@@ -99,6 +100,7 @@ export function usage(): string {
     '   --log value         log file (default: stderr)\n' +
     '   --log-format value  text (default) or json\n' +
     '   --debug             enable debug logging\n' +
+    '   --platform value    ptrace (default) or systrap: how the Sentry traps the application\n' +
     '   --systemd-cgroup    accepted for compatibility, ignored\n'
   );
 }
@@ -114,6 +116,16 @@ function globalsFrom(argv: string[]): { globals: GlobalOptions; rest: string[]; 
     logFormat: format,
     debug: boolFlag(p, 'debug'),
   };
+  const platform = stringFlag(p, 'platform');
+  if (platform !== undefined) {
+    if (platform !== 'ptrace' && platform !== 'systrap') {
+      throw new CliError(
+        'CLI_USAGE',
+        `--platform: invalid value "${platform}" (ptrace or systrap)`,
+      );
+    }
+    globals.platform = platform;
+  }
   const log = stringFlag(p, 'log');
   // Absolute, because the sandbox processes that also write to it start in "/".
   if (log !== undefined && log !== '') globals.log = path.resolve(log);

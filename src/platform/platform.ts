@@ -74,7 +74,8 @@ export interface ThreadContext {
   /**
    * The floating-point state for signal frames and fork: the XSAVE image in standard format
    * (AVX and AVX-512 state included; its first 512 bytes are the fxsave image), or the
-   * 512-byte fxsave image alone where the host offers no XSAVE state.
+   * 512-byte fxsave image alone where the host offers no XSAVE state. In an XSAVE image,
+   * bytes 464..471 hold XCR0 (the components the host enables), as ptrace's NT_X86_XSTATE.
    */
   getFpState(): Uint8Array | number;
   /** Sets it from either form; a 512-byte image leaves the other components initial. */
@@ -94,7 +95,8 @@ export interface AddressSpace extends ThreadContext {
   /**
    * The floating-point state for signal frames and fork: the XSAVE image in standard format
    * (AVX and AVX-512 state included; its first 512 bytes are the fxsave image), or the
-   * 512-byte fxsave image alone where the host offers no XSAVE state.
+   * 512-byte fxsave image alone where the host offers no XSAVE state. In an XSAVE image,
+   * bytes 464..471 hold XCR0 (the components the host enables), as ptrace's NT_X86_XSTATE.
    */
   getFpState(): Uint8Array | number;
   /** Sets it from either form; a 512-byte image leaves the other components initial. */

@@ -16,6 +16,7 @@ export interface BootOptions {
   logPath?: string;
   logFormat?: 'text' | 'json';
   debug?: boolean;
+  platform?: 'ptrace' | 'systrap';
 }
 
 export function bootFromSpec(spec: Spec, opts: BootOptions): BootSpec {
@@ -49,5 +50,6 @@ export function bootFromSpec(spec: Spec, opts: BootOptions): BootSpec {
   if (opts.logPath !== undefined) boot.logPath = opts.logPath;
   if (opts.logFormat !== undefined) boot.logFormat = opts.logFormat;
   if (opts.debug !== undefined) boot.debug = opts.debug;
+  if (opts.platform !== undefined) boot.platform = opts.platform;
   return boot;
 }

@@ -59,6 +59,8 @@ export interface BootSpec {
   logFd?: number;
   logFormat?: 'text' | 'json';
   debug?: boolean;
+  /** How the Sentry runs application code: ptrace (the default) or systrap. */
+  platform?: 'ptrace' | 'systrap';
   /** RLIMIT_NOFILE and friends from config.json, by Linux name. */
   rlimits?: Array<{ type: string; soft: number; hard: number }>;
   /** Added by the launcher (optional): the root is read-only (root.readonly in config.json). */

@@ -42,6 +42,8 @@ export interface CreateParams {
   logPath?: string;
   logFormat?: 'text' | 'json';
   debug?: boolean;
+  /** The Sentry's platform (absent: ptrace). */
+  platform?: 'ptrace' | 'systrap';
   goferStderr?: number | 'inherit' | 'ignore';
   repo?: string;
   readyTimeoutMs?: number;
@@ -241,6 +243,7 @@ export async function createContainer(
     if (p.logPath !== undefined) bootOpts.logPath = p.logPath;
     if (p.logFormat !== undefined) bootOpts.logFormat = p.logFormat;
     if (p.debug !== undefined) bootOpts.debug = p.debug;
+    if (p.platform !== undefined) bootOpts.platform = p.platform;
     // Loaded here, not at the top: readers (state, list) never need the FFI.
     const { launchSandbox } = await import('./launcher.js');
     const gofers = 1 + p.spec.mounts.filter(isBindMount).length;

@@ -32,6 +32,7 @@ import { hostEventfd, hostPoll, hostRead } from '../host/io.js';
 import { P9Client } from '../p9/client.js';
 import { FILE_MOUNT_NAME } from '../p9/client_api.js';
 import { PtracePlatform } from '../platform/ptrace/ptrace_platform.js';
+import { SystrapPlatform } from '../platform/systrap/systrap_platform.js';
 import {
   type BootSpec,
   COMMIT_LINE,
@@ -78,6 +79,8 @@ import { resolveAt } from './vfs/resolve.js';
 
 const AT_HWCAP = 16n;
 const AT_HWCAP2 = 26n;
+/** AT_HWCAP2: the host lets user code use rdfsbase/wrfsbase. */
+const HWCAP2_FSGSBASE = 2n;
 const RLIMIT_NAMES: Record<string, number> = {
   RLIMIT_CPU: 0,
   RLIMIT_FSIZE: 1,
@@ -420,7 +423,7 @@ export async function boot(spec: BootSpec): Promise<number> {
     }
   }
   const log = makeLogger(logFd, spec.logFormat ?? 'text', spec.debug ?? false, spec.id);
-  let plat: PtracePlatform | undefined;
+  let plat: PtracePlatform | SystrapPlatform | undefined;
   const t0 = performance.now();
   const step = (what: string): void =>
     log.debug(
@@ -438,10 +441,13 @@ export async function boot(spec: BootSpec): Promise<number> {
     } catch (e) {
       throw new BootError(e instanceof Error ? e.message : String(e));
     }
-    const p = PtracePlatform.create(mf.fd);
+    const [hwcap, hwcap2] = readHostHwcaps();
+    const p =
+      spec.platform === 'systrap'
+        ? SystrapPlatform.create(mf.fd, { fsgsbase: (hwcap2 & HWCAP2_FSGSBASE) !== 0n })
+        : PtracePlatform.create(mf.fd);
     if (typeof p === 'string') throw new BootError(p);
     plat = p;
-    const [hwcap, hwcap2] = readHostHwcaps();
     const tscInvariant = readTscInvariant();
     const hostRlimits = readHostRlimits();
 

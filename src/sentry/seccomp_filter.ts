@@ -25,6 +25,8 @@ export const SENTRY_CALLS: ReadonlyMap<number, string> = new Map([
   // Placing stub threads on the CPUs of the run loop's lanes (its own pid namespace holds
   // nothing else).
   [203, 'sched_setaffinity'],
+  // The systrap platform's wait for its application threads' state words.
+  [449, 'futex_waitv'],
 ]);
 
 /** Everything the Sentry may call, hot calls first. */

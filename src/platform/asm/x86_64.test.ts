@@ -180,6 +180,25 @@ test('x86-64 assembler: the vDSO forms match GNU as', (t) => {
   sameAsGnu(t, a.assemble(), src.join('\n'));
 });
 
+test('x86-64 assembler: the systrap forms match GNU as', (t) => {
+  const a = new Assembler();
+  const src: string[] = [];
+  for (const r of REGS) {
+    a.store32Imm(r, 8, 1).xchg32(r, 4, 'rcx').xchg32('r15', 16, r).lockCmpxchg32(r, 32, 'rdx');
+    src.push(
+      `mov dword ptr [${r}+8], 1`,
+      `xchg [${r}+4], ecx`,
+      `xchg [r15+16], ${r32(r)}`,
+      `lock cmpxchg [${r}+32], edx`,
+    );
+    a.segBase('rdfsbase', r).segBase('wrgsbase', r).testImm(r, 0x100).jmpReg(r);
+    src.push(`rdfsbase ${r}`, `wrgsbase ${r}`, `test ${r}, 0x100`, `jmp ${r}`);
+  }
+  a.pause().mfence();
+  src.push('pause', 'mfence');
+  sameAsGnu(t, a.assemble(), src.join('\n'));
+});
+
 test('x86-64 assembler: rip-relative addresses reach data before the code', () => {
   const a = new Assembler();
   a.label('start').leaRip('rcx', 'start', -0x1000).ret();

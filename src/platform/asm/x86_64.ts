@@ -228,6 +228,75 @@ export class Assembler {
     ]);
   }
 
+  /** mov dword [base + disp], imm32. */
+  store32Imm(base: Reg64, disp: number, imm: number): this {
+    const b = REG_NUM[base];
+    return this.emit(`mov dword [${base}+${disp}], ${imm}`, [
+      ...rexOpt(0, b),
+      0xc7,
+      ...memOperand(0, b, disp),
+      ...le(BigInt(imm), 4),
+    ]);
+  }
+
+  /** xchg [base + disp], r32 (a locked exchange: a full barrier). */
+  xchg32(base: Reg64, disp: number, reg: Reg64): this {
+    const s = REG_NUM[reg];
+    const b = REG_NUM[base];
+    return this.emit(`xchg [${base}+${disp}], ${r32(reg)}`, [
+      ...rexOpt(s, b),
+      0x87,
+      ...memOperand(s, b, disp),
+    ]);
+  }
+
+  /** lock cmpxchg [base + disp], r32: compares with eax; ZF set when it stored. */
+  lockCmpxchg32(base: Reg64, disp: number, src: Reg64): this {
+    const s = REG_NUM[src];
+    const b = REG_NUM[base];
+    return this.emit(`lock cmpxchg [${base}+${disp}], ${r32(src)}`, [
+      0xf0,
+      ...rexOpt(s, b),
+      0x0f,
+      0xb1,
+      ...memOperand(s, b, disp),
+    ]);
+  }
+
+  pause(): this {
+    return this.emit('pause', [0xf3, 0x90]);
+  }
+
+  mfence(): this {
+    return this.emit('mfence', [0x0f, 0xae, 0xf0]);
+  }
+
+  /** rdfsbase / rdgsbase / wrfsbase / wrgsbase r64 (CPUs with FSGSBASE, enabled by the host). */
+  segBase(op: 'rdfsbase' | 'rdgsbase' | 'wrfsbase' | 'wrgsbase', r: Reg64): this {
+    const ext = { rdfsbase: 0, rdgsbase: 1, wrfsbase: 2, wrgsbase: 3 }[op];
+    const n = REG_NUM[r];
+    return this.emit(`${op} ${r}`, [0xf3, rex(true, 0, n), 0x0f, 0xae, modrm(3, ext, n)]);
+  }
+
+  /** test r64, imm32 (sign-extended). */
+  testImm(r: Reg64, imm: number): this {
+    const n = REG_NUM[r];
+    return this.emit(`test ${r}, ${imm}`, [
+      rex(true, 0, n),
+      0xf7,
+      modrm(3, 0, n),
+      ...le(BigInt(imm), 4),
+    ]);
+  }
+
+  /** jmp r64 (indirect). */
+  jmpReg(r: Reg64): this {
+    const n = REG_NUM[r];
+    const bytes = [0xff, modrm(3, 4, n)];
+    if (n >= 8) bytes.unshift(0x41);
+    return this.emit(`jmp ${r}`, bytes);
+  }
+
   /** mov r32, r32 (zero-extends into the 64-bit register). */
   mov32(dst: Reg64, src: Reg64): this {
     const d = REG_NUM[dst];

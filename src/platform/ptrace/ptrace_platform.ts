@@ -99,6 +99,22 @@ const INTERRUPTED: Trap = Object.freeze({ kind: 'interrupted' });
 const SI_USER = 0;
 const SI_TKILL = -6;
 
+/** How another platform built on these stubs (systrap) sets them up differently. */
+export interface StubOptions {
+  /** The stubs' seccomp filter, given the descriptors the master keeps (the memfd first). */
+  filter: (fds: readonly number[]) => Uint8Array;
+  /** Where the filter must end in the stub's second page (an offset from the page block). */
+  filterEnd: number;
+  /** More descriptors (memory files) the master keeps. */
+  extraFds: readonly HostFd[];
+  /** Writes more data into the stub's second page, before it becomes read-only. */
+  fillData: (pages: Uint8Array, stubAddr: bigint, code: StubCode) => string | undefined;
+  /** Calls injected into the master after its clean-up, before its filter goes on. */
+  setupMaster: (inject: (nr: number, args: bigint[]) => bigint) => string | undefined;
+  /** Whether a stub's new threads are traced from birth (the ptrace platform's are). */
+  traceClone: boolean;
+}
+
 export class PtracePlatform implements Platform {
   readonly name = 'ptrace';
   readonly maxUserAddress: bigint;
@@ -128,6 +144,7 @@ export class PtracePlatform implements Platform {
     readonly memfd: HostFd,
     /** The CPUs the Sentry could run on before it pinned itself to the last of them. */
     cpus: readonly number[],
+    private readonly options: StubOptions | undefined,
   ) {
     this.stub = stub;
     this.stubAddr = stubAddr;
@@ -155,7 +172,7 @@ export class PtracePlatform implements Platform {
    * Creates the platform: assembles and places the stub page, pins the calling thread to one
    * CPU, forks the stub master and strips it. Must run before the Sentry confines itself.
    */
-  static create(memfd: HostFd): PtracePlatform | string {
+  static create(memfd: HostFd, options?: StubOptions): PtracePlatform | string {
     const stub = assembleStub();
     let addr = -1n;
     for (const cand of STUB_CANDIDATES) {
@@ -167,13 +184,16 @@ export class PtracePlatform implements Platform {
     if (addr < 0n) return 'ptrace platform: no free address for the stub page';
     const page = new Uint8Array(viewOf(addr, STUB_SIZE));
     page.set(stub.code, 0);
-    const filter = stubFilter(memfd.fd);
+    const fds = [memfd.fd, ...(options?.extraFds ?? []).map((f) => f.fd)];
+    const filter = options ? options.filter(fds) : stubFilter(memfd.fd);
     const fprog = new DataView(page.buffer, FILTER_PAGE, 16);
     fprog.setUint16(0, filter.length / 8, true);
     fprog.setBigUint64(8, addr + BigInt(FILTER_PAGE + 16), true);
-    page.set(filter, FILTER_PAGE + 16);
-    if (FILTER_PAGE + 16 + filter.length > SIGACTION_AT)
+    if (FILTER_PAGE + 16 + filter.length > (options?.filterEnd ?? SIGACTION_AT))
       return 'ptrace platform: stub filter too long';
+    page.set(filter, FILTER_PAGE + 16);
+    const dataErr = options?.fillData(page, addr, stub);
+    if (dataErr !== undefined) return dataErr;
     new DataView(page.buffer, SIGACTION_AT, 32).setBigUint64(0, SIG_IGN, true);
     const cpus = allowedCpus();
     const cpu = cpus[cpus.length - 1] ?? 0;
@@ -181,7 +201,7 @@ export class PtracePlatform implements Platform {
     const forkFn = nativeFunction(addr + BigInt(stub.forkEntry), 'long moat_fork()');
     const pid = Number(forkFn());
     if (pid <= 0) return `ptrace platform: fork of the stub master failed: ${-pid}`;
-    const p = new PtracePlatform(stub, addr, pid, memfd, cpus);
+    const p = new PtracePlatform(stub, addr, pid, memfd, cpus, options);
     const err = p.initMaster();
     if (err) {
       kill(pid, SIGKILL);
@@ -193,6 +213,15 @@ export class PtracePlatform implements Platform {
 
   get gadgetAddr(): bigint {
     return this.stubAddr + BigInt(this.stub.gadget);
+  }
+
+  /** Where the stub page is (the same in the Sentry and in every stub), and its code. */
+  get stubAddress(): bigint {
+    return this.stubAddr;
+  }
+
+  get stubCode(): StubCode {
+    return this.stub;
   }
 
   /** The stub page's listing, for debugging and docs. */
@@ -232,10 +261,18 @@ export class PtracePlatform implements Platform {
     const hiStart = this.stubAddr + BigInt(STUB_SIZE);
     const hi = m.inject(SYS_munmap, [hiStart, USER_TOP - hiStart]);
     if (lo < 0n || hi < 0n) return `ptrace platform: stub master unmap failed: ${lo} ${hi}`;
-    // Keep only the memory file's descriptor.
-    const fd = BigInt(this.memfd.fd);
-    if (fd > 0n) m.inject(SYS_close_range, [0n, fd - 1n, 0n]);
-    m.inject(SYS_close_range, [fd + 1n, 0xffffffffn, 0n]);
+    // Keep only the memory files' descriptors.
+    const keep = [this.memfd.fd, ...(this.options?.extraFds ?? []).map((f) => f.fd)].sort(
+      (x, y) => x - y,
+    );
+    let from = 0;
+    for (const k of keep) {
+      if (k > from) m.inject(SYS_close_range, [BigInt(from), BigInt(k - 1), 0n]);
+      from = k + 1;
+    }
+    m.inject(SYS_close_range, [BigInt(from), 0xffffffffn, 0n]);
+    const setupErr = this.options?.setupMaster((nr, args) => m.inject(nr, args));
+    if (setupErr !== undefined) return setupErr;
     // The stub pages become read-only and the filter goes on: from here on, this process and
     // every stub forked from it can only make the calls stub_filter.ts allows.
     if (m.inject(SYS_mprotect, [this.stubAddr, BigInt(STUB_SIZE), BigInt(PROT_READ_EXEC)]) < 0n) {
@@ -260,7 +297,10 @@ export class PtracePlatform implements Platform {
     const child = new Stub(this, pid, pid);
     const st = child.waitStop();
     if (st !== SIGSTOP) return -Errno.EAGAIN;
-    const opts = PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE;
+    const opts =
+      PTRACE_O_EXITKILL |
+      PTRACE_O_TRACESYSGOOD |
+      (this.options?.traceClone === false ? 0 : PTRACE_O_TRACECLONE);
     if (ptraceVal(PTRACE_SETOPTIONS, pid, 0n, BigInt(opts)) < 0) {
       child.kill();
       return -Errno.EAGAIN;
@@ -453,8 +493,11 @@ class Stub {
     return this.template.slice();
   }
 
-  /** Runs one host system call in this stub (stopped first if running); its result or -errno. */
-  inject(nr: number, args: bigint[]): bigint {
+  /**
+   * Runs one host system call in this stub (stopped first if running) through the gadget (or
+   * the one at `at`, which must stop at int3 the same way); its result or -errno.
+   */
+  inject(nr: number, args: bigint[], at?: bigint): bigint {
     this.platform.recall(this);
     const r = this.scratch;
     r.set(this.template);
@@ -466,7 +509,7 @@ class Stub {
     r[Reg.r10] = args[3] ?? 0n;
     r[Reg.r8] = args[4] ?? 0n;
     r[Reg.r9] = args[5] ?? 0n;
-    r[Reg.rip] = this.platform.gadgetAddr;
+    r[Reg.rip] = at ?? this.platform.gadgetAddr;
     if (ptraceBuf(PTRACE_SETREGS, this.pid, 0n, r) < 0) return -BigInt(Errno.ESRCH);
     if (ptraceVal(PTRACE_CONT, this.pid, 0n, 0n) < 0) return -BigInt(Errno.ESRCH);
     let forked = -1n;
@@ -664,7 +707,7 @@ class PtraceThread implements ThreadContext {
 }
 
 /** An application address space: one stub process; its first thread runs the first task. */
-class PtraceAddressSpace implements AddressSpace {
+export class PtraceAddressSpace implements AddressSpace {
   private readonly threads = new Set<PtraceThread>();
 
   constructor(
@@ -714,6 +757,11 @@ class PtraceAddressSpace implements AddressSpace {
 
   initialRegisters(): Registers {
     return this.stub.initialRegisters();
+  }
+
+  /** @internal Runs one host call in this stub process (see Stub.inject); for systrap. */
+  injectCall(nr: number, args: bigint[], at?: bigint): bigint {
+    return this.stub.inject(nr, args, at);
   }
 
   getFpState(): Uint8Array | number {

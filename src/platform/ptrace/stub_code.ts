@@ -14,10 +14,13 @@
 //              retried), then GETREGS of the stopped thread into the caller's buffer — the hot
 //              path of every trap.
 //  cycles      called in the Sentry: the TSC (lfence; rdtsc), for the vDSO's calibration.
+//  st_*, sw_*  the systrap platform's code (systrap/systrap_code.ts), which uses the same
+//              master and stubs; a ptrace stub's filter never lets it make a call.
 // This code must never touch memory other than its arguments: after the stub master unmaps
 // everything but this page, there is no stack and no libc in a stub.
 
 import { Assembler } from '../asm/x86_64.js';
+import { emitSystrapCode, systrapEntries, type SystrapEntries } from '../systrap/systrap_code.js';
 
 const SYS_clone = 56;
 const SYS_getpid = 39;
@@ -40,6 +43,8 @@ export interface StubCode {
   cyclesEntry: number;
   resumeEntry: number;
   waitAnyEntry: number;
+  /** The systrap platform's code (systrap_code.ts), in the same page. */
+  systrap: SystrapEntries;
   listing: string;
 }
 
@@ -178,6 +183,8 @@ export function assembleStub(): StubCode {
   // u64 cycles(void)
   a.label('cycles').lfence().rdtsc().shlImm('rdx', 32).or('rax', 'rdx').ret();
 
+  emitSystrapCode(a, 'fork_entry');
+
   const code = a.assemble();
   return {
     code,
@@ -187,6 +194,7 @@ export function assembleStub(): StubCode {
     cyclesEntry: a.labelOffset('cycles'),
     resumeEntry: a.labelOffset('resume'),
     waitAnyEntry: a.labelOffset('waitany'),
+    systrap: systrapEntries(a),
     listing: a.listing(),
   };
 }
