@@ -1,8 +1,9 @@
 // The benchmarks, side by side: builds bench/syscall_bench.c, bench/mem_bench.c and
 // bench/echo_bench.c (static), puts them and a 1 MiB data file into one busybox bundle, runs
 // each benchmark in that bundle under runc (native code in a container), runsc (gVisor, ptrace
-// platform) and moat in one sitting, one after the other, and prints a table per benchmark
-// of ns per operation with moat's ratios to the other two.
+// platform) and moat on each of its platforms (ptrace: "moat", systrap: "moat-systrap") in one
+// sitting, one after the other, and prints a table per benchmark of ns per operation with
+// moat's ratios to the other two.
 //
 // It must never fail because a runtime cannot run (moat while the Sentry is being built,
 // runsc on a machine without it): that runtime's column says "failed" and a line under the
@@ -12,7 +13,8 @@
 // The stdio benchmark is driven from here: the runner writes the container's stdin and times
 // the echo (bench/stdio_latency.ts).
 //
-// Usage: node dist/bench/run.js [--runtimes runc,runsc,moat] [--benches syscall,memory,stdio]
+// Usage: node dist/bench/run.js [--runtimes runc,runsc,moat,moat-systrap]
+//                               [--benches syscall,memory,stdio]
 //                               [--min-ms 300] [--json]
 
 import * as fs from 'node:fs';
@@ -31,8 +33,8 @@ import {
 import { compileBench, parseBenchOutput, type BenchResult } from './bench_lib.js';
 import { stdinLatency } from './stdio_latency.js';
 
-type Runtime = 'runc' | 'runsc' | 'moat';
-const ALL_RUNTIMES: readonly Runtime[] = ['runc', 'runsc', 'moat'];
+type Runtime = 'runc' | 'runsc' | 'moat' | 'moat-systrap';
+const ALL_RUNTIMES: readonly Runtime[] = ['runc', 'runsc', 'moat', 'moat-systrap'];
 
 /** One C benchmark: its source, where it goes in the bundle, and the ops it prints. */
 interface Bench {
@@ -98,7 +100,7 @@ const BENCHES: readonly Bench[] = [
 const STDIN_ROUNDS = 200;
 
 function unavailable(rt: Runtime): string | null {
-  return rt === 'moat' ? moatUnavailable() : runtimeUnavailable(rt);
+  return rt === 'moat' || rt === 'moat-systrap' ? moatUnavailable() : runtimeUnavailable(rt);
 }
 
 async function runOne(
@@ -135,7 +137,17 @@ function table(bench: Bench, results: Map<Runtime, BenchResult>): string {
     const r = results.get(rt);
     return r?.ok === true ? r.nsPerOp.get(op) : undefined;
   };
-  const header = ['op', 'runc ns', 'runsc ns', 'moat ns', 'moat/runc', 'moat/runsc'];
+  const header = [
+    'op',
+    'runc ns',
+    'runsc ns',
+    'moat ns',
+    'moat/runc',
+    'moat/runsc',
+    'systrap ns',
+    'systrap/runc',
+    'systrap/runsc',
+  ];
   const rows = bench.ops.map((op) => [
     op,
     fmtNs(results.get('runc'), ns('runc', op)),
@@ -143,6 +155,9 @@ function table(bench: Bench, results: Map<Runtime, BenchResult>): string {
     fmtNs(results.get('moat'), ns('moat', op)),
     fmtRatio(ns('moat', op), ns('runc', op)),
     fmtRatio(ns('moat', op), ns('runsc', op)),
+    fmtNs(results.get('moat-systrap'), ns('moat-systrap', op)),
+    fmtRatio(ns('moat-systrap', op), ns('runc', op)),
+    fmtRatio(ns('moat-systrap', op), ns('runsc', op)),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>

@@ -12,7 +12,7 @@ import { bundleRuntimeCommand, uniqueId } from '../testlib/runners.js';
 
 /** The median round trip in ns over `rounds` bytes, or why it could not be measured. */
 export async function stdinLatency(
-  rt: 'runc' | 'runsc' | 'moat',
+  rt: 'runc' | 'runsc' | 'moat' | 'moat-systrap',
   bundleDir: string,
   rounds: number,
 ): Promise<{ ok: true; ns: number } | { ok: false; reason: string }> {

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MOAT_BIN = path.join(REPO_ROOT, 'bin', 'moat.js');
 
-export type RunnerName = 'native' | 'moat-do' | 'moat' | 'runc' | 'runsc';
+export type RunnerName = 'native' | 'moat-do' | 'moat' | 'moat-systrap' | 'runc' | 'runsc';
 
 export interface RunResult {
   runner: RunnerName;
@@ -139,13 +139,15 @@ export function runRunscDo(argv: readonly string[], opts: RunOptions = {}): RunR
   }
 }
 
-type BundleRuntime = 'moat' | 'runc' | 'runsc';
+type BundleRuntime = 'moat' | 'moat-systrap' | 'runc' | 'runsc';
 
 /** The command and global flags of runtime `rt` with state under `root`. */
 export function bundleRuntimeCommand(rt: BundleRuntime, root: string): [string, string[]] {
   switch (rt) {
     case 'moat':
       return [process.execPath, [MOAT_BIN, '--root', root]];
+    case 'moat-systrap':
+      return [process.execPath, [MOAT_BIN, '--root', root, '--platform', 'systrap']];
     case 'runc':
       return ['runc', ['--root', root]];
     case 'runsc':

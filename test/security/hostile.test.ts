@@ -5,7 +5,9 @@
 // and numbers get EFAULT, ENOSYS, ENOMEM; no host fd leaks in; read-only mounts refuse writes;
 // calls that end the caller (a forged signal frame, a jump into the platform's stub page or a
 // kernel address, int 0x80, garbage ELF) end only the caller, and the Sentry serves on.
-// Each line of the program's output is checked, and every case must be reported.
+// Each line of the program's output is checked, and every case must be reported. The whole
+// program runs on both platforms; it is given the address of the stub's own syscall site, so
+// that it can attack the systrap platform's one host-reaching instruction.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -14,6 +16,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeBusyboxBundle, tempDir } from '../../testlib/bundle.js';
 import { REPO, cleanupRoot, moat, waitNoProcesses } from '../../testlib/cli_moat.js';
+import { assembleStub } from '../../src/platform/ptrace/stub_code.js';
 
 /** Case → the outcomes allowed under moat. */
 const EXPECTED: ReadonlyArray<[string, RegExp]> = [
@@ -78,6 +81,13 @@ const EXPECTED: ReadonlyArray<[string, RegExp]> = [
   ['stub_page', /^(signal 11|exit 42)$/],
   ['int80', /^(signal 11|-?\d+)$/],
   ['kernel_jump', /^signal 11$/],
+  // The stub's syscall site: a call from it is still trapped (the sandbox's own pid).
+  ['site_getpid', /^(1|exit 0)$/],
+  // A frame forged through the site that blocks the kick: the process still ends (its alarm
+  // under ptrace, the Sentry's kill of a thread that ignores kicks under systrap).
+  ['forge_block_kick', /^signal (9|14)$/],
+  // …that blocks SIGSYS: its next call ends it, it never runs on the host.
+  ['forge_block_all', /^signal (9|11|14|31)$/],
   ['exec_garbage', /^(-1 ENOEXEC|exit 7)$/],
   ['chroot', /^-1 EPERM$/], // no CAP_SYS_CHROOT in the bundle
   ['chroot_escape', /^exit 1$/],
@@ -85,7 +95,10 @@ const EXPECTED: ReadonlyArray<[string, RegExp]> = [
 ];
 
 let dir = '';
-let out = '';
+const outs = new Map<string, string>();
+const PLATFORMS = ['ptrace', 'systrap'] as const;
+/** The stub page's first candidate address (ptrace_platform.ts) plus the site's offset. */
+const SYS_SITE = (0x7fe000000000n + BigInt(assembleStub().systrap.sys)).toString(16);
 
 before(() => {
   dir = tempDir('hostile');
@@ -93,7 +106,7 @@ before(() => {
   execFileSync('gcc', ['-O1', '-static', '-o', prog, `${REPO}/test/fixtures/hostile.c`]);
   for (const d of ['ro', 'rw']) fs.mkdirSync(path.join(dir, d));
   const bundle = makeBusyboxBundle(path.join(dir, 'bundle'), {
-    args: ['/bin/hostile'],
+    args: ['/bin/hostile', SYS_SITE],
     files: [[prog, 'bin/hostile']],
     mounts: [
       { destination: '/ro', type: 'bind', source: path.join(dir, 'ro'), options: ['rbind', 'ro'] },
@@ -101,11 +114,17 @@ before(() => {
       { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] },
     ],
   });
-  const r = moat(path.join(dir, 'state'), ['run', '--bundle', bundle, 'hostile'], {
-    timeoutMs: 60_000,
-  });
-  assert.equal(r.status, 0, `the container ran to its end: ${r.stderr}`);
-  out = r.stdout;
+  for (const p of PLATFORMS) {
+    const r = moat(
+      path.join(dir, 'state'),
+      ['--platform', p, 'run', '--bundle', bundle, `hostile-${p}`],
+      {
+        timeoutMs: 90_000,
+      },
+    );
+    assert.equal(r.status, 0, `the container ran to its end on ${p}: ${r.stderr}`);
+    outs.set(p, r.stdout);
+  }
 });
 
 after(async () => {
@@ -115,7 +134,11 @@ after(async () => {
 });
 
 describe('hostile calls from inside the container', () => {
-  it('every case reports, and each outcome is one it may have', () => {
+  it('every case reports, and each outcome is one it may have, on both platforms', () => {
+    for (const p of PLATFORMS) checkOutput(p, outs.get(p) ?? '');
+  });
+
+  function checkOutput(platform: string, out: string): void {
     const got = new Map<string, string>();
     for (const line of out.trim().split('\n')) {
       const sp = line.indexOf(' ');
@@ -125,11 +148,11 @@ describe('hostile calls from inside the container', () => {
     }
     for (const [name, want] of EXPECTED) {
       const v = got.get(name);
-      assert.ok(v !== undefined, `case ${name} did not report:\n${out}`);
-      for (const each of v.split('|')) assert.match(each, want, `case ${name}`);
+      assert.ok(v !== undefined, `case ${name} did not report on ${platform}:\n${out}`);
+      for (const each of v.split('|')) assert.match(each, want, `case ${name} on ${platform}`);
     }
     assert.equal(EXPECTED.length >= 60, true);
-  });
+  }
 
   it('nothing escaped onto the host: the read-only bind is untouched', () => {
     assert.deepEqual(fs.readdirSync(path.join(dir, 'ro')), []);

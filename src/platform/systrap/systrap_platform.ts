@@ -74,6 +74,7 @@ const SIGFPE = 8;
 const SIGUSR1 = 10;
 const SIGSEGV = 11;
 const SIGSYS = 31;
+const SIGKILL = 9;
 /** The host signals an application thread's handler takes. */
 const HANDLED = [SIGSYS, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGUSR1];
 const SA_SIGINFO = 4;
@@ -128,6 +129,12 @@ const SENTRY_SPINS = 2000;
 const STUB_SPINS = 4000;
 /** How long a wait may pass without any news before the running threads are checked. */
 const LIVENESS_NS = 1_000_000_000n;
+/**
+ * How long a thread may ignore the kick. Only a thread that blocked SIGUSR1 on the host can
+ * (by returning through a frame it forged from the stub's syscall site): its process is
+ * killed, or `moat kill` could never reach it.
+ */
+const KICK_GRACE_NS = 5_000_000_000n;
 const WAITV_ENTRY = 24;
 const WAITV_MAX = 128;
 
@@ -350,8 +357,18 @@ export class SystrapPlatform implements Platform {
       for (const t of order) words.push([t.sentryBase + BigInt(MSG.tid), t.tid]);
       const i = this.waitWords(words, order.length, spins, LIVENESS_NS);
       if (i === -ETIMEDOUT) {
-        for (const t of order)
+        // A second without news: kick every running thread (so that the run loop looks at
+        // the control state even if the control worker's kick went to another thread), and
+        // end any that is gone or has ignored kicks for KICK_GRACE_NS.
+        const now = process.hrtime.bigint();
+        for (const t of order) {
           if (tgkill(t.tgid, t.tid, 0) < 0) this.ready.push(t.died('stub gone'));
+          else if (t.kickedAt === 0n) t.interrupt();
+          else if (now - t.kickedAt > KICK_GRACE_NS) {
+            tgkill(t.tgid, t.tid, SIGKILL);
+            this.ready.push(t.died('stub thread ignored the kick (host SIGUSR1 blocked)'));
+          } else tgkill(t.tgid, t.tid, SIGUSR1);
+        }
         const e = this.ready.shift();
         if (e !== undefined) return e;
         continue;
@@ -402,6 +419,8 @@ export class SystrapThread {
   ucOff = 0;
   knownFs = 0n;
   knownGs = 0n;
+  /** When it was kicked and has not stopped since (0n: not kicked). */
+  kickedAt = 0n;
   pendingFp: Uint8Array | undefined;
   regs: Registers | undefined;
   /** The context the kernel knows it by. */
@@ -529,6 +548,7 @@ export class SystrapThread {
       return this.died(`stub message corrupt (state ${state})`);
     }
     this.setRunning(false);
+    this.kickedAt = 0n;
     const a = this.area;
     const si = this.offsetOf(a.getBigUint64(MSG.siginfo, true), SIGINFO_SIZE);
     const uc = this.offsetOf(a.getBigUint64(MSG.uctx, true), UC_SIZE);
@@ -564,7 +584,9 @@ export class SystrapThread {
   }
 
   interrupt(): void {
-    if (this.running && !this.dead) tgkill(this.tgid, this.tid, SIGUSR1);
+    if (!this.running || this.dead) return;
+    if (this.kickedAt === 0n) this.kickedAt = process.hrtime.bigint();
+    tgkill(this.tgid, this.tid, SIGUSR1);
   }
 
   /** Waits for this started thread's own stop (the synchronous path). */
