@@ -113,7 +113,10 @@ export interface AddressSpace extends ThreadContext {
 
 export interface Platform {
   readonly name: string;
-  /** The host CPUs application code may run on; the first is the Sentry's own. */
+  /**
+   * The host CPUs application code may run on; the first is where threads that trap often run
+   * best (ptrace: the Sentry's own CPU; systrap: another one, the Sentry's last).
+   */
   readonly cpus: readonly number[];
   /** Waits for a started context to trap; undefined when none is running. */
   waitAny(): TrapEvent | undefined;

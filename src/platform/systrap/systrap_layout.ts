@@ -52,6 +52,8 @@ export const DATA = {
   handlerAction: 0x1e00,
   /** Nonzero when the CPU and host allow rdfsbase/wrfsbase in user mode. */
   fsgsbase: 0x1e40,
+  /** The master's signal mask, which its stubs inherit (systrap_platform.ts). */
+  allSignals: 0x1e48,
 } as const;
 /** The base filter must end before the application filter's fprog. */
 export const BASE_FILTER_END = DATA.appFprog;

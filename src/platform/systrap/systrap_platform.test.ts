@@ -82,6 +82,15 @@ test('systrap platform traps every system call of application code', () => {
   const blocked = BigInt(`0x${/^SigBlk:\s+([0-9a-f]+)$/m.exec(status)?.[1] ?? '0'}`);
   assert.equal(blocked | (1n << 8n) | (1n << 18n), (1n << 64n) - 1n, 'a waiting thread blocks all');
   assert.deepEqual(readdirSync(`/proc/${tgid}/task/${tid}/fd`), []);
+  // The executor blocks every signal but the synchronous ones, so that a new thread is born
+  // with them blocked: a process-directed signal must never reach one before its filter is on.
+  const exStatus = readFileSync(`/proc/${tgid}/status`, 'utf8');
+  const exBlocked = BigInt(`0x${/^SigBlk:\s+([0-9a-f]+)$/m.exec(exStatus)?.[1] ?? '0'}`);
+  const sync = [31, 11, 7, 4, 8, 5].reduce((m, s) => m | (1n << BigInt(s - 1)), 0n);
+  assert.equal(exBlocked | (1n << 8n) | (1n << 18n), ((1n << 64n) - 1n) & ~sync);
+  // …and keeps its handlers: nothing the executor did reset one to the default.
+  const caught = BigInt(`0x${/^SigCgt:\s+([0-9a-f]+)$/m.exec(exStatus)?.[1] ?? '0'}`);
+  assert.equal(caught & (sync | (1n << 9n)), sync | (1n << 9n));
   const regs = as.initialRegisters();
   regs[Reg.rip] = 0x400000n;
   regs[Reg.rsp] = 0x402000n;

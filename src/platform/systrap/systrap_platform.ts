@@ -64,6 +64,7 @@ import {
 import { SYSTRAP_THREAD_FLAGS, systrapAppFilter, systrapBaseFilter } from './systrap_filter.js';
 
 const SYS_rt_sigaction = 13;
+const SYS_rt_sigprocmask = 14;
 const SYS_mmap = 9;
 const SYS_munmap = 11;
 const SYS_clone = 56;
@@ -75,6 +76,13 @@ const SIGUSR1 = 10;
 const SIGSEGV = 11;
 const SIGSYS = 31;
 const SIGKILL = 9;
+/** The executor's signal mask: all but the faults and traps a thread raises itself. */
+const EXECUTOR_MASK =
+  0xffffffffffffffffn &
+  ~[SIGSYS, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP].reduce(
+    (m, s) => m | (1n << BigInt(s - 1)),
+    0n,
+  );
 /** The host signals an application thread's handler takes. */
 const HANDLED = [SIGSYS, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGUSR1];
 const SA_SIGINFO = 4;
@@ -125,7 +133,7 @@ const GREG_CSGSFS = 18;
 const SYSCALL_TRAP: Trap = Object.freeze({ kind: 'syscall' });
 const INTERRUPTED: Trap = Object.freeze({ kind: 'interrupted' });
 /** The Sentry's spin (scan rounds) and a stub's (pause loops) when they are on different CPUs. */
-const SENTRY_SPINS = 2000;
+const SENTRY_SPINS = 5000;
 const STUB_SPINS = 4000;
 /** How long a wait may pass without any news before the running threads are checked. */
 const LIVENESS_NS = 1_000_000_000n;
@@ -147,6 +155,8 @@ export class SystrapPlatform implements Platform {
   readonly name = 'systrap';
   readonly maxUserAddress: bigint;
   readonly cpus: readonly number[];
+  /** The CPU the Sentry is pinned to. */
+  readonly sentryCpu: number;
   /** The areas of the threads file, mapped in the Sentry. */
   private readonly areas: ArrayBuffer;
   private readonly areasAddr: bigint;
@@ -174,7 +184,11 @@ export class SystrapPlatform implements Platform {
     opts: SystrapOptions,
   ) {
     this.maxUserAddress = base.maxUserAddress;
-    this.cpus = base.cpus;
+    // Lane 0 is where system-call-heavy threads run: here another CPU than the Sentry's, where
+    // the thread and the Sentry both spin instead of sleeping and waking each other (the
+    // opposite of ptrace, whose stops are cheapest on the tracer's own CPU).
+    this.sentryCpu = base.cpus[0] ?? -1;
+    this.cpus = base.cpus.length > 1 ? [...base.cpus.slice(1), this.sentryCpu] : base.cpus;
     this.areasAddr = areasAddr;
     this.areas = viewOf(areasAddr, MAX_THREADS * AREA_SIZE);
     this.stubAreas = base.stubAddress + AREAS_OFFSET;
@@ -227,9 +241,19 @@ export class SystrapPlatform implements Platform {
         dv.setBigUint64(DATA.handlerAction + 16, at + BigInt(code.systrap.restorer), true);
         dv.setBigUint64(DATA.handlerAction + 24, 0xffffffffffffffffn, true);
         dv.setUint32(DATA.fsgsbase, opts.fsgsbase ? 1 : 0, true);
+        dv.setBigUint64(DATA.allSignals, EXECUTOR_MASK, true);
         return undefined;
       },
       setupMaster: (inject) => {
+        // Every signal but the synchronous ones blocked in the master, so in every executor,
+        // so in every new application thread from its first instruction: a process-directed
+        // signal (the control worker's kick) must never run the handler in a thread that has
+        // not yet closed its descriptors and installed the application filter — the handler
+        // would report it ready, and it would run application code under the base filter
+        // alone. The synchronous ones stay open: one the executor raises itself (its int3)
+        // while blocked would reset the process's handler to the default.
+        const m = inject(SYS_rt_sigprocmask, [2n, stubAddr + BigInt(DATA.allSignals), 0n, 8n]);
+        if (m < 0n) return `systrap platform: rt_sigprocmask: ${m}`;
         // Every stub forked from the master inherits the handler (its executor threads block
         // nothing, but they are traced and never run where a signal could reach the handler).
         for (const sig of HANDLED) {
@@ -299,7 +323,7 @@ export class SystrapPlatform implements Platform {
 
   /** @internal Wakes a stub sleeping on its state word. */
   wake(t: SystrapThread): void {
-    this.wakeFn(t.sentryBase + BigInt(MSG.state));
+    this.wakeFn(t.stateAddr);
   }
 
   /**
@@ -347,15 +371,23 @@ export class SystrapPlatform implements Platform {
       order.length = 0;
       words.length = 0;
       let spins = 0;
-      const own = this.cpus[0];
+      const own = this.sentryCpu;
       for (const t of this.running) {
         if (order.length * 2 >= WAITV_MAX) break;
         order.push(t);
-        words.push([t.sentryBase + BigInt(MSG.state), STATE_RUNNING | STATE_WAITERS]);
         if (t.cpu !== own) spins = SENTRY_SPINS;
       }
-      for (const t of order) words.push([t.sentryBase + BigInt(MSG.tid), t.tid]);
-      const i = this.waitWords(words, order.length, spins, LIVENESS_NS);
+      // Spin here first, in JavaScript: a stop seen now costs no call into native code.
+      for (let k = 0; k < spins; k++) {
+        for (let j = 0; j < order.length; j++) {
+          const t = order[j] as SystrapThread;
+          // Running, or running with the word armed by an earlier sleep.
+          if ((Atomics.load(t.words, 0) & ~STATE_WAITERS) !== STATE_RUNNING) return t.collect();
+        }
+      }
+      for (const t of order) words.push([t.stateAddr, STATE_RUNNING | STATE_WAITERS]);
+      for (const t of order) words.push([t.tidAddr, t.tid]);
+      const i = this.waitWords(words, order.length, 0, LIVENESS_NS);
       if (i === -ETIMEDOUT) {
         // A second without news: kick every running thread (so that the run loop looks at
         // the control state even if the control worker's kick went to another thread), and
@@ -429,6 +461,9 @@ export class SystrapThread {
   readonly words: Int32Array;
   readonly sentryBase: bigint;
   readonly stubBase: bigint;
+  /** The Sentry's addresses of its state and tid words. */
+  readonly stateAddr: bigint;
+  readonly tidAddr: bigint;
 
   constructor(
     private readonly platform: SystrapPlatform,
@@ -439,6 +474,8 @@ export class SystrapThread {
     this.area = platform.areaView(slot);
     this.words = new Int32Array(this.area.buffer, this.area.byteOffset, 16);
     this.sentryBase = platform.areaAddr(slot);
+    this.stateAddr = this.sentryBase + BigInt(MSG.state);
+    this.tidAddr = this.sentryBase + BigInt(MSG.tid);
     this.stubBase = platform.stubAreas + BigInt(slot * AREA_SIZE);
   }
 
@@ -506,7 +543,7 @@ export class SystrapThread {
       this.knownGs = gs;
     }
     a.setUint32(MSG.flags, flags, true);
-    a.setUint32(MSG.spin, this.cpu === p.cpus[0] || this.cpu < 0 ? 0 : STUB_SPINS, true);
+    a.setUint32(MSG.spin, this.cpu === p.sentryCpu || this.cpu < 0 ? 0 : STUB_SPINS, true);
     this.inFrame = false;
     Atomics.store(this.words, MSG.state / 4, STATE_RUNNING);
     if (Atomics.load(this.words, MSG.sleeping / 4) !== 0) p.wake(this);

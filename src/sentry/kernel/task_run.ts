@@ -135,8 +135,10 @@ type After = 'run' | 'blocked' | 'yield' | 'exited';
 
 /**
  * A lane: one host CPU on which one task's application code runs at a time. Lane 0 is the
- * Sentry's own CPU; the others take only tasks that compute for long between traps (a trap
- * handled across CPUs costs several times one handled on the same CPU).
+ * platform's first CPU, where traps cost least (ptrace: the Sentry's own CPU, a trap handled
+ * across CPUs costing several times one on the same CPU; systrap: another CPU, where the
+ * thread and the Sentry spin instead of sleeping); the others take only tasks that compute
+ * for long between traps.
  */
 interface Lane {
   index: number;
@@ -303,7 +305,7 @@ function finish(t: Task): void {
 function settle(t: Task, lane: Lane, after: After, hooks: RunHooks, lane0Free: boolean): void {
   const k = t.kernel;
   // A task whose affinity no longer allows this lane moves; so does one on another CPU that
-  // traps often, once the Sentry's own CPU is free (a trap there is several times cheaper).
+  // traps often, once lane 0 is free (a trap there is several times cheaper).
   if (after === 'run' && (t.cpuMask & (1n << BigInt(lane.index))) === 0n) after = 'yield';
   const mayUseLane0 = (t.cpuMask & 1n) !== 0n;
   if (after === 'run' && lane.index > 0 && lane0Free && !computeBound(t) && mayUseLane0)
@@ -355,7 +357,7 @@ function fillLanes(k: Kernel, lanes: Lane[], hooks: RunHooks): void {
 
 /**
  * After a trap: a running task that must stop is asked to (a signal to deliver, an end decided
- * by another task, a compute-bound task holding the Sentry's CPU while a free lane could take
+ * by another task, a compute-bound task holding lane 0 while a free lane could take
  * it and another task waits); one whose host side is gone leaves its lane.
  */
 function checkLanes(k: Kernel, lanes: Lane[], hooks: RunHooks): void {
