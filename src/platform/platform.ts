@@ -36,6 +36,34 @@ export const Reg = {
 
 export const REG_COUNT = 27;
 
+/**
+ * The general registers of a signal frame's `struct sigcontext` (ucontext's uc_mcontext), in
+ * Linux's x86-64 order, up to rip (eflags, the segment word, err, trapno, oldmask, cr2 and the
+ * FP state pointer follow).
+ */
+export const MCONTEXT_GREGS: readonly number[] = [
+  Reg.r8,
+  Reg.r9,
+  Reg.r10,
+  Reg.r11,
+  Reg.r12,
+  Reg.r13,
+  Reg.r14,
+  Reg.r15,
+  Reg.rdi,
+  Reg.rsi,
+  Reg.rbp,
+  Reg.rbx,
+  Reg.rdx,
+  Reg.rax,
+  Reg.rcx,
+  Reg.rsp,
+  Reg.rip,
+];
+/** Offsets in an x86-64 `struct ucontext`: uc_mcontext and uc_sigmask. */
+export const UC_MCONTEXT = 40;
+export const UC_SIGMASK = 296;
+
 export type Registers = BigUint64Array;
 
 export type Trap =

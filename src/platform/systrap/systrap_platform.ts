@@ -32,8 +32,11 @@ import {
 import { pinThreadToCpu, tgkill } from '../../host/ptrace.js';
 import { Errno } from '../../abi/linux/errno.js';
 import {
+  MCONTEXT_GREGS,
   REG_COUNT,
   Reg,
+  UC_MCONTEXT,
+  UC_SIGMASK,
   type AddressSpace,
   type Platform,
   type Registers,
@@ -101,40 +104,19 @@ const UC_STRICT_RESTORE_SS = 4;
 const FP_XSTATE_MAGIC1 = 0x46505853;
 const FP_XSTATE_MAGIC2 = 0x46505845;
 const LEGACY_FP = 512;
-/** ucontext: uc_flags 0, uc_link 8, uc_stack 16 (sp, flags, size), mcontext 40, sigmask 296. */
+/** ucontext: uc_flags 0, uc_link 8, uc_stack 16 (sp, flags, size), mcontext, sigmask. */
 const UC_STACK = 16;
-const UC_MCONTEXT = 40;
 const UC_FPSTATE = UC_MCONTEXT + 23 * 8;
-const UC_SIGMASK = UC_MCONTEXT + 256;
 const UC_SIZE = UC_SIGMASK + 8;
 const SIGINFO_SIZE = 128;
-/** mcontext gregs order → user_regs_struct index. */
-const GREGS: readonly number[] = [
-  Reg.r8,
-  Reg.r9,
-  Reg.r10,
-  Reg.r11,
-  Reg.r12,
-  Reg.r13,
-  Reg.r14,
-  Reg.r15,
-  Reg.rdi,
-  Reg.rsi,
-  Reg.rbp,
-  Reg.rbx,
-  Reg.rdx,
-  Reg.rax,
-  Reg.rcx,
-  Reg.rsp,
-  Reg.rip,
-  Reg.eflags,
-];
+/** mcontext gregs order → user_regs_struct index: the general registers, then eflags. */
+const GREGS: readonly number[] = [...MCONTEXT_GREGS, Reg.eflags];
 const GREG_CSGSFS = 18;
 const SYSCALL_TRAP: Trap = Object.freeze({ kind: 'syscall' });
 const INTERRUPTED: Trap = Object.freeze({ kind: 'interrupted' });
 /** The Sentry's spin (scan rounds) and a stub's (pause loops) when they are on different CPUs. */
 const SENTRY_SPINS = 5000;
-const STUB_SPINS = 4000;
+const STUB_SPINS = 300;
 /** How long a wait may pass without any news before the running threads are checked. */
 const LIVENESS_NS = 1_000_000_000n;
 /**
@@ -184,11 +166,12 @@ export class SystrapPlatform implements Platform {
     opts: SystrapOptions,
   ) {
     this.maxUserAddress = base.maxUserAddress;
-    // Lane 0 is where system-call-heavy threads run: here another CPU than the Sentry's, where
-    // the thread and the Sentry both spin instead of sleeping and waking each other (the
-    // opposite of ptrace, whose stops are cheapest on the tracer's own CPU).
+    // Lane 0 (where the run loop keeps threads that trap often) is the Sentry's own CPU, as on
+    // ptrace. Putting it on another CPU, where the thread and the Sentry both spin, made a
+    // lone thread's calls a third faster but pipes, forks and two compute threads slower
+    // (parked stubs spinning on a CPU another thread needed): see docs/architecture.md.
     this.sentryCpu = base.cpus[0] ?? -1;
-    this.cpus = base.cpus.length > 1 ? [...base.cpus.slice(1), this.sentryCpu] : base.cpus;
+    this.cpus = base.cpus;
     this.areasAddr = areasAddr;
     this.areas = viewOf(areasAddr, MAX_THREADS * AREA_SIZE);
     this.stubAreas = base.stubAddress + AREAS_OFFSET;
@@ -372,11 +355,15 @@ export class SystrapPlatform implements Platform {
       words.length = 0;
       let spins = 0;
       const own = this.sentryCpu;
+      // Spin only while every running thread is on another CPU: one on the Sentry's own would
+      // wait for the CPU the Sentry spins on.
+      let sameCpu = false;
       for (const t of this.running) {
         if (order.length * 2 >= WAITV_MAX) break;
         order.push(t);
-        if (t.cpu !== own) spins = SENTRY_SPINS;
+        if (t.cpu === own || t.cpu < 0) sameCpu = true;
       }
+      if (!sameCpu) spins = SENTRY_SPINS;
       // Spin here first, in JavaScript: a stop seen now costs no call into native code.
       for (let k = 0; k < spins; k++) {
         for (let j = 0; j < order.length; j++) {
@@ -699,19 +686,9 @@ export class SystrapThread {
   }
 }
 
-/** A thread context of the kernel: one application thread. */
-class SystrapContext implements ThreadContext {
-  constructor(readonly t: SystrapThread) {
-    t.owner = this;
-  }
-
-  get hostPid(): number {
-    return this.t.tid;
-  }
-
-  get alive(): boolean {
-    return !this.t.dead;
-  }
+/** What a thread context does, through the application thread behind it. */
+abstract class OnThread {
+  protected abstract get t(): SystrapThread;
 
   start(regs: Registers, cpu: number): void {
     this.t.start(regs, cpu);
@@ -735,8 +712,28 @@ class SystrapContext implements ThreadContext {
   }
 }
 
+/** A thread context of the kernel: one application thread. */
+class SystrapContext extends OnThread implements ThreadContext {
+  constructor(private readonly thread: SystrapThread) {
+    super();
+    thread.owner = this;
+  }
+
+  protected get t(): SystrapThread {
+    return this.thread;
+  }
+
+  get hostPid(): number {
+    return this.thread.tid;
+  }
+
+  get alive(): boolean {
+    return !this.thread.dead;
+  }
+}
+
 /** An address space: a stub process, its executor, and its application threads. */
-class SystrapAddressSpace implements AddressSpace {
+class SystrapAddressSpace extends OnThread implements AddressSpace {
   first: SystrapThread | undefined;
   private readonly threads = new Map<ThreadContext, SystrapThread>();
   private released = false;
@@ -744,9 +741,11 @@ class SystrapAddressSpace implements AddressSpace {
   constructor(
     private readonly platform: SystrapPlatform,
     private readonly ex: PtraceAddressSpace,
-  ) {}
+  ) {
+    super();
+  }
 
-  private get t(): SystrapThread {
+  protected get t(): SystrapThread {
     const f = this.first;
     if (f === undefined) throw new Error('systrap: address space without a thread');
     return f;
@@ -815,27 +814,6 @@ class SystrapAddressSpace implements AddressSpace {
     this.ex.injectCall(SYS_munmap, [t.stubBase, BigInt(AREA_SIZE)]);
     p.freeSlot(slot);
     return -Errno.EAGAIN;
-  }
-
-  start(regs: Registers, cpu: number): void {
-    this.t.start(regs, cpu);
-  }
-
-  interrupt(): void {
-    this.t.interrupt();
-  }
-
-  switchTo(regs: Registers): Trap {
-    this.t.start(regs, -1);
-    return this.t.collectSelf().trap;
-  }
-
-  getFpState(): Uint8Array | number {
-    return this.t.getFpState();
-  }
-
-  setFpState(state: Uint8Array): number {
-    return this.t.setFpState(state);
   }
 
   map(addr: bigint, len: number, offset: number, prot: number): number {

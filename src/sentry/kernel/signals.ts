@@ -9,7 +9,7 @@
 // frame that cannot be written or read kills the task with SIGSEGV, as Linux does.
 
 import { wakeTask } from './block.js';
-import { Reg } from '../../platform/platform.js';
+import { MCONTEXT_GREGS, Reg, UC_MCONTEXT, UC_SIGMASK } from '../../platform/platform.js';
 import { SIG_DFL, SIG_IGN, type Task } from './task.js';
 import type { PosixTimer } from './posix_timers.js';
 
@@ -202,28 +202,6 @@ export function siginfoBytes(info: SigInfo): Uint8Array {
   return b;
 }
 
-// struct sigcontext (within uc_mcontext), in the order of Linux's x86-64 layout.
-const MCTX_REGS: ReadonlyArray<number> = [
-  Reg.r8,
-  Reg.r9,
-  Reg.r10,
-  Reg.r11,
-  Reg.r12,
-  Reg.r13,
-  Reg.r14,
-  Reg.r15,
-  Reg.rdi,
-  Reg.rsi,
-  Reg.rbp,
-  Reg.rbx,
-  Reg.rdx,
-  Reg.rax,
-  Reg.rcx,
-  Reg.rsp,
-  Reg.rip,
-];
-const UC_MCONTEXT = 40;
-const UC_SIGMASK = 296;
 const UC_SIZE = 304;
 const FRAME_UC = 8;
 const FRAME_INFO = FRAME_UC + UC_SIZE;
@@ -308,7 +286,7 @@ function enterHandler(t: Task, sig: number, info: SigInfo): boolean {
   dv.setInt32(FRAME_UC + 24, altStackFlags(t), true);
   dv.setBigUint64(FRAME_UC + 32, t.altStack.size, true);
   const mc = FRAME_UC + UC_MCONTEXT;
-  MCTX_REGS.forEach((r, i) => dv.setBigUint64(mc + i * 8, regs[r] ?? 0n, true));
+  MCONTEXT_GREGS.forEach((r, i) => dv.setBigUint64(mc + i * 8, regs[r] ?? 0n, true));
   dv.setBigUint64(mc + 136, regs[Reg.eflags] ?? 0n, true);
   dv.setUint16(mc + 144, Number(regs[Reg.cs] ?? 0n), true);
   dv.setUint16(mc + 150, Number(regs[Reg.ss] ?? 0n), true);
@@ -411,7 +389,7 @@ export function sigreturn(t: Task): boolean {
   if (typeof b === 'number') return false;
   const dv = new DataView(b.buffer);
   const mc = UC_MCONTEXT;
-  MCTX_REGS.forEach((r, i) => {
+  MCONTEXT_GREGS.forEach((r, i) => {
     regs[r] = dv.getBigUint64(mc + i * 8, true);
   });
   const eflags = dv.getBigUint64(mc + 136, true);
