@@ -161,3 +161,40 @@ test('systrap platform: a kick interrupts a thread in a loop without system call
   plat.release();
   memfd.close();
 });
+
+test('systrap platform: ending a running thread while another thread’s stop is queued', () => {
+  const memfd = memfdCreate('moat-test', 1 << 20);
+  assert.ok(typeof memfd !== 'number');
+  const mem = new Uint8Array(viewOf(mapShared(memfd, 1 << 20, 0), 1 << 20));
+  const p = new Assembler();
+  // At 0: getppid in a loop (stops at once); at 0x100: a loop without calls.
+  p.label('calls').movImm('rax', 110).syscall().jmp('calls');
+  mem.set(p.assemble(), 0);
+  const q = new Assembler();
+  q.label('spin').jmp('spin');
+  mem.set(q.assemble(), 0x100);
+  const plat = SystrapPlatform.create(memfd, { fsgsbase: false });
+  assert.ok(typeof plat !== 'string', typeof plat === 'string' ? plat : '');
+  const as = plat.newAddressSpace();
+  assert.ok(typeof as !== 'number');
+  assert.equal(as.map(0x400000n, 0x1000, 0, PROT_READ | PROT_EXEC), 0);
+  const t2 = as.newThread();
+  assert.ok(typeof t2 !== 'number');
+  const r1 = as.initialRegisters();
+  r1[Reg.rip] = 0x400000n;
+  const r2 = as.initialRegisters();
+  r2[Reg.rip] = 0x400100n;
+  as.start(r1, -1);
+  t2.start(r2, -1);
+  const first = plat.waitAny();
+  assert.equal(first?.ctx, as);
+  // The first thread stops again; its stop is collected while the second one is ended.
+  as.start(r1, -1);
+  as.endThread(t2);
+  const again = plat.waitAny();
+  assert.equal(again?.ctx, as);
+  assert.equal(again?.trap.kind, 'syscall');
+  as.release();
+  plat.release();
+  memfd.close();
+});

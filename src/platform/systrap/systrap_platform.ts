@@ -347,6 +347,11 @@ export class SystrapPlatform implements Platform {
   waitAny(): TrapEvent | undefined {
     const r = this.ready.shift();
     if (r !== undefined) return r;
+    return this.waitRunning();
+  }
+
+  /** The next stop of a running thread (stops already queued are left where they are). */
+  private waitRunning(): TrapEvent | undefined {
     const words: Array<[bigint, number]> = [];
     for (;;) {
       if (this.running.size === 0) return undefined;
@@ -401,8 +406,11 @@ export class SystrapPlatform implements Platform {
 
   /** @internal Waits for a started thread's stop, keeping other stops for waitAny. */
   collectOne(t: SystrapThread): TrapEvent {
+    const i = this.ready.findIndex((e) => e.ctx === t.owner);
+    if (i >= 0) return this.ready.splice(i, 1)[0] as TrapEvent;
     for (;;) {
-      const e = this.waitAny();
+      // Others' stops queue for waitAny; waiting goes on for the running threads only.
+      const e = this.waitRunning();
       if (e === undefined) return t.died('not running');
       if (e.ctx === t.owner) return e;
       this.ready.push(e);
