@@ -64,6 +64,25 @@ export const MCONTEXT_GREGS: readonly number[] = [
 export const UC_MCONTEXT = 40;
 export const UC_SIGMASK = 296;
 
+/** The fxsave image; an XSAVE image starts with it. */
+export const FP_LEGACY_SIZE = 512;
+/** struct _fpx_sw_bytes, in the fxsave image's software-reserved bytes (signal frames). */
+export const FP_SW_BYTES = 464;
+export const FP_XSTATE_MAGIC1 = 0x46505853;
+/** Just after the XSAVE image in a signal frame. */
+export const FP_XSTATE_MAGIC2 = 0x46505845;
+
+/**
+ * -EINVAL for an FP image the host would refuse to load (shorter than the fxsave image, or
+ * MXCSR reserved bits set), else 0: what setFpState checks on every platform.
+ */
+export function fpImageProblem(state: Uint8Array): number {
+  if (state.length < FP_LEGACY_SIZE) return -EINVAL;
+  const mxcsr = new DataView(state.buffer, state.byteOffset).getUint32(24, true);
+  return (mxcsr & 0xffff0000) !== 0 ? -EINVAL : 0;
+}
+const EINVAL = 22;
+
 export type Registers = BigUint64Array;
 
 export type Trap =

@@ -44,8 +44,10 @@ import {
 } from '../../host/ptrace.js';
 import { Errno } from '../../abi/linux/errno.js';
 import {
+  FP_LEGACY_SIZE,
   REG_COUNT,
   Reg,
+  fpImageProblem,
   type AddressSpace,
   type Platform,
   type Registers,
@@ -626,7 +628,7 @@ function decodeTrap(stub: Stub, raw: number, r: number, regs: Registers): Trap {
  * 512-byte fxsave image is then the whole FP state).
  */
 let xsaveSize = 0;
-const LEGACY_FP = 512;
+const LEGACY_FP = FP_LEGACY_SIZE;
 /** x87 and SSE: the components a legacy image holds. */
 const XFEATURES_FP_SSE = 3n;
 
@@ -651,10 +653,8 @@ function getFp(stub: Stub): Uint8Array | number {
  * legacy frame).
  */
 function setFp(stub: Stub, state: Uint8Array): number {
-  if (state.length < LEGACY_FP) return -Errno.EINVAL;
-  // The MXCSR reserved bits must stay clear, or the kernel refuses the image.
-  const mxcsr = new DataView(state.buffer, state.byteOffset).getUint32(24, true);
-  if ((mxcsr & 0xffff0000) !== 0) return -Errno.EINVAL;
+  const bad = fpImageProblem(state);
+  if (bad < 0) return bad;
   if (xsaveSize === 0) {
     const probe = getFp(stub);
     if (typeof probe === 'number') return probe;

@@ -19,7 +19,7 @@
 //  restorer       rt_sigreturn (SA_RESTORER; the handler never returns normally).
 //
 // In the Sentry (called through the FFI):
-//  wait           spins, then sleeps in futex_waitv, until one of the given words leaves its
+//  wait           sleeps in futex_waitv until one of the given words leaves its
 //                 expected value; returns its index (or -ETIMEDOUT).
 //  wake           FUTEX_WAKE one waiter of a word.
 //
@@ -217,11 +217,10 @@ export function emitSystrapCode(a: Assembler, base: string): void {
 
   // ---- the Sentry ----
   // long wait(struct futex_waitv *v /*rdi*/, u64 n /*rsi*/, u64 narm /*rdx*/,
-  //           u64 spins /*rcx*/, struct timespec *deadline /*r8*/)
+  //           struct timespec *deadline /*rcx*/)   (the Sentry spins before, in JavaScript)
   // Entries [0, narm) are state words: ready when neither `val` nor `val & ~WAITERS`; before
   // sleeping they are armed (val & ~WAITERS -> val). The others are ready when not `val`.
   a.label('st_wait_any')
-    .push('rbx')
     .push('r12')
     .push('r13')
     .push('r14')
@@ -230,10 +229,8 @@ export function emitSystrapCode(a: Assembler, base: string): void {
     .mov('r12', 'rdi')
     .mov('r13', 'rsi')
     .mov('r14', 'rdx')
-    .mov('rbx', 'rcx')
-    .mov('r15', 'r8');
+    .mov('r15', 'rcx');
   a.label('sw_scan').call('sw_find').test('rax', 'rax').jcc('ns', 'sw_out');
-  a.label('sw_spin').test('rbx', 'rbx').jcc('e', 'sw_arm').addImm('rbx', -1).pause().jmp('sw_scan');
   // Arm the state words; one that moved meanwhile is ready.
   a.label('sw_arm').zero('rbp');
   a.label('sw_arm_next')
@@ -279,7 +276,7 @@ export function emitSystrapCode(a: Assembler, base: string): void {
     .test('rax', 'rax')
     .jcc('ns', 'sw_out')
     .movImm('rax', -ETIMEDOUT);
-  a.label('sw_out').pop('rbp').pop('r15').pop('r14').pop('r13').pop('r12').pop('rbx').ret();
+  a.label('sw_out').pop('rbp').pop('r15').pop('r14').pop('r13').pop('r12').ret();
 
   // sw_find: the index of the first ready entry, or -1 (rax); clobbers rcx, rdx, rsi, rdi.
   a.label('sw_find').zero('rcx').mov('rdi', 'r12');

@@ -32,6 +32,11 @@ import {
 import { pinThreadToCpu, tgkill } from '../../host/ptrace.js';
 import { Errno } from '../../abi/linux/errno.js';
 import {
+  FP_LEGACY_SIZE,
+  FP_SW_BYTES,
+  FP_XSTATE_MAGIC1,
+  FP_XSTATE_MAGIC2,
+  fpImageProblem,
   MCONTEXT_GREGS,
   REG_COUNT,
   Reg,
@@ -101,9 +106,7 @@ const MAP_SHARED_FIXED = 0x01 | 0x10;
 const ETIMEDOUT = 110;
 const UC_SIGCONTEXT_SS = 2;
 const UC_STRICT_RESTORE_SS = 4;
-const FP_XSTATE_MAGIC1 = 0x46505853;
-const FP_XSTATE_MAGIC2 = 0x46505845;
-const LEGACY_FP = 512;
+const LEGACY_FP = FP_LEGACY_SIZE;
 /** ucontext: uc_flags 0, uc_link 8, uc_stack 16 (sp, flags, size), mcontext, sigmask. */
 const UC_STACK = 16;
 const UC_FPSTATE = UC_MCONTEXT + 23 * 8;
@@ -179,7 +182,7 @@ export class SystrapPlatform implements Platform {
     const code = base.stubCode.systrap;
     this.waitFn = nativeFunction(
       base.stubAddress + BigInt(code.wait),
-      'long st_wait(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t)',
+      'long st_wait(uint64_t, uint64_t, uint64_t, uint64_t)',
     );
     this.wakeFn = nativeFunction(base.stubAddress + BigInt(code.wake), 'long st_wake(uint64_t)');
     this.cloneGadget = base.stubAddress + BigInt(code.cloneGadget);
@@ -313,12 +316,7 @@ export class SystrapPlatform implements Platform {
    * @internal Waits until one of `words` leaves its value. The first `narm` are state words
    * (armed with STATE_WAITERS before sleeping). Returns its index, -ETIMEDOUT, or -errno.
    */
-  waitWords(
-    words: ReadonlyArray<[bigint, number]>,
-    narm: number,
-    spins: number,
-    ns: bigint,
-  ): number {
+  waitWords(words: ReadonlyArray<[bigint, number]>, narm: number, ns: bigint): number {
     const n = Math.min(words.length, WAITV_MAX);
     for (let i = 0; i < n; i++) {
       const w = words[i];
@@ -334,13 +332,7 @@ export class SystrapPlatform implements Platform {
     this.waitv.setBigInt64(ts, deadline / 1_000_000_000n, true);
     this.waitv.setBigInt64(ts + 8, deadline % 1_000_000_000n, true);
     return Number(
-      this.waitFn(
-        this.waitvAddr,
-        BigInt(n),
-        BigInt(narm),
-        BigInt(spins),
-        this.waitvAddr + BigInt(ts),
-      ),
+      this.waitFn(this.waitvAddr, BigInt(n), BigInt(narm), this.waitvAddr + BigInt(ts)),
     );
   }
 
@@ -379,7 +371,7 @@ export class SystrapPlatform implements Platform {
       }
       for (const t of order) words.push([t.stateAddr, STATE_RUNNING | STATE_WAITERS]);
       for (const t of order) words.push([t.tidAddr, t.tid]);
-      const i = this.waitWords(words, order.length, 0, LIVENESS_NS);
+      const i = this.waitWords(words, order.length, LIVENESS_NS);
       if (i === -ETIMEDOUT) {
         // A second without news: kick every running thread (so that the run loop looks at
         // the control state even if the control worker's kick went to another thread), and
@@ -559,12 +551,12 @@ export class SystrapThread {
     const size = sw === undefined ? 0 : new DataView(sw.buffer).getUint32(16, true);
     if (sw !== undefined && fp.length >= size && size > LEGACY_FP) {
       a.set(fp.subarray(0, size), FIRST_FPSTATE_AT);
-      a.set(sw, FIRST_FPSTATE_AT + 464);
+      a.set(sw, FIRST_FPSTATE_AT + FP_SW_BYTES);
       this.area.setUint32(FIRST_FPSTATE_AT + size, FP_XSTATE_MAGIC2, true);
     } else {
       a.set(fp.subarray(0, LEGACY_FP), FIRST_FPSTATE_AT);
       // No XSAVE trailer: the host restores the legacy image and initialises the rest.
-      a.fill(0, FIRST_FPSTATE_AT + 464, FIRST_FPSTATE_AT + LEGACY_FP);
+      a.fill(0, FIRST_FPSTATE_AT + FP_SW_BYTES, FIRST_FPSTATE_AT + LEGACY_FP);
     }
     return this.stubBase + BigInt(FIRST_FPSTATE_AT);
   }
@@ -632,12 +624,12 @@ export class SystrapThread {
     const a = this.area;
     const fp = this.offsetOf(a.getBigUint64(this.ucOff + UC_FPSTATE, true), LEGACY_FP);
     if (fp < 0 || (fp & 63) !== 0) return undefined;
-    if (a.getUint32(fp + 464, true) !== FP_XSTATE_MAGIC1) return [fp, LEGACY_FP];
+    if (a.getUint32(fp + FP_SW_BYTES, true) !== FP_XSTATE_MAGIC1) return [fp, LEGACY_FP];
     const size = a.getUint32(fp + 480, true);
     if (size <= LEGACY_FP || fp + size + 4 > AREA_SIZE) return [fp, LEGACY_FP];
     if (this.platform.swBytes === undefined) {
       this.platform.swBytes = new Uint8Array(
-        a.buffer.slice(a.byteOffset + fp + 464, a.byteOffset + fp + LEGACY_FP),
+        a.buffer.slice(a.byteOffset + fp + FP_SW_BYTES, a.byteOffset + fp + LEGACY_FP),
       );
     }
     return [fp, size];
@@ -650,9 +642,9 @@ export class SystrapThread {
       out.set(new Uint8Array(this.area.buffer, this.area.byteOffset + f[0], f[1]));
       // The ptrace layout (platform.ts): where a frame has its trailer, the image has XCR0.
       if (f[1] > LEGACY_FP) {
-        const features = this.area.getBigUint64(f[0] + 464 + 8, true);
-        out.fill(0, 464, LEGACY_FP);
-        new DataView(out.buffer).setBigUint64(464, features, true);
+        const features = this.area.getBigUint64(f[0] + FP_SW_BYTES + 8, true);
+        out.fill(0, FP_SW_BYTES, LEGACY_FP);
+        new DataView(out.buffer).setBigUint64(FP_SW_BYTES, features, true);
       }
       return out;
     }
@@ -666,9 +658,8 @@ export class SystrapThread {
   }
 
   setFpState(state: Uint8Array): number {
-    if (state.length < LEGACY_FP) return -Errno.EINVAL;
-    const mxcsr = new DataView(state.buffer, state.byteOffset).getUint32(24, true);
-    if ((mxcsr & 0xffff0000) !== 0) return -Errno.EINVAL;
+    const bad = fpImageProblem(state);
+    if (bad < 0) return bad;
     const f = this.frameFp();
     if (f === undefined) {
       this.pendingFp = state.slice();
@@ -677,10 +668,10 @@ export class SystrapThread {
     const [fp, size] = f;
     const a = new Uint8Array(this.area.buffer, this.area.byteOffset, AREA_SIZE);
     // The first 464 bytes are the legacy registers; 464..512 is the host's trailer, kept.
-    a.set(state.subarray(0, 464), fp);
+    a.set(state.subarray(0, FP_SW_BYTES), fp);
     if (size > LEGACY_FP) {
       const dv = this.area;
-      const features = dv.getBigUint64(fp + 464 + 8, true);
+      const features = dv.getBigUint64(fp + FP_SW_BYTES + 8, true);
       if (state.length > LEGACY_FP) {
         a.set(state.subarray(LEGACY_FP, Math.min(state.length, size)), fp + LEGACY_FP);
         dv.setBigUint64(fp + LEGACY_FP, dv.getBigUint64(fp + LEGACY_FP, true) & features, true);
@@ -807,12 +798,7 @@ class SystrapAddressSpace extends OnThread implements AddressSpace {
     t.tid = Number(tid);
     // Its set-up is a handful of calls; allow it five seconds, checking that it lives.
     for (let i = 0; i < 50; i++) {
-      const r = p.waitWords(
-        [[t.sentryBase + BigInt(MSG.state), STATE_INIT | STATE_WAITERS]],
-        1,
-        0,
-        100_000_000n,
-      );
+      const r = p.waitWords([[t.stateAddr, STATE_INIT | STATE_WAITERS]], 1, 100_000_000n);
       if (r === 0 && Atomics.load(t.words, MSG.state / 4) === STATE_TRAPPED) {
         new SystrapContext(t);
         return t;
@@ -874,7 +860,7 @@ class SystrapAddressSpace extends OnThread implements AddressSpace {
       p.wake(t);
       for (let i = 0; i < 20; i++) {
         if (Atomics.load(t.words, MSG.tid / 4) === 0) break;
-        p.waitWords([[t.sentryBase + BigInt(MSG.tid), t.tid]], 0, 0, 100_000_000n);
+        p.waitWords([[t.tidAddr, t.tid]], 0, 100_000_000n);
         if (tgkill(t.tgid, t.tid, 0) < 0) break;
       }
       t.dead = true;

@@ -9,7 +9,16 @@
 // frame that cannot be written or read kills the task with SIGSEGV, as Linux does.
 
 import { wakeTask } from './block.js';
-import { MCONTEXT_GREGS, Reg, UC_MCONTEXT, UC_SIGMASK } from '../../platform/platform.js';
+import {
+  FP_LEGACY_SIZE,
+  FP_SW_BYTES,
+  FP_XSTATE_MAGIC1,
+  FP_XSTATE_MAGIC2,
+  MCONTEXT_GREGS,
+  Reg,
+  UC_MCONTEXT,
+  UC_SIGMASK,
+} from '../../platform/platform.js';
 import { SIG_DFL, SIG_IGN, type Task } from './task.js';
 import type { PosixTimer } from './posix_timers.js';
 
@@ -206,12 +215,6 @@ const UC_SIZE = 304;
 const FRAME_UC = 8;
 const FRAME_INFO = FRAME_UC + UC_SIZE;
 const FRAME_SIZE = FRAME_INFO + 128;
-/** The fxsave image; an XSAVE image starts with it. */
-const FP_LEGACY_SIZE = 512;
-/** struct _fpx_sw_bytes in the fxsave image's software-reserved bytes. */
-const SW_BYTES = 464;
-const FP_XSTATE_MAGIC1 = 0x46505853;
-const FP_XSTATE_MAGIC2 = 0x46505845;
 /** The XSAVE header's xstate_bv (which components the image holds). */
 const XSTATE_BV = 512;
 /** The smallest and largest XSAVE image a frame may name (legacy area + header; a bound). */
@@ -262,12 +265,12 @@ function enterHandler(t: Task, sig: number, info: SigInfo): boolean {
     img.set(fp);
     const v = new DataView(img.buffer);
     // ptrace's image holds XCR0 (the enabled components) where the software bytes go.
-    const xcr0 = v.getBigUint64(SW_BYTES, true);
-    img.fill(0, SW_BYTES, FP_LEGACY_SIZE);
-    v.setUint32(SW_BYTES, FP_XSTATE_MAGIC1, true);
-    v.setUint32(SW_BYTES + 4, fp.length + 4, true);
-    v.setBigUint64(SW_BYTES + 8, xcr0, true);
-    v.setUint32(SW_BYTES + 16, fp.length, true);
+    const xcr0 = v.getBigUint64(FP_SW_BYTES, true);
+    img.fill(0, FP_SW_BYTES, FP_LEGACY_SIZE);
+    v.setUint32(FP_SW_BYTES, FP_XSTATE_MAGIC1, true);
+    v.setUint32(FP_SW_BYTES + 4, fp.length + 4, true);
+    v.setBigUint64(FP_SW_BYTES + 8, xcr0, true);
+    v.setUint32(FP_SW_BYTES + 16, fp.length, true);
     v.setUint32(fp.length, FP_XSTATE_MAGIC2, true);
     fp = img;
   }
@@ -365,18 +368,18 @@ function frameFpState(t: Task, fpAddr: bigint): Uint8Array | number {
   const legacy = t.mm.copyIn(fpAddr, FP_LEGACY_SIZE);
   if (typeof legacy === 'number') return legacy;
   const v = new DataView(legacy.buffer, legacy.byteOffset, legacy.byteLength);
-  const size = v.getUint32(SW_BYTES + 16, true);
+  const size = v.getUint32(FP_SW_BYTES + 16, true);
   const valid =
-    v.getUint32(SW_BYTES, true) === FP_XSTATE_MAGIC1 &&
+    v.getUint32(FP_SW_BYTES, true) === FP_XSTATE_MAGIC1 &&
     size >= XSTATE_MIN &&
     size <= XSTATE_MAX &&
-    size <= v.getUint32(SW_BYTES + 4, true);
+    size <= v.getUint32(FP_SW_BYTES + 4, true);
   if (!valid) return legacy;
   const img = t.mm.copyIn(fpAddr, size + 4);
   if (typeof img === 'number') return img;
   const iv = new DataView(img.buffer, img.byteOffset, img.byteLength);
   if (iv.getUint32(size, true) !== FP_XSTATE_MAGIC2) return legacy;
-  const xfeatures = iv.getBigUint64(SW_BYTES + 8, true);
+  const xfeatures = iv.getBigUint64(FP_SW_BYTES + 8, true);
   iv.setBigUint64(XSTATE_BV, iv.getBigUint64(XSTATE_BV, true) & xfeatures, true);
   return img.subarray(0, size);
 }
