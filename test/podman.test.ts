@@ -68,6 +68,17 @@ describe('podman with moat as its runtime', { skip }, () => {
     assert.equal(r.status, 7, r.err);
   });
 
+  it('runs on the systrap platform through --runtime-flag (stdin, exit status)', () => {
+    const flag = ['--runtime-flag', 'platform=systrap'];
+    const r = run([...flag, 'run', '--rm', '-i', IMAGE, 'sh', '-c', 'wc -c; exit 5'], 'abc');
+    assert.equal(r.status, 5, r.err);
+    assert.equal(r.out.trim(), '3');
+    // The flag does reach moat: a platform it does not know is refused, by name.
+    const bad = run(['--runtime-flag', 'platform=bogus', 'run', '--rm', IMAGE, 'true']);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.err, /--platform: invalid value "bogus"/);
+  });
+
   it('bind volumes: rw is written through, :ro refuses writes', () => {
     const rw = path.join(base, 'vol-rw');
     const ro = path.join(base, 'vol-ro');
