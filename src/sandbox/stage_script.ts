@@ -48,7 +48,10 @@ runtime() {
 }
 waitmap() {
   n=0
-  while ! read -r m < /proc/self/uid_map || [ -z "$m" ]; do
+  # Both maps: the launcher writes uid_map first, and a file made before gid_map is there
+  # fails with EOVERFLOW (its group has no id in this namespace).
+  while ! read -r m < /proc/self/uid_map || [ -z "$m" ] ||
+    ! read -r m < /proc/self/gid_map || [ -z "$m" ]; do
     n=$((n + 1)); [ $n -lt 600 ] || exit 125
     sleep 0.005
   done
