@@ -53,7 +53,7 @@ function sysMkdirat(ctx: SyscallContext, a: SyscallArgs): number {
 
 /**
  * Implements Linux syscall mknod(2).
- * Differences from Linux: regular files and FIFOs only; device nodes and sockets answer EPERM.
+ * Differences from Linux: device nodes answer EPERM; FIFOs only in memory file systems (tmpfs).
  */
 function sysMknod(ctx: SyscallContext, a: SyscallArgs): number {
   return withPath(ctx, a[0], (p) => mknodAt(ctx, AT_FDCWD, p, argUint(a[1])));
@@ -61,7 +61,7 @@ function sysMknod(ctx: SyscallContext, a: SyscallArgs): number {
 
 /**
  * Implements Linux syscall mknodat(2).
- * Differences from Linux: regular files and FIFOs only; device nodes and sockets answer EPERM.
+ * Differences from Linux: device nodes answer EPERM; FIFOs only in memory file systems (tmpfs).
  */
 function sysMknodat(ctx: SyscallContext, a: SyscallArgs): number {
   return withPath(ctx, a[1], (p) => mknodAt(ctx, argInt(a[0]), p, argUint(a[2])));
@@ -142,12 +142,22 @@ export const nameSyscalls: ReadonlyArray<[number, SyscallEntry]> = [
   [88, { name: 'symlink', handler: sysSymlink, support: 'full' }],
   [
     133,
-    { name: 'mknod', handler: sysMknod, support: 'partial', note: 'no device or socket nodes' },
+    {
+      name: 'mknod',
+      handler: sysMknod,
+      support: 'partial',
+      note: 'no device nodes; FIFOs in tmpfs only',
+    },
   ],
   [258, { name: 'mkdirat', handler: sysMkdirat, support: 'full' }],
   [
     259,
-    { name: 'mknodat', handler: sysMknodat, support: 'partial', note: 'no device or socket nodes' },
+    {
+      name: 'mknodat',
+      handler: sysMknodat,
+      support: 'partial',
+      note: 'no device nodes; FIFOs in tmpfs only',
+    },
   ],
   [263, { name: 'unlinkat', handler: sysUnlinkat, support: 'full' }],
   [264, { name: 'renameat', handler: sysRenameat, support: 'full' }],

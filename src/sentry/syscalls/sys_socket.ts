@@ -1,41 +1,50 @@
-// Socket system calls over connected Unix domain sockets (net/unix_pair.ts): socketpair,
-// send/recv in all their forms (sendto, recvfrom, sendmsg, recvmsg with SCM_RIGHTS),
-// shutdown, getsockopt/setsockopt for the socket-level options a Unix socket has, and
-// getsockname/getpeername. Checks in Linux's order: the fd (EBADF), a socket (ENOTSOCK), then
-// the arguments. socket(2), bind, listen, connect and accept are not implemented yet (ENOSYS).
+// The socket calls that move data and set options, over Unix domain sockets
+// (net/unix_socket.ts): socketpair, send/recv in all their forms (sendto, recvfrom, sendmsg,
+// recvmsg, sendmmsg, recvmmsg; SCM_RIGHTS and SCM_CREDENTIALS), shutdown, and
+// getsockopt/setsockopt for the socket-level options a Unix socket has. Checks in Linux's
+// order: the fd (EBADF), a socket (ENOTSOCK), then the arguments. sys_socket_conn.ts makes,
+// names and connects sockets.
 //
 // A reader with SO_PASSCRED gets SCM_CREDENTIALS: the sender's own, or those it gave and may
-// claim (scm_check_creds). Deliberate differences: a blocking stream send returns once part
-// of the data is queued (callers loop, as sendall does); MSG_WAITALL returns what is there;
-// MSG_OOB is EOPNOTSUPP. Never trusts a pointer or a length from the application.
+// claim (scm_check_creds). A blocking stream send goes on until everything is queued (it
+// parks while the peer's queue is full; a signal ends it with the count so far), and
+// MSG_WAITALL makes a stream receive wait for the whole buffer, as Linux. MSG_OOB is
+// EOPNOTSUPP. Never trusts a pointer or a length from the application.
 
 import { CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN } from '../../abi/linux/capability.js';
 import { Errno } from '../../abi/linux/errno.js';
 import { capable } from '../kernel/credentials.js';
 import { O_NONBLOCK, O_RDWR, POLLIN, POLLOUT, UIO_MAXIOV } from '../../abi/linux/file.js';
-import { BLOCKED } from '../kernel/block.js';
+import { BLOCKED, waitOnFiles } from '../kernel/block.js';
 import { sendSignal } from '../kernel/signals.js';
 import type { Task } from '../kernel/task.js';
+import { encodeUnixName } from '../net/unix_names.js';
 import {
   SOCKBUF_MAX,
   SOCK_DGRAM,
-  SOCK_SEQPACKET,
   SOCK_STREAM,
   type PeerCred,
-  type Received as Got,
   type UnixEndpoint,
-  endpointOf,
   newUnixPair,
-} from '../net/unix_pair.js';
+} from '../net/unix_socket.js';
 import { FileDescription } from '../vfs/file_description.js';
 import { int, uint } from './args.js';
 import { type Iovec, copyInIovecs } from './sys_file_common.js';
+import {
+  type Sock,
+  copyInUnixAddr,
+  findBound,
+  intBytes,
+  namesOf,
+  putAddr,
+  socketOf,
+} from './sys_socket_addr.js';
+import { peerCredOf, unixType } from './sys_socket_conn.js';
 import type { SyscallEntry } from './types.js';
 
 const AF_UNIX = 1;
 const AF_INET = 2;
 const AF_INET6 = 10;
-const SOCK_RAW = 3;
 const SOCK_MAX = 10;
 const SOCK_TYPE_MASK = 0xf;
 const SOCK_NONBLOCK = 0o4000;
@@ -50,6 +59,7 @@ const MSG_PEEK = 0x2;
 const MSG_CTRUNC = 0x8;
 const MSG_TRUNC = 0x20;
 const MSG_DONTWAIT = 0x40;
+const MSG_WAITALL = 0x100;
 const MSG_NOSIGNAL = 0x4000;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 const SIGPIPE = 13;
@@ -69,30 +79,19 @@ const SOCK_MIN_RCVBUF = 2304;
 /** The most one send or receive moves through the Sentry at once. */
 const MAX_MSG = 1 << 20;
 
-/** The socket behind fd `arg`, or -EBADF / -ENOTSOCK. */
-function socketOf(t: Task, arg: bigint): { f: FileDescription; ep: UnixEndpoint } | number {
-  const f = t.files.getFile(int(arg));
-  if (typeof f === 'number') return f;
-  const ep = endpointOf(f);
-  return ep === undefined ? -Errno.ENOTSOCK : { f, ep };
-}
-
 /** Implements Linux syscall socketpair(2) for AF_UNIX (stream, datagram, seqpacket). */
 function socketpair(t: Task, a: readonly bigint[]): number {
   const domain = int(a[0] ?? 0n);
   const rawType = int(a[1] ?? 0n);
   const protocol = int(a[2] ?? 0n);
   const flags = rawType & ~SOCK_TYPE_MASK;
-  let type = rawType & SOCK_TYPE_MASK;
-  if ((flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) !== 0 || type < 1 || type > SOCK_MAX)
-    return -Errno.EINVAL;
+  const raw = rawType & SOCK_TYPE_MASK;
+  if ((flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) !== 0 || raw > SOCK_MAX) return -Errno.EINVAL;
   if (domain === AF_INET || domain === AF_INET6) return -Errno.EOPNOTSUPP;
   if (domain !== AF_UNIX) return -Errno.EAFNOSUPPORT;
-  if (protocol !== 0 && protocol !== AF_UNIX) return -Errno.EPROTONOSUPPORT;
-  if (type === SOCK_RAW) type = SOCK_DGRAM;
-  if (type !== SOCK_STREAM && type !== SOCK_DGRAM && type !== SOCK_SEQPACKET)
-    return -Errno.ESOCKTNOSUPPORT;
-  const cred = { pid: t.tgid, uid: t.creds.euid, gid: t.creds.egid };
+  const type = unixType(raw, protocol);
+  if (type < 0) return type;
+  const cred = peerCredOf(t);
   const nb = (flags & SOCK_NONBLOCK) !== 0 ? O_NONBLOCK : 0;
   const ends = newUnixPair(type, cred).map(
     (e) => new FileDescription(e.inode, null, e.impl, O_RDWR | nb),
@@ -142,15 +141,19 @@ function gather(t: Task, iovs: Iovec[]): Uint8Array | number {
   return buf;
 }
 
-/** Scatters `data` over the iovecs; -EFAULT when one is bad. */
-function scatter(t: Task, iovs: Iovec[], data: Uint8Array): number {
+/** Scatters `data` over the iovecs from byte `skip` of them on; -EFAULT when one is bad. */
+function scatter(t: Task, iovs: Iovec[], data: Uint8Array, skip = 0): number {
   let at = 0;
   for (const v of iovs) {
     if (at >= data.length) break;
-    const n = Math.min(v.len, data.length - at);
-    if (n === 0) continue;
-    const r = t.mem.copyOut(v.base, data.subarray(at, at + n));
+    if (skip >= v.len) {
+      skip -= v.len;
+      continue;
+    }
+    const n = Math.min(v.len - skip, data.length - at);
+    const r = t.mem.copyOut(v.base + BigInt(skip), data.subarray(at, at + n));
     if (r < 0) return r;
+    skip = 0;
     at += n;
   }
   return 0;
@@ -161,50 +164,95 @@ function senderCred(t: Task): PeerCred {
   return { pid: t.tgid, uid: t.creds.uid, gid: t.creds.gid };
 }
 
-/** One send: parks a blocking caller while the peer's queue is full; SIGPIPE on EPIPE. */
+function nonblocking(s: Sock, flags: number): boolean {
+  return (s.f.flags & O_NONBLOCK) !== 0 || (flags & MSG_DONTWAIT) !== 0;
+}
+
+/**
+ * One send, to the peer or to `to` (a datagram's destination). A blocking stream send goes
+ * on until all of `data` is queued, parking while the peer's queue is full (a signal ends it
+ * with the count so far); descriptions go with the first bytes. SIGPIPE on EPIPE.
+ */
 function sendData(
   t: Task,
-  s: { f: FileDescription; ep: UnixEndpoint },
+  s: Sock,
   data: Uint8Array,
   rights: FileDescription[],
   flags: number,
-  cred: PeerCred = senderCred(t),
+  cred: PeerCred,
+  to: UnixEndpoint | null,
 ): number {
   if ((flags & MSG_OOB) !== 0) return -Errno.EOPNOTSUPP;
-  for (const f of rights) f.incRef();
-  const r = s.ep.send(data, rights, cred);
-  if (r >= 0) return r;
-  for (const f of rights) f.decRef();
-  const nonblock = (s.f.flags & O_NONBLOCK) !== 0 || (flags & MSG_DONTWAIT) !== 0;
-  if (r === -Errno.EAGAIN && !nonblock) {
-    t.waitOn?.(s.f, POLLOUT);
-    return BLOCKED;
+  const nonblock = nonblocking(s, flags);
+  const stream = s.ep.type === SOCK_STREAM;
+  let done = stream && !nonblock ? t.ioResume() : 0;
+  for (;;) {
+    const give = done > 0 ? [] : rights;
+    for (const f of give) f.incRef();
+    const chunk = done > 0 ? data.subarray(done) : data;
+    const r = to === null ? s.ep.send(chunk, give, cred) : s.ep.sendTo(to, chunk, give, cred);
+    if (r >= 0) {
+      if (!stream) return r;
+      done += r;
+      if (nonblock || done >= data.length) return done;
+      continue;
+    }
+    for (const f of give) f.decRef();
+    if (r === -Errno.EAGAIN && !nonblock) {
+      if (done > 0 && !t.ioPark(done)) return done;
+      // A datagram waits for room at its receiver, which may not be connected back.
+      const target = to ?? (s.ep.type === SOCK_DGRAM ? s.ep.peer : null);
+      if (target === null || s.f.impl === null) t.waitOn(s.f, POLLOUT);
+      else waitOnFiles(t, [s.f.impl, target], [POLLOUT, POLLOUT]);
+      return BLOCKED;
+    }
+    if (done > 0) return done;
+    if (r === -Errno.EPIPE && (flags & MSG_NOSIGNAL) === 0)
+      sendSignal(t, { signo: SIGPIPE, code: SI_USER, pid: t.tgid, uid: t.creds.uid });
+    return r;
   }
-  if (r === -Errno.EPIPE && (flags & MSG_NOSIGNAL) === 0)
-    sendSignal(t, { signo: SIGPIPE, code: SI_USER, pid: t.tgid, uid: t.creds.uid });
-  return r;
 }
 
-/** A destination address on a connected Unix socket: there is no socket bound by name. */
-function addressed(ep: UnixEndpoint, addr: bigint): number {
-  if (addr === 0n) return 0;
-  return ep.type === SOCK_DGRAM ? -Errno.ENOENT : -Errno.EISCONN;
+/**
+ * Where a send with the address (addr, len) goes: null for the peer (no address, or a
+ * seqpacket socket, which ignores it), or the datagram socket the address names. A stream
+ * socket refuses an address (EISCONN when connected, else EOPNOTSUPP).
+ */
+function destination(t: Task, s: Sock, addr: bigint, len: number): UnixEndpoint | null | number {
+  if (addr === 0n || len === 0) return null;
+  const ep = s.ep;
+  if (ep.type !== SOCK_DGRAM) {
+    if (len < 0 || len > 128) return -Errno.EINVAL;
+    const b = t.mem.copyIn(addr, len);
+    if (typeof b === 'number') return b;
+    if (ep.type === SOCK_STREAM) return ep.peer !== null ? -Errno.EISCONN : -Errno.EOPNOTSUPP;
+    return null;
+  }
+  const a = copyInUnixAddr(t, addr, len);
+  if (typeof a === 'number') return a;
+  if (a.kind !== 'path' && a.kind !== 'abstract') return -Errno.EINVAL;
+  if (ep.passcred && ep.name === null) {
+    const r = namesOf(t).autobind(ep);
+    if (r < 0) return r;
+  }
+  return findBound(t, a, SOCK_DGRAM);
 }
 
 /** Implements Linux syscall sendto(2) (send(2)). */
 function sendto(t: Task, a: readonly bigint[]): number {
   const s = socketOf(t, a[0] ?? 0n);
   if (typeof s === 'number') return s;
-  const bad = addressed(s.ep, a[4] ?? 0n);
-  if (bad < 0) return bad;
   const len = Math.min(Number(BigInt.asUintN(32, a[2] ?? 0n)), MAX_MSG);
   const data = len === 0 ? new Uint8Array(0) : t.mem.copyIn(a[1] ?? 0n, len);
   if (typeof data === 'number') return data;
-  return sendData(t, s, data, [], int(a[3] ?? 0n));
+  const to = destination(t, s, a[4] ?? 0n, int(a[5] ?? 0n));
+  if (typeof to === 'number') return to;
+  return sendData(t, s, data, [], int(a[3] ?? 0n), senderCred(t), to);
 }
 
 interface MsgHdr {
   name: bigint;
+  namelen: number;
   iovs: Iovec[];
   control: bigint;
   controllen: number;
@@ -220,8 +268,11 @@ function readMsghdr(t: Task, addr: bigint): MsgHdr | number {
   const iovs = copyInIovecs(t, v.getBigUint64(16, true), Number(iovlen));
   if (typeof iovs === 'number') return iovs;
   const controllen = v.getBigUint64(40, true);
+  const namelen = v.getInt32(8, true);
+  if (namelen < 0) return -Errno.EINVAL;
   return {
     name: v.getBigUint64(0, true),
+    namelen: Math.min(namelen, 128),
     iovs,
     control: v.getBigUint64(32, true),
     controllen: controllen > BigInt(MAX_MSG) ? MAX_MSG : Number(controllen),
@@ -275,56 +326,94 @@ function readControl(t: Task, h: MsgHdr): Control | number {
   return { rights, cred };
 }
 
-/** Implements Linux syscall sendmsg(2). */
-function sendmsg(t: Task, a: readonly bigint[]): number {
-  const s = socketOf(t, a[0] ?? 0n);
-  if (typeof s === 'number') return s;
-  const h = readMsghdr(t, a[1] ?? 0n);
+/** One sendmsg of the message at `hdrAddr`: the bytes sent, or -errno / BLOCKED. */
+function sendOne(t: Task, s: Sock, hdrAddr: bigint, flags: number): number {
+  const h = readMsghdr(t, hdrAddr);
   if (typeof h === 'number') return h;
-  const bad = addressed(s.ep, h.name);
-  if (bad < 0) return bad;
+  const to = destination(t, s, h.name, h.namelen);
+  if (typeof to === 'number') return to;
   const ctl = readControl(t, h);
   if (typeof ctl === 'number') return ctl;
   const data = gather(t, h.iovs);
   if (typeof data === 'number') return data;
-  return sendData(t, s, data, ctl.rights, int(a[2] ?? 0n), ctl.cred ?? senderCred(t));
+  return sendData(t, s, data, ctl.rights, flags, ctl.cred ?? senderCred(t), to);
 }
 
-/** What one receive got: the bytes, and what Received says of them. */
-type Received = Omit<Got, 'n'> & { data: Uint8Array };
+/** Implements Linux syscall sendmsg(2). */
+function sendmsg(t: Task, a: readonly bigint[]): number {
+  const s = socketOf(t, a[0] ?? 0n);
+  if (typeof s === 'number') return s;
+  return sendOne(t, s, a[1] ?? 0n, int(a[2] ?? 0n));
+}
 
-/** One receive into `size` bytes: parks a blocking caller while nothing is there. */
-function recvData(
+/** What a receive got: the bytes moved, and what the first part of them came with. */
+interface Got2 {
+  n: number;
+  /** A datagram's or record's full length (MSG_TRUNC). */
+  full: number;
+  truncated: boolean;
+  rights: FileDescription[];
+  cred: PeerCred;
+  from: Uint8Array | null;
+}
+
+/**
+ * One receive of up to `size` bytes, each part handed to `sink` (which copies it out at its
+ * offset in the caller's buffer, returning 0 or -errno). Parks a blocking caller while
+ * nothing is there; under MSG_WAITALL a blocking stream receive goes on until `size` bytes,
+ * the end of the stream, an error, descriptions or a signal (then it answers what it has).
+ */
+function receive(
   t: Task,
-  s: { f: FileDescription; ep: UnixEndpoint },
+  s: Sock,
   size: number,
   flags: number,
-): Received | number {
+  sink: (data: Uint8Array, at: number) => number,
+): Got2 | number {
   if ((flags & MSG_OOB) !== 0) return -Errno.EOPNOTSUPP;
-  // No bigger than what is queued: a large buffer for a small message allocates nothing more.
-  const buf = new Uint8Array(Math.min(size, MAX_MSG, s.ep.readable()));
-  const r = s.ep.recv(buf, (flags & MSG_PEEK) !== 0);
-  if (typeof r === 'number') {
-    const nonblock = (s.f.flags & O_NONBLOCK) !== 0 || (flags & MSG_DONTWAIT) !== 0;
-    if (r === -Errno.EAGAIN && !nonblock) {
-      t.waitOn?.(s.f, POLLIN);
-      return BLOCKED;
+  const nonblock = nonblocking(s, flags);
+  const peek = (flags & MSG_PEEK) !== 0;
+  const waitall = (flags & MSG_WAITALL) !== 0 && s.ep.type === SOCK_STREAM && !peek && !nonblock;
+  let done = waitall ? t.ioResume() : 0;
+  let first: Got2 | undefined;
+  const sofar = (): Got2 =>
+    first ?? { n: done, full: done, truncated: false, rights: [], cred: NOBODY, from: null };
+  for (;;) {
+    // No bigger than what is queued: a large buffer for a small message allocates no more.
+    const buf = new Uint8Array(Math.min(size - done, MAX_MSG, s.ep.readable()));
+    const r = s.ep.recv(buf, peek);
+    if (typeof r === 'number') {
+      if (r === -Errno.EAGAIN && !nonblock) {
+        if (done > 0 && !t.ioPark(done)) return sofar();
+        t.waitOn(s.f, POLLIN);
+        return BLOCKED;
+      }
+      return done > 0 ? sofar() : r;
     }
-    return r;
+    const c = sink(buf.subarray(0, r.n), done);
+    if (c < 0) {
+      for (const f of r.rights) f.decRef();
+      return done > 0 ? sofar() : c;
+    }
+    done += r.n;
+    first ??= { ...r };
+    first.n = done;
+    first.rights = r.rights;
+    if (!waitall || done >= size || r.n === 0 || r.rights.length > 0) return first;
   }
-  return { ...r, data: buf.subarray(0, r.n) };
 }
+
+/** The credentials of no sender (an empty receive): Linux's overflow ids. */
+const NOBODY: PeerCred = { pid: 0, uid: 65534, gid: 65534 };
 
 /** The length a receive answers: the real one of a datagram or record under MSG_TRUNC. */
 function answered(ep: UnixEndpoint, n: number, full: number, flags: number): number {
   return (flags & MSG_TRUNC) !== 0 && ep.type !== SOCK_STREAM ? full : n;
 }
 
-/** Writes a zero source address length (the peer of a socket pair has no name). */
-function noName(t: Task, lenAddr: bigint): number {
-  if (lenAddr === 0n) return 0;
-  const r = t.mem.copyOut(lenAddr, new Uint8Array(4));
-  return r < 0 ? r : 0;
+/** The source address a receive reports: the sender's name, nothing when it has none. */
+function sourceOf(from: Uint8Array | null): Uint8Array {
+  return from === null ? new Uint8Array(0) : encodeUnixName(from);
 }
 
 /** Implements Linux syscall recvfrom(2) (recv(2)). */
@@ -333,18 +422,17 @@ function recvfrom(t: Task, a: readonly bigint[]): number {
   if (typeof s === 'number') return s;
   const flags = int(a[3] ?? 0n);
   const size = Number(BigInt.asUintN(32, a[2] ?? 0n));
-  const r = recvData(t, s, size, flags);
+  const buf = a[1] ?? 0n;
+  const r = receive(t, s, size, flags, (data, at) =>
+    data.length === 0 ? 0 : t.mem.copyOut(buf + BigInt(at), data),
+  );
   if (typeof r === 'number') return r;
   for (const f of r.rights) f.decRef();
-  if (r.data.length > 0) {
-    const c = t.mem.copyOut(a[1] ?? 0n, r.data);
-    if (c < 0) return c;
-  }
   if ((a[4] ?? 0n) !== 0n) {
-    const c = noName(t, a[5] ?? 0n);
+    const c = putAddr(t, a[4] ?? 0n, a[5] ?? 0n, sourceOf(r.from));
     if (c < 0) return c;
   }
-  return answered(s.ep, r.data.length, r.full, flags);
+  return answered(s.ep, r.n, r.full, flags);
 }
 
 /**
@@ -427,38 +515,75 @@ function deliverControl(
   return [used + r[0], flags | r[1]];
 }
 
+/** One recvmsg into the message at `hdrAddr`: the bytes received, or -errno / BLOCKED. */
+function recvOne(t: Task, s: Sock, hdrAddr: bigint, flags: number): number {
+  const h = readMsghdr(t, hdrAddr);
+  if (typeof h === 'number') return h;
+  let size = 0;
+  for (const v of h.iovs) size += v.len;
+  const r = receive(t, s, size, flags, (data, at) => scatter(t, h.iovs, data, at));
+  if (typeof r === 'number') return r;
+  const ctl = deliverControl(t, h, r, s.ep.passcred, (flags & MSG_CMSG_CLOEXEC) !== 0);
+  if (typeof ctl === 'number') return ctl;
+  // msg_name gets as much of the source as msg_namelen allows, msg_namelen its full length;
+  // then msg_controllen and msg_flags.
+  let c: number;
+  if (h.name !== 0n) {
+    const src = sourceOf(r.from);
+    const n = Math.min(h.namelen, src.length);
+    if (n > 0) {
+      c = t.mem.copyOut(h.name, src.subarray(0, n));
+      if (c < 0) return c;
+    }
+    c = t.mem.copyOut(hdrAddr + 8n, intBytes(src.length));
+    if (c < 0) return c;
+  }
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(ctl[0]), true);
+  c = t.mem.copyOut(hdrAddr + 40n, out);
+  if (c < 0) return c;
+  c = t.mem.copyOut(hdrAddr + 48n, intBytes(ctl[1] | (r.truncated ? MSG_TRUNC : 0)));
+  if (c < 0) return c;
+  return answered(s.ep, r.n, r.full, flags);
+}
+
 /** Implements Linux syscall recvmsg(2). */
 function recvmsg(t: Task, a: readonly bigint[]): number {
   const s = socketOf(t, a[0] ?? 0n);
   if (typeof s === 'number') return s;
-  const hdrAddr = a[1] ?? 0n;
-  const h = readMsghdr(t, hdrAddr);
-  if (typeof h === 'number') return h;
-  const flags = int(a[2] ?? 0n);
-  let size = 0;
-  for (const v of h.iovs) size += v.len;
-  const r = recvData(t, s, size, flags);
-  if (typeof r === 'number') return r;
-  const sc = scatter(t, h.iovs, r.data);
-  if (sc < 0) {
-    for (const f of r.rights) f.decRef();
-    return sc;
+  return recvOne(t, s, a[1] ?? 0n, int(a[2] ?? 0n));
+}
+
+/** sizeof(struct mmsghdr): a msghdr and msg_len, padded. */
+const MMSGHDR = 64;
+
+/**
+ * sendmmsg(2) and recvmmsg(2): one call per message while they succeed, each message's
+ * msg_len set; the count, or the first message's error. Only the first message may wait: the
+ * later ones are tried without waiting (a difference: Linux waits for each on a blocking
+ * socket; recvmmsg then behaves as with MSG_WAITFORONE, and its timeout is not used).
+ */
+function mmsg(
+  t: Task,
+  a: readonly bigint[],
+  one: (t: Task, s: Sock, hdr: bigint, flags: number) => number,
+  extraFlags: number,
+): number {
+  const s = socketOf(t, a[0] ?? 0n);
+  if (typeof s === 'number') return s;
+  const vec = a[1] ?? 0n;
+  const vlen = Math.min(uint(a[2] ?? 0n), UIO_MAXIOV);
+  const flags = int(a[3] ?? 0n) & ~extraFlags;
+  let k = 0;
+  for (; k < vlen; k++) {
+    const hdr = vec + BigInt(k * MMSGHDR);
+    const r = one(t, s, hdr, k === 0 ? flags : flags | MSG_DONTWAIT);
+    if (r === BLOCKED) return r;
+    if (r < 0) return k > 0 ? k : r;
+    const c = t.mem.copyOut(hdr + 56n, intBytes(r));
+    if (c < 0) return k > 0 ? k : c;
   }
-  const ctl = deliverControl(t, h, r, s.ep.passcred, (flags & MSG_CMSG_CLOEXEC) !== 0);
-  if (typeof ctl === 'number') return ctl;
-  const out = new Uint8Array(8);
-  const v = new DataView(out.buffer);
-  // msg_namelen (the peer has no name), msg_controllen, msg_flags.
-  let c = t.mem.copyOut(hdrAddr + 8n, new Uint8Array(4));
-  if (c < 0) return c;
-  v.setBigUint64(0, BigInt(ctl[0]), true);
-  c = t.mem.copyOut(hdrAddr + 40n, out);
-  if (c < 0) return c;
-  const mflags = new Uint8Array(4);
-  new DataView(mflags.buffer).setInt32(0, ctl[1] | (r.truncated ? MSG_TRUNC : 0), true);
-  c = t.mem.copyOut(hdrAddr + 48n, mflags);
-  if (c < 0) return c;
-  return answered(s.ep, r.data.length, r.full, flags);
+  return k;
 }
 
 /** Implements Linux syscall shutdown(2). */
@@ -487,12 +612,6 @@ function putOption(t: Task, optval: bigint, optlenAddr: bigint, value: Uint8Arra
   return r < 0 ? r : 0;
 }
 
-function intBytes(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setInt32(0, v, true);
-  return b;
-}
-
 /** Implements Linux syscall getsockopt(2): the SOL_SOCKET options of a Unix socket. */
 function getsockopt(t: Task, a: readonly bigint[]): number {
   const s = socketOf(t, a[0] ?? 0n);
@@ -508,9 +627,13 @@ function getsockopt(t: Task, a: readonly bigint[]): number {
       value = intBytes(AF_UNIX);
       break;
     case SO_PROTOCOL:
-    case SO_ERROR:
-    case SO_ACCEPTCONN:
       value = intBytes(0);
+      break;
+    case SO_ERROR:
+      value = intBytes(-ep.takeError());
+      break;
+    case SO_ACCEPTCONN:
+      value = intBytes(ep.listening ? 1 : 0);
       break;
     case SO_SNDBUF:
       value = intBytes(ep.sndbuf);
@@ -522,8 +645,7 @@ function getsockopt(t: Task, a: readonly bigint[]): number {
       value = intBytes(ep.passcred ? 1 : 0);
       break;
     case SO_PEERCRED: {
-      const peer = ep.peer;
-      const cred = peer?.cred ?? { pid: 0, uid: 0xffffffff, gid: 0xffffffff };
+      const cred = ep.peerCred ?? { pid: 0, uid: 0xffffffff, gid: 0xffffffff };
       value = new Uint8Array(12);
       const v = new DataView(value.buffer);
       v.setInt32(0, cred.pid, true);
@@ -558,31 +680,9 @@ function setsockopt(t: Task, a: readonly bigint[]): number {
   return 0;
 }
 
-/**
- * getsockname/getpeername: a socket pair's ends have no name: sun_family only, length 2 (the
- * buffer gets what fits; the length says what there was, as Linux's move_addr_to_user).
- */
-function unnamed(t: Task, a: readonly bigint[]): number {
-  const s = socketOf(t, a[0] ?? 0n);
-  if (typeof s === 'number') return s;
-  const lenAddr = a[2] ?? 0n;
-  const lb = t.mem.copyIn(lenAddr, 4);
-  if (typeof lb === 'number') return lb;
-  const len = new DataView(lb.buffer, lb.byteOffset, 4).getInt32(0, true);
-  if (len < 0) return -Errno.EINVAL;
-  const family = new Uint8Array(2);
-  new DataView(family.buffer).setUint16(0, AF_UNIX, true);
-  const n = Math.min(len, 2);
-  if (n > 0) {
-    const r = t.mem.copyOut(a[1] ?? 0n, family.subarray(0, n));
-    if (r < 0) return r;
-  }
-  const r = t.mem.copyOut(lenAddr, intBytes(2));
-  return r < 0 ? r : 0;
-}
-
-const NOTE =
-  'connected AF_UNIX sockets only (socketpair); a blocking stream send may return short; no MSG_OOB, MSG_WAITALL returns what is there';
+const NOTE = 'AF_UNIX only; no MSG_OOB';
+const MMSG_NOTE = `${NOTE}; only the first message waits (recvmmsg as with MSG_WAITFORONE, no timeout)`;
+const MSG_WAITFORONE = 0x10000;
 
 export const socketSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
   number,
@@ -594,8 +694,24 @@ export const socketSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
   [46, { name: 'sendmsg', handler: sendmsg, support: 'partial', note: NOTE }],
   [47, { name: 'recvmsg', handler: recvmsg, support: 'partial', note: NOTE }],
   [48, { name: 'shutdown', handler: shutdown, support: 'full' }],
-  [51, { name: 'getsockname', handler: unnamed, support: 'partial', note: 'unnamed sockets' }],
-  [52, { name: 'getpeername', handler: unnamed, support: 'partial', note: 'unnamed sockets' }],
+  [
+    307,
+    {
+      name: 'sendmmsg',
+      handler: (t, a) => mmsg(t, a, sendOne, 0),
+      support: 'partial',
+      note: MMSG_NOTE,
+    },
+  ],
+  [
+    299,
+    {
+      name: 'recvmmsg',
+      handler: (t, a) => mmsg(t, a, recvOne, MSG_WAITFORONE),
+      support: 'partial',
+      note: MMSG_NOTE,
+    },
+  ],
   [
     54,
     {

@@ -21,6 +21,7 @@ import { signalfdSyscalls } from './sys_signalfd.js';
 import { posixTimerSyscalls } from './sys_posix_timer.js';
 import { seccompSyscalls } from './sys_seccomp.js';
 import { socketSyscalls } from './sys_socket.js';
+import { socketConnSyscalls } from './sys_socket_conn.js';
 import type { SyscallEntry } from './types.js';
 
 export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
@@ -45,6 +46,7 @@ export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
     posixTimerSyscalls,
     seccompSyscalls,
     socketSyscalls,
+    socketConnSyscalls,
   ];
   for (const f of families) {
     for (const [nr, e] of f) {

@@ -41,6 +41,8 @@ export interface Inode {
   symlink?(name: string, target: string, creds: Credentials): Inode | number;
   /** Directories: creates a FIFO `name` (mknod(2) with S_IFIFO). */
   mkfifo?(name: string, mode: number, creds: Credentials): Inode | number;
+  /** Directories: creates a socket node `name` (bind(2) of a Unix socket, mknod S_IFSOCK). */
+  mksock?(name: string, mode: number, creds: Credentials): Inode | number;
   /** Regular files: sets the size (O_TRUNC, truncate(2)). */
   truncate?(size: number): number;
   /** Directories: removes the non-directory `name`. */

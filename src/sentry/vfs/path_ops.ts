@@ -98,10 +98,34 @@ export function mkdirAt(ctx: ResolveContext, dirfd: number, path: string, mode: 
 }
 
 /**
- * mknodat(2). Differences from Linux: device nodes (S_IFCHR, S_IFBLK) and sockets answer
- * EPERM even for root.
+ * mknodat(2). Differences from Linux: device nodes (S_IFCHR, S_IFBLK) answer EPERM even for
+ * root.
  */
 export function mknodAt(ctx: ResolveContext, dirfd: number, path: string, mode: number): number {
+  const made = makeNode(ctx, dirfd, path, mode);
+  return typeof made === 'number' ? made : 0;
+}
+
+/**
+ * The node a Unix socket's bind(2) makes at `path` (mode already masked by the umask), as
+ * Linux's unix_bind_bsd: the inode, or -errno (-EEXIST when the name is taken).
+ */
+export function mksockAt(
+  ctx: ResolveContext,
+  dirfd: number,
+  path: string,
+  perm: number,
+): Inode | number {
+  return makeNode(ctx, dirfd, path, S_IFSOCK | (perm & 0o7777), true);
+}
+
+function makeNode(
+  ctx: ResolveContext,
+  dirfd: number,
+  path: string,
+  mode: number,
+  masked = false,
+): Inode | number {
   let type = mode & S_IFMT;
   if (type === 0) type = S_IFREG;
   if (type === S_IFDIR) return -Errno.EPERM;
@@ -125,14 +149,14 @@ export function mknodAt(ctx: ResolveContext, dirfd: number, path: string, mode: 
   const r = mayChangeDir(ctx, parent);
   if (r < 0) return r;
   const dir = parent.dentry.inode;
-  const perm = mode & ~ctx.fs.umask & 0o7777;
-  let made: Inode | number;
+  const perm = masked ? mode & 0o7777 : mode & ~ctx.fs.umask & 0o7777;
   if (type === S_IFREG)
-    made = dir.create === undefined ? -Errno.EPERM : dir.create(name, S_IFREG | perm, ctx.creds);
-  else if (type === S_IFIFO)
-    made = dir.mkfifo === undefined ? -Errno.EPERM : dir.mkfifo(name, perm, ctx.creds);
-  else made = -Errno.EPERM;
-  return typeof made === 'number' ? made : 0;
+    return dir.create === undefined ? -Errno.EPERM : dir.create(name, S_IFREG | perm, ctx.creds);
+  if (type === S_IFIFO)
+    return dir.mkfifo === undefined ? -Errno.EPERM : dir.mkfifo(name, perm, ctx.creds);
+  if (type === S_IFSOCK)
+    return dir.mksock === undefined ? -Errno.EPERM : dir.mksock(name, perm, ctx.creds);
+  return -Errno.EPERM;
 }
 
 /** symlinkat(2). */

@@ -558,6 +558,15 @@ export class GoferInode implements Inode {
     return this.afterCreate(name, creds);
   }
 
+  mksock(name: string, mode: number, creds: Credentials): Inode | number {
+    if (this.fs.readOnly) return -Errno.EROFS;
+    const fid = this.getFid();
+    if (fid < 0) return fid;
+    const q = this.client.mknod(fid, name, S_IFSOCK | (mode & 0o7777), 0, 0, creds.egid);
+    if (typeof q === 'number') return q;
+    return this.afterCreate(name, creds);
+  }
+
   private forget(name: string): void {
     this.children.delete(name);
     this.refresh();

@@ -15,6 +15,7 @@ import {
   S_IFCHR,
   S_IFDIR,
   S_IFIFO,
+  S_IFSOCK,
   S_IFLNK,
   S_IFMT,
   S_IFREG,
@@ -434,6 +435,13 @@ export class TmpfsFifo extends TmpfsInode {
   }
 }
 
+/** A socket node (bind(2) of a Unix socket, mknod(2) with S_IFSOCK): it cannot be opened. */
+export class TmpfsSocketNode extends TmpfsInode {
+  open(): number {
+    return -Errno.ENXIO;
+  }
+}
+
 /** Makes the open file of a device node. */
 export type DeviceOpener = (flags: number) => FileImpl | number;
 
@@ -521,6 +529,15 @@ export class TmpfsDir extends TmpfsInode {
     return this.add(
       name,
       new TmpfsFifo(this.fs, S_IFIFO | (mode & 0o7777), creds.euid, creds.egid),
+    );
+  }
+
+  mksock(name: string, mode: number, creds: Credentials): Inode | number {
+    if (this.children.has(name)) return -Errno.EEXIST;
+    if (this.fs.inodes >= this.fs.maxInodes) return -Errno.ENOSPC;
+    return this.add(
+      name,
+      new TmpfsSocketNode(this.fs, S_IFSOCK | (mode & 0o7777), creds.euid, creds.egid),
     );
   }
 

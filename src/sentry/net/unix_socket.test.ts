@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { Errno } from '../../abi/linux/errno.js';
 import { POLLHUP, POLLIN, POLLOUT, POLLRDHUP } from '../../abi/linux/file.js';
 import { newPipe } from '../fsimpl/pipe/pipe.js';
-import { SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, UnixEndpoint } from './unix_pair.js';
+import { SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, UnixEndpoint } from './unix_socket.js';
 
 const cred = { pid: 1, uid: 0, gid: 0 };
 
