@@ -7,7 +7,7 @@
 
 import type { SeccompState } from './task_seccomp.js';
 import type { FileDescription } from '../vfs/file_description.js';
-import { restartOf, signalPending, waitOnFiles } from './block.js';
+import { restartOf, signalPending, timeLeft, waitOnFiles } from './block.js';
 import { CpuAccount } from './cputime.js';
 import type { Registers, ThreadContext } from '../../platform/platform.js';
 import type { MemoryManager } from '../mm/memory_manager.js';
@@ -165,6 +165,11 @@ export class Task implements SyscallContext {
     return typeof d === 'object' && d !== null && 'ioDone' in d && typeof d.ioDone === 'number'
       ? d.ioDone
       : 0;
+  }
+
+  mayWait(ns: bigint): boolean {
+    const r = restartOf(this, ns > 0n ? ns : -1n);
+    return r.deadline < 0n || timeLeft(this, r) > 0n;
   }
 
   ioPark(done: number): boolean {

@@ -114,6 +114,14 @@ export class UnixEndpoint {
    * none).
    */
   peerCred: PeerCred | null = null;
+  /**
+   * Socket-level options kept and reported but with no effect on a Unix socket (SO_REUSEADDR,
+   * SO_KEEPALIVE, SO_LINGER's pair…), by option number.
+   */
+  readonly options = new Map<number, number | readonly [number, number]>();
+  /** SO_RCVTIMEO and SO_SNDTIMEO in nanoseconds (0n: wait for ever). */
+  rcvTimeoNs = 0n;
+  sndTimeoNs = 0n;
   private readonly waiters = new Set<() => void>();
 
   constructor(
@@ -492,6 +500,7 @@ function endpointFile(e: UnixEndpoint): FileImpl {
     readable: () => e.readable(),
     readiness: () => e.readiness(),
     subscribe: (cb) => e.subscribe(cb),
+    waitLimitNs: (events) => ((events & POLLIN) !== 0 ? e.rcvTimeoNs : e.sndTimeoNs),
     release: () => e.release(),
   };
 }

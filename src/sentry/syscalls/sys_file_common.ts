@@ -86,7 +86,12 @@ export function readToApp(
     let n: number;
     if (!impl.seekable) n = f.wouldBlock(impl.read(buf, 0));
     else n = impl.read(buf, (pos ?? f.offset) + (pos === null ? 0 : done));
-    if (n === BLOCKED && done === 0) ctx.waitOn?.(f, POLLIN);
+    if (n === BLOCKED && done === 0) {
+      // A socket's SO_RCVTIMEO ends the wait with EAGAIN.
+      const limit = impl.waitLimitNs?.(POLLIN) ?? 0n;
+      if (limit > 0n && ctx.mayWait?.(limit) === false) return -Errno.EAGAIN;
+      ctx.waitOn?.(f, POLLIN);
+    }
     if (n < 0) return ioResult(done, n);
     if (n > 0 && direct === null) {
       const c = ctx.mem.copyOut(addr + BigInt(done), buf.subarray(0, n));
@@ -146,6 +151,8 @@ export function writeFromApp(
     if (typeof data === 'number') return ioResult(done, data);
     const n = pos === null ? f.write(data) : f.pwrite(data, pos + done);
     if (n === BLOCKED) {
+      const limit = f.impl.waitLimitNs?.(POLLOUT) ?? 0n;
+      if (limit > 0n && ctx.mayWait?.(limit) === false) return ioResult(done, -Errno.EAGAIN);
       if (done > 0 && ctx.ioPark?.(done) !== true) return done;
       ctx.waitOn?.(f, POLLOUT);
       return BLOCKED;

@@ -20,7 +20,6 @@ import { sendSignal } from '../kernel/signals.js';
 import type { Task } from '../kernel/task.js';
 import { encodeUnixName } from '../net/unix_names.js';
 import {
-  SOCKBUF_MAX,
   SOCK_DGRAM,
   SOCK_STREAM,
   type PeerCred,
@@ -35,6 +34,7 @@ import {
   copyInUnixAddr,
   findBound,
   intBytes,
+  mayWait,
   namesOf,
   putAddr,
   socketOf,
@@ -65,17 +65,6 @@ const MSG_CMSG_CLOEXEC = 0x40000000;
 const SIGPIPE = 13;
 const SI_USER = 0;
 
-const SO_TYPE = 3;
-const SO_ERROR = 4;
-const SO_SNDBUF = 7;
-const SO_RCVBUF = 8;
-const SO_PASSCRED = 16;
-const SO_PEERCRED = 17;
-const SO_ACCEPTCONN = 30;
-const SO_PROTOCOL = 38;
-const SO_DOMAIN = 39;
-const SOCK_MIN_SNDBUF = 4608;
-const SOCK_MIN_RCVBUF = 2304;
 /** The most one send or receive moves through the Sentry at once. */
 const MAX_MSG = 1 << 20;
 
@@ -198,7 +187,7 @@ function sendData(
       continue;
     }
     for (const f of give) f.decRef();
-    if (r === -Errno.EAGAIN && !nonblock) {
+    if (r === -Errno.EAGAIN && !nonblock && mayWait(t, s.ep.sndTimeoNs)) {
       if (done > 0 && !t.ioPark(done)) return done;
       // A datagram waits for room at its receiver, which may not be connected back.
       const target = to ?? (s.ep.type === SOCK_DGRAM ? s.ep.peer : null);
@@ -383,7 +372,7 @@ function receive(
     const buf = new Uint8Array(Math.min(size - done, MAX_MSG, s.ep.readable()));
     const r = s.ep.recv(buf, peek);
     if (typeof r === 'number') {
-      if (r === -Errno.EAGAIN && !nonblock) {
+      if (r === -Errno.EAGAIN && !nonblock && mayWait(t, s.ep.rcvTimeoNs)) {
         if (done > 0 && !t.ioPark(done)) return sofar();
         t.waitOn(s.f, POLLIN);
         return BLOCKED;
@@ -595,91 +584,6 @@ function shutdown(t: Task, a: readonly bigint[]): number {
   return s.ep.shutdown(how);
 }
 
-/** Copies out an option of `value` bytes through (optval, optlen), as sock_getsockopt. */
-function putOption(t: Task, optval: bigint, optlenAddr: bigint, value: Uint8Array): number {
-  const lb = t.mem.copyIn(optlenAddr, 4);
-  if (typeof lb === 'number') return lb;
-  const len = new DataView(lb.buffer, lb.byteOffset, 4).getInt32(0, true);
-  if (len < 0) return -Errno.EINVAL;
-  const n = Math.min(len, value.length);
-  if (n > 0) {
-    const r = t.mem.copyOut(optval, value.subarray(0, n));
-    if (r < 0) return r;
-  }
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setInt32(0, n, true);
-  const r = t.mem.copyOut(optlenAddr, out);
-  return r < 0 ? r : 0;
-}
-
-/** Implements Linux syscall getsockopt(2): the SOL_SOCKET options of a Unix socket. */
-function getsockopt(t: Task, a: readonly bigint[]): number {
-  const s = socketOf(t, a[0] ?? 0n);
-  if (typeof s === 'number') return s;
-  if (int(a[1] ?? 0n) !== SOL_SOCKET) return -Errno.EOPNOTSUPP;
-  const ep = s.ep;
-  let value: Uint8Array;
-  switch (int(a[2] ?? 0n)) {
-    case SO_TYPE:
-      value = intBytes(ep.type);
-      break;
-    case SO_DOMAIN:
-      value = intBytes(AF_UNIX);
-      break;
-    case SO_PROTOCOL:
-      value = intBytes(0);
-      break;
-    case SO_ERROR:
-      value = intBytes(-ep.takeError());
-      break;
-    case SO_ACCEPTCONN:
-      value = intBytes(ep.listening ? 1 : 0);
-      break;
-    case SO_SNDBUF:
-      value = intBytes(ep.sndbuf);
-      break;
-    case SO_RCVBUF:
-      value = intBytes(ep.rcvbuf);
-      break;
-    case SO_PASSCRED:
-      value = intBytes(ep.passcred ? 1 : 0);
-      break;
-    case SO_PEERCRED: {
-      const cred = ep.peerCred ?? { pid: 0, uid: 0xffffffff, gid: 0xffffffff };
-      value = new Uint8Array(12);
-      const v = new DataView(value.buffer);
-      v.setInt32(0, cred.pid, true);
-      v.setUint32(4, cred.uid, true);
-      v.setUint32(8, cred.gid, true);
-      break;
-    }
-    default:
-      return -Errno.ENOPROTOOPT;
-  }
-  return putOption(t, a[3] ?? 0n, a[4] ?? 0n, value);
-}
-
-/** Implements Linux syscall setsockopt(2): SO_SNDBUF, SO_RCVBUF and SO_PASSCRED. */
-function setsockopt(t: Task, a: readonly bigint[]): number {
-  const s = socketOf(t, a[0] ?? 0n);
-  if (typeof s === 'number') return s;
-  if (int(a[1] ?? 0n) !== SOL_SOCKET) return -Errno.EOPNOTSUPP;
-  const name = int(a[2] ?? 0n);
-  if (name !== SO_SNDBUF && name !== SO_RCVBUF && name !== SO_PASSCRED) return -Errno.ENOPROTOOPT;
-  if (uint(a[4] ?? 0n) < 4) return -Errno.EINVAL;
-  const b = t.mem.copyIn(a[3] ?? 0n, 4);
-  if (typeof b === 'number') return b;
-  const v = new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true);
-  const ep = s.ep;
-  // Doubled for the kernel's bookkeeping, within [minimum, 2 * maximum], as sock_setsockopt.
-  const size = (min: number): number => Math.max(min, Math.min(Math.max(v, 0), SOCKBUF_MAX) * 2);
-  if (name === SO_SNDBUF) ep.sndbuf = size(SOCK_MIN_SNDBUF);
-  else if (name === SO_RCVBUF) ep.rcvbuf = size(SOCK_MIN_RCVBUF);
-  else ep.passcred = v !== 0;
-  if (name === SO_SNDBUF) ep.notify();
-  return 0;
-}
-
 const NOTE = 'AF_UNIX only; no MSG_OOB';
 const MMSG_NOTE = `${NOTE}; only the first message waits (recvmmsg as with MSG_WAITFORONE, no timeout)`;
 const MSG_WAITFORONE = 0x10000;
@@ -710,24 +614,6 @@ export const socketSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
       handler: (t, a) => mmsg(t, a, recvOne, MSG_WAITFORONE),
       support: 'partial',
       note: MMSG_NOTE,
-    },
-  ],
-  [
-    54,
-    {
-      name: 'setsockopt',
-      handler: setsockopt,
-      support: 'partial',
-      note: 'SO_SNDBUF, SO_RCVBUF, SO_PASSCRED',
-    },
-  ],
-  [
-    55,
-    {
-      name: 'getsockopt',
-      handler: getsockopt,
-      support: 'partial',
-      note: 'SOL_SOCKET options of a Unix socket',
     },
   ],
 ]);

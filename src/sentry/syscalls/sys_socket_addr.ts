@@ -106,3 +106,12 @@ export function findBound(
   if (ep === undefined || ep.dead) return -Errno.ECONNREFUSED;
   return ep.type === type ? ep : -Errno.EPROTOTYPE;
 }
+
+/**
+ * A blocking socket call is about to wait: true to park it (on its first try the timeout,
+ * SO_RCVTIMEO or SO_SNDTIMEO, 0n for none, starts); false once that timeout has passed (the
+ * call then answers EAGAIN, or what it has moved so far).
+ */
+export function mayWait(t: Task, timeoutNs: bigint): boolean {
+  return t.mayWait(timeoutNs);
+}

@@ -25,7 +25,14 @@ import {
 import { FileDescription } from '../vfs/file_description.js';
 import { mksockAt, unlinkAt } from '../vfs/path_ops.js';
 import { int } from './args.js';
-import { copyInUnixAddr, findBound, namesOf, putAddr, socketOf } from './sys_socket_addr.js';
+import {
+  copyInUnixAddr,
+  findBound,
+  mayWait,
+  namesOf,
+  putAddr,
+  socketOf,
+} from './sys_socket_addr.js';
 import type { SyscallEntry } from './types.js';
 
 const SOCK_RAW = 3;
@@ -144,7 +151,7 @@ function connect(t: Task, a: readonly bigint[]): number {
   const target = findBound(t, addr, ep.type);
   if (typeof target === 'number') return target;
   const r = ep.connectTo(target, peerCredOf(t));
-  if (r === -Errno.EAGAIN && !nonblocking(s.f)) {
+  if (r === -Errno.EAGAIN && !nonblocking(s.f) && mayWait(t, ep.sndTimeoNs)) {
     waitOnFiles(t, [target], [POLLOUT]);
     return BLOCKED;
   }
@@ -159,7 +166,7 @@ function accept4(t: Task, a: readonly bigint[]): number {
   if (typeof s === 'number') return s;
   const got = s.ep.accept();
   if (typeof got === 'number') {
-    if (got === -Errno.EAGAIN && !nonblocking(s.f)) {
+    if (got === -Errno.EAGAIN && !nonblocking(s.f) && mayWait(t, s.ep.rcvTimeoNs)) {
       t.waitOn(s.f, POLLIN);
       return BLOCKED;
     }

@@ -22,6 +22,7 @@ import { posixTimerSyscalls } from './sys_posix_timer.js';
 import { seccompSyscalls } from './sys_seccomp.js';
 import { socketSyscalls } from './sys_socket.js';
 import { socketConnSyscalls } from './sys_socket_conn.js';
+import { sockoptSyscalls } from './sys_sockopt.js';
 import type { SyscallEntry } from './types.js';
 
 export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
@@ -47,6 +48,7 @@ export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
     seccompSyscalls,
     socketSyscalls,
     socketConnSyscalls,
+    sockoptSyscalls,
   ];
   for (const f of families) {
     for (const [nr, e] of f) {

@@ -23,6 +23,11 @@ export interface SyscallContext {
   fileTooBig?(): void;
   /** The call answers BLOCKED waiting on `f` for `events` (POLLIN, POLLOUT): wake it then. */
   waitOn?(f: FileDescription, events: number): void;
+  /**
+   * The call is about to park with a time limit of `ns` (0n: none): false once that limit,
+   * started on its first try, has passed (the call answers EAGAIN instead).
+   */
+  mayWait?(ns: bigint): boolean;
   /** Bytes a parked stream write had moved before it parked (0 on a first try). */
   ioResume?(): number;
   /** The write parks with `done` bytes moved; false when a signal is pending (return them). */

@@ -110,6 +110,11 @@ export interface FileImpl {
    * for just that; the others may ignore it.
    */
   subscribe?(cb: () => void, events?: number): () => void;
+  /**
+   * How long a blocking read (`events` POLLIN) or write (POLLOUT) may wait before it answers
+   * EAGAIN (a socket's SO_RCVTIMEO / SO_SNDTIMEO); 0n or absent: for ever.
+   */
+  waitLimitNs?(events: number): bigint;
   /** fsync(2)/fdatasync(2): 0 or -errno (absent: nothing to flush). */
   sync?(): number;
   /** Called once, when the last reference to the open file description goes away. */

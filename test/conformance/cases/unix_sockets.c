@@ -482,6 +482,67 @@ static void mmsg(void) {
   close(sv[1]);
 }
 
+static void options(void) {
+  int s = socket(AF_UNIX, SOCK_STREAM, 0);
+  int one = 1, seven = 7;
+  CHECK_RET("opt_reuseaddr_set", setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &seven, sizeof seven));
+  printf("opt_reuseaddr: %d\n", opt(s, SO_REUSEADDR));
+  CHECK_RET("opt_keepalive_set", setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one));
+  printf("opt_keepalive: %d\n", opt(s, SO_KEEPALIVE));
+  printf("opt_broadcast_default: %d\n", opt(s, SO_BROADCAST));
+  CHECK_RET("opt_reuseport_set", setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one));
+  CHECK_RET("opt_short_len", setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &one, 2));
+  int six = 6;
+  CHECK_RET("opt_priority_set", setsockopt(s, SOL_SOCKET, SO_PRIORITY, &six, sizeof six));
+  printf("opt_priority: %d\n", opt(s, SO_PRIORITY));
+  printf("opt_rcvlowat: %d sndlowat=%d\n", opt(s, SO_RCVLOWAT), opt(s, SO_SNDLOWAT));
+  struct linger lg = {1, 5};
+  CHECK_RET("opt_linger_set", setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg));
+  memset(&lg, 0, sizeof lg);
+  socklen_t l = sizeof lg;
+  CHECK_RET("opt_linger_get", getsockopt(s, SOL_SOCKET, SO_LINGER, &lg, &l));
+  printf("opt_linger: %d %d len=%d\n", lg.l_onoff, lg.l_linger, (int)l);
+  struct timeval tv = {0, 2000000};
+  CHECK_RET("opt_rcvtimeo_bad_usec", setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
+  CHECK_RET("opt_rcvtimeo_short", setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, 8));
+  CHECK_RET("opt_bad_level", setsockopt(s, 9999, SO_KEEPALIVE, &one, sizeof one));
+  CHECK_RET("opt_unknown", setsockopt(s, SOL_SOCKET, 9999, &one, sizeof one));
+  CHECK_RET("opt_set_type", setsockopt(s, SOL_SOCKET, SO_TYPE, &one, sizeof one));
+  close(s);
+  /* Timeouts end a blocking receive, accept or send with EAGAIN. */
+  int sv[2];
+  socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+  struct timeval t50 = {0, 40000}; /* a whole number of jiffies at HZ 100, 250, 300 and 1000 */
+  CHECK_RET("opt_rcvtimeo_set", setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &t50, sizeof t50));
+  struct timeval back;
+  l = sizeof back;
+  getsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &back, &l);
+  printf("opt_rcvtimeo: %ld %ld\n", (long)back.tv_sec, (long)back.tv_usec);
+  char b[8];
+  CHECK_RET("rcvtimeo_recv", recv(sv[0], b, sizeof b, 0));
+  CHECK_RET("rcvtimeo_read", read(sv[0], b, sizeof b));
+  setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &t50, sizeof t50);
+  int big = 1 << 16, total = 0;
+  char *chunk = calloc(1, big);
+  for (int i = 0; i < 100; i++) {
+    ssize_t n = send(sv[0], chunk, big, 0);
+    if (n < 0) break;
+    total += n;
+  }
+  printf("sndtimeo_send: errno=%s filled=%d\n", check_errno_name(errno), total > 0);
+  free(chunk);
+  close(sv[0]);
+  close(sv[1]);
+  struct sockaddr_un a;
+  socklen_t al = abstract_addr(&a, "timeo");
+  int srv = socket(AF_UNIX, SOCK_STREAM, 0);
+  bind(srv, (struct sockaddr *)&a, al);
+  listen(srv, 1);
+  setsockopt(srv, SOL_SOCKET, SO_RCVTIMEO, &t50, sizeof t50);
+  CHECK_RET("rcvtimeo_accept", accept(srv, NULL, NULL));
+  close(srv);
+}
+
 int main(void) {
   check_begin();
   signal(SIGPIPE, SIG_IGN);
@@ -499,6 +560,7 @@ int main(void) {
   datagrams();
   big_transfers();
   mmsg();
+  options();
   rmdir(dir);
   return check_end();
 }
