@@ -1,5 +1,5 @@
-// Unit tests of connected Unix sockets: stream bytes and record boundaries, descriptions in
-// flight held and dropped, shutdown mirrored on the peer, the end of the connection, and the
+// Unit tests of Unix sockets: listen/connect/accept, datagrams by name, addresses; stream
+// bytes and record boundaries, descriptions in flight held and dropped, shutdown mirrored on the peer, the end of the connection, and the
 // send buffer that makes a sender wait.
 
 import assert from 'node:assert/strict';
@@ -7,7 +7,14 @@ import { describe, it } from 'node:test';
 import { Errno } from '../../abi/linux/errno.js';
 import { POLLHUP, POLLIN, POLLOUT, POLLRDHUP } from '../../abi/linux/file.js';
 import { newPipe } from '../fsimpl/pipe/pipe.js';
-import { SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, UnixEndpoint } from './unix_socket.js';
+import { encodeUnixName, parseUnixAddr } from './unix_names.js';
+import {
+  MAX_DGRAM_QLEN,
+  SOCK_DGRAM,
+  SOCK_SEQPACKET,
+  SOCK_STREAM,
+  UnixEndpoint,
+} from './unix_socket.js';
 
 const cred = { pid: 1, uid: 0, gid: 0 };
 
@@ -93,5 +100,65 @@ describe('unix socket pair', () => {
     b.recv(new Uint8Array(8192), false);
     assert.ok(woken > 0);
     assert.equal(a.readiness() & POLLOUT, POLLOUT);
+  });
+});
+
+describe('unix sockets by name', () => {
+  it('connects to a listener, queues for accept, and resets what is never accepted', () => {
+    const srv = new UnixEndpoint(SOCK_STREAM, cred);
+    assert.equal(srv.listen(0, cred), -Errno.EINVAL, 'an unbound socket cannot listen');
+    srv.name = text('/s');
+    assert.equal(srv.listen(0, cred), 0);
+    const c1 = new UnixEndpoint(SOCK_STREAM, cred);
+    const c2 = new UnixEndpoint(SOCK_STREAM, cred);
+    assert.equal(c1.connectTo(srv, cred), 0);
+    assert.equal(c2.connectTo(srv, cred), -Errno.EAGAIN, 'backlog 0 holds one');
+    assert.equal(srv.readiness() & POLLIN, POLLIN);
+    assert.equal(c1.send(text('hi'), []), 2, 'sent before accept');
+    const s1 = srv.accept();
+    assert.ok(typeof s1 !== 'number');
+    const got = s1.recv(new Uint8Array(4), false);
+    assert.ok(typeof got !== 'number' && got.n === 2);
+    assert.equal(c2.connectTo(srv, cred), 0, 'room again');
+    srv.release();
+    assert.equal(c2.takeError(), -Errno.ECONNRESET, 'never accepted');
+    assert.equal(c2.takeError(), 0, 'reported once');
+    s1.release();
+    c1.release();
+  });
+
+  it('datagrams go to a named socket, not to one connected elsewhere; disconnecting drops', () => {
+    const r = new UnixEndpoint(SOCK_DGRAM, cred);
+    const a = new UnixEndpoint(SOCK_DGRAM, cred);
+    const b = new UnixEndpoint(SOCK_DGRAM, cred);
+    a.name = text('\0a');
+    assert.equal(a.sendTo(r, text('x'), [], cred), 1);
+    assert.equal(r.connectDgram(a), 0);
+    assert.equal(b.sendTo(r, text('y'), [], cred), -Errno.EPERM);
+    assert.equal(r.connectDgram(null), 0);
+    assert.equal(r.recv(new Uint8Array(4), false), -Errno.EAGAIN, 'the queue went');
+    for (let i = 0; i <= MAX_DGRAM_QLEN; i++) assert.equal(b.sendTo(r, text('q'), [], cred), 1);
+    assert.equal(b.sendTo(r, text('q'), [], cred), -Errno.EAGAIN, 'max_dgram_qlen + 1');
+    const got = r.recv(new Uint8Array(4), false);
+    assert.ok(typeof got !== 'number' && got.from === null);
+    r.release();
+    assert.equal(b.sendTo(r, text('z'), [], cred), -Errno.ECONNREFUSED);
+  });
+});
+
+describe('unix addresses', () => {
+  it('decodes paths, abstract names and autobind; encodes what getsockname returns', () => {
+    const sa = (s: string): Uint8Array =>
+      Buffer.concat([Buffer.from([1, 0]), Buffer.from(s, 'latin1')]);
+    const p = parseUnixAddr(sa('/tmp/x\0junk'), 13);
+    assert.ok(typeof p !== 'number' && p.kind === 'path' && p.path === '/tmp/x');
+    const ab = parseUnixAddr(sa('\0ab'), 5);
+    assert.ok(typeof ab !== 'number' && ab.kind === 'abstract' && ab.name.length === 3);
+    assert.deepEqual(parseUnixAddr(sa(''), 2), { kind: 'autobind' });
+    assert.equal(parseUnixAddr(sa('x'), 1), -Errno.EINVAL);
+    assert.equal(parseUnixAddr(sa('x'.repeat(120)), 111), -Errno.EINVAL);
+    assert.equal(encodeUnixName(text('/a')).length, 2 + 2 + 1, 'path with its NUL');
+    assert.equal(encodeUnixName(text('\0a')).length, 2 + 2, 'abstract, exact');
+    assert.equal(encodeUnixName(null).length, 2);
   });
 });

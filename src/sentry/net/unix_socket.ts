@@ -147,7 +147,7 @@ export class UnixEndpoint {
   takeError(): number {
     const e = this.error;
     this.error = 0;
-    return -e;
+    return e === 0 ? 0 : -e;
   }
 
   /** Room in `to`'s queue for `len` more bytes (a record must fit whole). */
