@@ -438,7 +438,7 @@ export class UnixEndpoint {
   }
 }
 
-class SockFilesystem implements Filesystem {
+export class SockFilesystem implements Filesystem {
   readonly name = 'sockfs';
   readonly dev = allocAnonDev();
   readonly root: Inode;
@@ -452,7 +452,7 @@ class SockFilesystem implements Filesystem {
 }
 
 let sockFs: SockFilesystem | null = null;
-function theSockFs(): SockFilesystem {
+export function theSockFs(): SockFilesystem {
   sockFs ??= new SockFilesystem();
   return sockFs;
 }

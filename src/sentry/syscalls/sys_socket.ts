@@ -113,7 +113,7 @@ function socketpair(t: Task, a: readonly bigint[]): number {
 }
 
 /** Gathers the iovecs' bytes (at most MAX_MSG) from application memory. */
-function gather(t: Task, iovs: Iovec[]): Uint8Array | number {
+export function gather(t: Task, iovs: Iovec[]): Uint8Array | number {
   let total = 0;
   for (const v of iovs) total += v.len;
   const buf = new Uint8Array(Math.min(total, MAX_MSG));
@@ -131,7 +131,7 @@ function gather(t: Task, iovs: Iovec[]): Uint8Array | number {
 }
 
 /** Scatters `data` over the iovecs from byte `skip` of them on; -EFAULT when one is bad. */
-function scatter(t: Task, iovs: Iovec[], data: Uint8Array, skip = 0): number {
+export function scatter(t: Task, iovs: Iovec[], data: Uint8Array, skip = 0): number {
   let at = 0;
   for (const v of iovs) {
     if (at >= data.length) break;
@@ -239,7 +239,7 @@ function sendto(t: Task, a: readonly bigint[]): number {
   return sendData(t, s, data, [], int(a[3] ?? 0n), senderCred(t), to);
 }
 
-interface MsgHdr {
+export interface MsgHdr {
   name: bigint;
   namelen: number;
   iovs: Iovec[];
@@ -248,7 +248,7 @@ interface MsgHdr {
 }
 
 /** struct msghdr from the application: its name, iovecs and control buffer. */
-function readMsghdr(t: Task, addr: bigint): MsgHdr | number {
+export function readMsghdr(t: Task, addr: bigint): MsgHdr | number {
   const b = t.mem.copyIn(addr, 56);
   if (typeof b === 'number') return b;
   const v = new DataView(b.buffer, b.byteOffset, 56);

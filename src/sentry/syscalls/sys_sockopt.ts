@@ -10,10 +10,12 @@ import { CAP_NET_ADMIN } from '../../abi/linux/capability.js';
 import { Errno } from '../../abi/linux/errno.js';
 import { capable } from '../kernel/credentials.js';
 import type { Task } from '../kernel/task.js';
+import { endpointOf } from '../net/unix_socket.js';
+import { AF_INET, inetOf } from '../net/inet_socket.js';
 import { AF_UNIX } from '../net/unix_names.js';
-import { SOCKBUF_MAX } from '../net/unix_socket.js';
+import { SOCKBUF_MAX, type PeerCred } from '../net/unix_socket.js';
 import { int, uint } from './args.js';
-import { intBytes, socketOf } from './sys_socket_addr.js';
+import { intBytes } from './sys_socket_addr.js';
 import type { SyscallEntry } from './types.js';
 
 const SOL_SOCKET = 1;
@@ -53,6 +55,124 @@ const BOOLEAN_OPTS = new Set([
 const NS_PER_US = 1000n;
 const US_PER_S = 1_000_000n;
 
+/** What the options act on: a Unix endpoint, or an AF_INET socket seen the same way. */
+interface Target {
+  readonly type: number;
+  readonly domain: number;
+  readonly protocol: number;
+  readonly listening: boolean;
+  sndbuf: number;
+  rcvbuf: number;
+  passcred: boolean;
+  readonly options: Map<number, number | readonly [number, number]>;
+  rcvTimeoNs: bigint;
+  sndTimeoNs: bigint;
+  readonly peerCred: PeerCred | null;
+  takeError(): number;
+  notify(): void;
+  /** SO_REUSEADDR changed (the stack's port table uses it). */
+  reuse?(on: boolean): void;
+}
+
+/** The socket behind fd `arg` as a Target, or -EBADF / -ENOTSOCK. */
+function targetOf(t: Task, arg: bigint): Target | number {
+  const f = t.files.getFile(int(arg));
+  if (typeof f === 'number') return f;
+  const ep = endpointOf(f);
+  if (ep !== undefined) {
+    return {
+      type: ep.type,
+      domain: AF_UNIX,
+      protocol: 0,
+      get listening() {
+        return ep.listening;
+      },
+      get sndbuf() {
+        return ep.sndbuf;
+      },
+      set sndbuf(v: number) {
+        ep.sndbuf = v;
+      },
+      get rcvbuf() {
+        return ep.rcvbuf;
+      },
+      set rcvbuf(v: number) {
+        ep.rcvbuf = v;
+      },
+      get passcred() {
+        return ep.passcred;
+      },
+      set passcred(v: boolean) {
+        ep.passcred = v;
+      },
+      options: ep.options,
+      get rcvTimeoNs() {
+        return ep.rcvTimeoNs;
+      },
+      set rcvTimeoNs(v: bigint) {
+        ep.rcvTimeoNs = v;
+      },
+      get sndTimeoNs() {
+        return ep.sndTimeoNs;
+      },
+      set sndTimeoNs(v: bigint) {
+        ep.sndTimeoNs = v;
+      },
+      get peerCred() {
+        return ep.peerCred;
+      },
+      takeError: () => ep.takeError(),
+      notify: () => ep.notify(),
+    };
+  }
+  const s = inetOf(f);
+  if (s === undefined) return -Errno.ENOTSOCK;
+  let passcred = false;
+  return {
+    type: s.type,
+    domain: AF_INET,
+    protocol: s.protocol,
+    listening: false,
+    get sndbuf() {
+      return s.sndbuf;
+    },
+    set sndbuf(v: number) {
+      s.sndbuf = v;
+    },
+    get rcvbuf() {
+      return s.rcvbuf;
+    },
+    set rcvbuf(v: number) {
+      s.rcvbuf = v;
+    },
+    get passcred() {
+      return passcred;
+    },
+    set passcred(v: boolean) {
+      passcred = v;
+    },
+    options: s.options,
+    get rcvTimeoNs() {
+      return s.rcvTimeoNs;
+    },
+    set rcvTimeoNs(v: bigint) {
+      s.rcvTimeoNs = v;
+    },
+    get sndTimeoNs() {
+      return s.sndTimeoNs;
+    },
+    set sndTimeoNs(v: bigint) {
+      s.sndTimeoNs = v;
+    },
+    peerCred: null,
+    takeError: () => s.takeError(),
+    notify: () => undefined,
+    reuse: (on) => {
+      s.udp.reuseAddr = on;
+    },
+  };
+}
+
 /** Copies out an option of `value` bytes through (optval, optlen), as sock_getsockopt. */
 function putOption(t: Task, optval: bigint, optlenAddr: bigint, value: Uint8Array): number {
   const lb = t.mem.copyIn(optlenAddr, 4);
@@ -88,10 +208,10 @@ function timevalBytes(ns: bigint): Uint8Array {
 
 /** Implements Linux syscall getsockopt(2): the SOL_SOCKET options of a Unix socket. */
 function getsockopt(t: Task, a: readonly bigint[]): number {
-  const s = socketOf(t, a[0] ?? 0n);
-  if (typeof s === 'number') return s;
-  if (int(a[1] ?? 0n) !== SOL_SOCKET) return -Errno.EOPNOTSUPP;
-  const ep = s.ep;
+  const ep = targetOf(t, a[0] ?? 0n);
+  if (typeof ep === 'number') return ep;
+  if (int(a[1] ?? 0n) !== SOL_SOCKET)
+    return ep.domain === AF_UNIX ? -Errno.EOPNOTSUPP : -Errno.ENOPROTOOPT;
   const name = int(a[2] ?? 0n);
   let value: Uint8Array;
   switch (name) {
@@ -99,10 +219,10 @@ function getsockopt(t: Task, a: readonly bigint[]): number {
       value = intBytes(ep.type);
       break;
     case SO_DOMAIN:
-      value = intBytes(AF_UNIX);
+      value = intBytes(ep.domain);
       break;
     case SO_PROTOCOL:
-      value = intBytes(0);
+      value = intBytes(ep.protocol);
       break;
     case SO_ERROR:
       value = intBytes(-ep.takeError());
@@ -172,13 +292,13 @@ function readTimeout(t: Task, addr: bigint, len: number): bigint | number {
 
 /** Implements Linux syscall setsockopt(2): the SOL_SOCKET options of a Unix socket. */
 function setsockopt(t: Task, a: readonly bigint[]): number {
-  const s = socketOf(t, a[0] ?? 0n);
-  if (typeof s === 'number') return s;
-  if (int(a[1] ?? 0n) !== SOL_SOCKET) return -Errno.EOPNOTSUPP;
+  const ep = targetOf(t, a[0] ?? 0n);
+  if (typeof ep === 'number') return ep;
+  if (int(a[1] ?? 0n) !== SOL_SOCKET)
+    return ep.domain === AF_UNIX ? -Errno.EOPNOTSUPP : -Errno.ENOPROTOOPT;
   const name = int(a[2] ?? 0n);
   const optval = a[3] ?? 0n;
   const optlen = uint(a[4] ?? 0n);
-  const ep = s.ep;
   if (name === SO_RCVTIMEO || name === SO_SNDTIMEO) {
     const ns = readTimeout(t, optval, optlen);
     if (typeof ns === 'number') return ns;
@@ -221,7 +341,8 @@ function setsockopt(t: Task, a: readonly bigint[]): number {
       ep.passcred = v !== 0;
       return 0;
     case SO_REUSEPORT:
-      // Linux allows it on inet sockets only; turning it off is always accepted.
+      // Linux allows it on inet sockets only (where the netstack does not balance yet: it is
+      // refused there too rather than pretended); turning it off is always accepted.
       return v !== 0 ? -Errno.EOPNOTSUPP : 0;
     case SO_PRIORITY:
       if ((v < 0 || v > 6) && !capable(t.creds, CAP_NET_ADMIN)) return -Errno.EPERM;
@@ -233,6 +354,7 @@ function setsockopt(t: Task, a: readonly bigint[]): number {
     default:
       if (!BOOLEAN_OPTS.has(name)) return -Errno.ENOPROTOOPT;
       ep.options.set(name, v !== 0 ? 1 : 0);
+      if (name === SO_REUSEADDR) ep.reuse?.(v !== 0);
       return 0;
   }
 }

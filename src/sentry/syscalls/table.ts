@@ -23,6 +23,7 @@ import { seccompSyscalls } from './sys_seccomp.js';
 import { socketSyscalls } from './sys_socket.js';
 import { socketConnSyscalls } from './sys_socket_conn.js';
 import { sockoptSyscalls } from './sys_sockopt.js';
+import { withInet } from './sys_socket_inet.js';
 import type { SyscallEntry } from './types.js';
 
 export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
@@ -46,8 +47,8 @@ export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry<Task>> {
     signalfdSyscalls,
     posixTimerSyscalls,
     seccompSyscalls,
-    socketSyscalls,
-    socketConnSyscalls,
+    withInet(socketSyscalls),
+    withInet(socketConnSyscalls),
     sockoptSyscalls,
   ];
   for (const f of families) {
