@@ -8,43 +8,58 @@ import { S_IFSOCK, type Stat } from '../../abi/linux/file.js';
 import type { FileDescription } from '../vfs/file_description.js';
 import { type FileImpl, type Inode, emptyInodeStat } from '../vfs/inode.js';
 import type { Stack } from './stack/stack.js';
+import { TcpEndpoint } from './stack/tcp_endpoint.js';
 import { UdpEndpoint } from './stack/udp_endpoint.js';
 import { type PeerCred, type SockFilesystem, theSockFs } from './unix_socket.js';
 
 const POLLIN = 0x1;
 export const AF_INET = 2;
 export const IPPROTO_UDP = 17;
+export const IPPROTO_TCP = 6;
+const SOCK_STREAM = 1;
 
+/** An AF_INET socket: a UDP or a TCP endpoint of the stack, and socket-level state. */
 export class InetSocket {
+  /** The UDP endpoint (a datagram socket) or the TCP one (a stream socket): exactly one. */
   readonly udp: UdpEndpoint;
+  readonly tcp: TcpEndpoint | null;
   /** Options kept without effect on the stack (SO_KEEPALIVE, SO_LINGER…). */
   readonly options = new Map<number, number | readonly [number, number]>();
   rcvTimeoNs = 0n;
   sndTimeoNs = 0n;
-  readonly listening = false;
+  /** TCP-level options kept (TCP_KEEPIDLE…), by option number. */
+  readonly tcpOptions = new Map<number, number>();
 
   constructor(
     stack: Stack,
     readonly type: number,
     readonly protocol: number,
+    tcp?: TcpEndpoint,
   ) {
     this.udp = new UdpEndpoint(stack);
+    this.tcp = type === SOCK_STREAM ? (tcp ?? new TcpEndpoint(stack)) : null;
   }
 
+  get listening(): boolean {
+    return this.tcp?.state === 'LISTEN';
+  }
   get sndbuf(): number {
-    return this.udp.sndbuf;
+    return (this.tcp ?? this.udp).sndbuf;
   }
   set sndbuf(v: number) {
-    this.udp.sndbuf = v;
+    (this.tcp ?? this.udp).sndbuf = v;
   }
   get rcvbuf(): number {
-    return this.udp.rcvbuf;
+    return (this.tcp ?? this.udp).rcvbuf;
   }
   set rcvbuf(v: number) {
-    this.udp.rcvbuf = v;
+    (this.tcp ?? this.udp).rcvbuf = v;
+  }
+  set reuseAddr(on: boolean) {
+    (this.tcp ?? this.udp).reuseAddr = on;
   }
   takeError(): number {
-    return this.udp.takeError();
+    return (this.tcp ?? this.udp).takeError();
   }
 }
 
@@ -82,6 +97,22 @@ export function inetSocketFile(
   s: InetSocket,
   owner: PeerCred,
 ): { inode: InetSocketInode; impl: FileImpl } {
+  const t = s.tcp;
+  if (t !== null) {
+    return {
+      inode: new InetSocketInode(s, owner),
+      impl: {
+        seekable: false,
+        read: (dst) => t.recv(dst, false),
+        write: (src) => t.send(src),
+        readable: () => t.readable(),
+        readiness: () => t.readiness(),
+        subscribe: (cb) => t.subscribe(cb),
+        waitLimitNs: (events) => ((events & POLLIN) !== 0 ? s.rcvTimeoNs : s.sndTimeoNs),
+        release: () => t.release(),
+      },
+    };
+  }
   const u = s.udp;
   return {
     inode: new InetSocketInode(s, owner),

@@ -11,7 +11,7 @@ import { Errno } from '../../abi/linux/errno.js';
 import { capable } from '../kernel/credentials.js';
 import type { Task } from '../kernel/task.js';
 import { endpointOf } from '../net/unix_socket.js';
-import { AF_INET, inetOf } from '../net/inet_socket.js';
+import { AF_INET, type InetSocket, inetOf } from '../net/inet_socket.js';
 import { AF_UNIX } from '../net/unix_names.js';
 import { SOCKBUF_MAX, type PeerCred } from '../net/unix_socket.js';
 import { int, uint } from './args.js';
@@ -72,6 +72,63 @@ interface Target {
   notify(): void;
   /** SO_REUSEADDR changed (the stack's port table uses it). */
   reuse?(on: boolean): void;
+  /** A TCP socket: its IPPROTO_TCP options. */
+  tcp?: InetSocket | undefined;
+}
+
+const IPPROTO_TCP = 6;
+const TCP_NODELAY = 1;
+const TCP_MAXSEG = 2;
+const TCP_KEEPIDLE = 4;
+const TCP_KEEPINTVL = 5;
+const TCP_KEEPCNT = 6;
+/** tcp_keepalive_time, _intvl, _probes: what the keepalive options read before being set. */
+const TCP_DEFAULTS = new Map([
+  [TCP_KEEPIDLE, 7200],
+  [TCP_KEEPINTVL, 75],
+  [TCP_KEEPCNT, 9],
+]);
+const TCP_MAX = new Map([
+  [TCP_KEEPIDLE, 32767],
+  [TCP_KEEPINTVL, 32767],
+  [TCP_KEEPCNT, 127],
+]);
+
+/**
+ * IPPROTO_TCP options: TCP_NODELAY (segments already leave at once), TCP_MAXSEG (read), the
+ * keepalive timings (kept; no probe is sent yet). Others ENOPROTOOPT.
+ */
+function tcpOption(
+  t: Task,
+  s: InetSocket,
+  name: number,
+  set: { optval: bigint; optlen: number } | null,
+  out: { optval: bigint; optlen: bigint },
+): number {
+  const tcp = s.tcp;
+  if (tcp === null) return -Errno.ENOPROTOOPT;
+  if (name !== TCP_NODELAY && name !== TCP_MAXSEG && !TCP_DEFAULTS.has(name))
+    return -Errno.ENOPROTOOPT;
+  if (set === null) {
+    let v: number;
+    if (name === TCP_NODELAY) v = tcp.noDelay ? 1 : 0;
+    else if (name === TCP_MAXSEG)
+      v = tcp.state === 'CLOSED' || tcp.state === 'LISTEN' ? 536 : 65483;
+    else v = s.tcpOptions.get(name) ?? TCP_DEFAULTS.get(name) ?? 0;
+    return putOption(t, out.optval, out.optlen, intBytes(v));
+  }
+  if (set.optlen < 4) return -Errno.EINVAL;
+  const b = t.mem.copyIn(set.optval, 4);
+  if (typeof b === 'number') return b;
+  const v = new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true);
+  if (name === TCP_NODELAY) {
+    tcp.noDelay = v !== 0;
+    return 0;
+  }
+  if (name === TCP_MAXSEG) return v < 88 || v > 65535 ? -Errno.EINVAL : 0;
+  if (v < 1 || v > (TCP_MAX.get(name) ?? 0)) return -Errno.EINVAL;
+  s.tcpOptions.set(name, v);
+  return 0;
 }
 
 /** The socket behind fd `arg` as a Target, or -EBADF / -ENOTSOCK. */
@@ -132,7 +189,9 @@ function targetOf(t: Task, arg: bigint): Target | number {
     type: s.type,
     domain: AF_INET,
     protocol: s.protocol,
-    listening: false,
+    get listening() {
+      return s.listening;
+    },
     get sndbuf() {
       return s.sndbuf;
     },
@@ -168,8 +227,9 @@ function targetOf(t: Task, arg: bigint): Target | number {
     takeError: () => s.takeError(),
     notify: () => undefined,
     reuse: (on) => {
-      s.udp.reuseAddr = on;
+      s.reuseAddr = on;
     },
+    tcp: s.tcp !== null ? s : undefined,
   };
 }
 
@@ -210,8 +270,10 @@ function timevalBytes(ns: bigint): Uint8Array {
 function getsockopt(t: Task, a: readonly bigint[]): number {
   const ep = targetOf(t, a[0] ?? 0n);
   if (typeof ep === 'number') return ep;
-  if (int(a[1] ?? 0n) !== SOL_SOCKET)
-    return ep.domain === AF_UNIX ? -Errno.EOPNOTSUPP : -Errno.ENOPROTOOPT;
+  const level = int(a[1] ?? 0n);
+  if (level === IPPROTO_TCP && ep.tcp !== undefined)
+    return tcpOption(t, ep.tcp, int(a[2] ?? 0n), null, { optval: a[3] ?? 0n, optlen: a[4] ?? 0n });
+  if (level !== SOL_SOCKET) return ep.domain === AF_UNIX ? -Errno.EOPNOTSUPP : -Errno.ENOPROTOOPT;
   const name = int(a[2] ?? 0n);
   let value: Uint8Array;
   switch (name) {
@@ -294,11 +356,13 @@ function readTimeout(t: Task, addr: bigint, len: number): bigint | number {
 function setsockopt(t: Task, a: readonly bigint[]): number {
   const ep = targetOf(t, a[0] ?? 0n);
   if (typeof ep === 'number') return ep;
-  if (int(a[1] ?? 0n) !== SOL_SOCKET)
-    return ep.domain === AF_UNIX ? -Errno.EOPNOTSUPP : -Errno.ENOPROTOOPT;
+  const level = int(a[1] ?? 0n);
   const name = int(a[2] ?? 0n);
   const optval = a[3] ?? 0n;
   const optlen = uint(a[4] ?? 0n);
+  if (level === IPPROTO_TCP && ep.tcp !== undefined)
+    return tcpOption(t, ep.tcp, name, { optval, optlen }, { optval: 0n, optlen: 0n });
+  if (level !== SOL_SOCKET) return ep.domain === AF_UNIX ? -Errno.EOPNOTSUPP : -Errno.ENOPROTOOPT;
   if (name === SO_RCVTIMEO || name === SO_SNDTIMEO) {
     const ns = readTimeout(t, optval, optlen);
     if (typeof ns === 'number') return ns;

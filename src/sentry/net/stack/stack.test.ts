@@ -11,6 +11,7 @@ import { ICMP_ECHO, ICMP_ECHO_REPLY, buildIcmp, parseIcmp } from './icmp.js';
 import { INADDR_ANY, INADDR_LOOPBACK, IPPROTO_ICMP, buildIpv4, parseIpv4 } from './ipv4.js';
 import { EPHEMERAL_FIRST, EPHEMERAL_LAST, Stack } from './stack.js';
 import { buildUdp, parseUdp } from './udp.js';
+import { TcpEndpoint } from './tcp_endpoint.js';
 import { UdpEndpoint } from './udp_endpoint.js';
 
 const text = (s: string): Uint8Array => Buffer.from(s);
@@ -114,5 +115,74 @@ describe('netstack over loopback', () => {
       st.input(b);
     }
     assert.ok(st.stats.dropped.size > 0);
+  });
+});
+
+describe('netstack TCP over loopback', () => {
+  it('connects, carries bytes both ways under the window, and closes to TIME-WAIT', () => {
+    let now = 0n;
+    const st = new Stack(() => now);
+    const l = new TcpEndpoint(st);
+    assert.equal(l.bind(INADDR_LOOPBACK, 8080), 0);
+    assert.equal(l.listen(8), 0);
+    const c = new TcpEndpoint(st);
+    assert.equal(c.connect(INADDR_LOOPBACK, 8080), 0);
+    assert.equal(c.state, 'ESTABLISHED', 'loopback finishes the handshake at once');
+    const s = l.accept();
+    assert.ok(typeof s !== 'number');
+    assert.equal(s.remotePort, c.localPort);
+    // More than the receive buffer: the sender stops at the window, the reader opens it.
+    const big = new Uint8Array(400000).map((_, i) => i & 0xff);
+    let sent = 0;
+    let got = 0;
+    const buf = new Uint8Array(65536);
+    for (let rounds = 0; rounds < 1000 && got < big.length; rounds++) {
+      if (sent < big.length) {
+        const n = c.send(big.subarray(sent));
+        if (n > 0) sent += n;
+      }
+      const r = s.recv(buf, false);
+      if (r > 0) {
+        for (let i = 0; i < r; i++) assert.equal(buf[i], (got + i) & 0xff);
+        got += r;
+      }
+    }
+    assert.equal(got, big.length);
+    assert.equal(s.send(text('back')), 4);
+    assert.equal(c.recv(buf, false), 4);
+    c.release();
+    assert.equal(s.recv(buf, false), 0, 'end of stream');
+    assert.equal(s.state, 'CLOSE_WAIT');
+    s.release();
+    assert.equal(c.state, 'TIME_WAIT');
+    const again = new TcpEndpoint(st);
+    assert.equal(again.bind(INADDR_LOOPBACK, c.localPort), -Errno.EADDRINUSE, 'TIME-WAIT holds it');
+    now += 61_000_000_000n;
+    assert.equal(again.bind(INADDR_LOOPBACK, c.localPort), 0, 'free after TIME-WAIT');
+  });
+
+  it('refuses a closed port; resets on unread data; queues SYNs past the backlog', () => {
+    const st = new Stack();
+    const c = new TcpEndpoint(st);
+    assert.equal(c.connect(INADDR_LOOPBACK, 9), 0);
+    assert.equal(c.state, 'CLOSED');
+    assert.equal(c.takeError(), -Errno.ECONNREFUSED);
+    const l = new TcpEndpoint(st);
+    l.bind(INADDR_ANY, 7000);
+    l.listen(0);
+    const a = new TcpEndpoint(st);
+    const b = new TcpEndpoint(st);
+    a.connect(INADDR_LOOPBACK, 7000);
+    b.connect(INADDR_LOOPBACK, 7000);
+    assert.equal(a.state, 'ESTABLISHED');
+    assert.equal(b.state, 'SYN_SENT', 'backlog 0 holds one: the second SYN waits');
+    const sa = l.accept();
+    assert.equal(b.state, 'ESTABLISHED', 'accept made room');
+    assert.ok(typeof sa !== 'number');
+    a.send(text('unread'));
+    sa.release();
+    assert.equal(a.recv(new Uint8Array(8), false), -Errno.ECONNRESET);
+    l.release();
+    assert.equal(b.recv(new Uint8Array(8), false), -Errno.ECONNRESET, 'never accepted');
   });
 });

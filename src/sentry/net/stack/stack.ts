@@ -20,11 +20,14 @@ import {
   INADDR_ANY,
   INADDR_LOOPBACK,
   IPPROTO_ICMP,
+  IPPROTO_TCP,
   IPPROTO_UDP,
   buildIpv4,
   isLoopback,
   parseIpv4,
 } from './ipv4.js';
+import { ACK, RST, type TcpSegment, buildTcp, parseTcp, seqAdd } from './tcp.js';
+import { TIME_WAIT_NS, type TcpEndpoint } from './tcp_endpoint.js';
 import { buildUdp, parseUdp } from './udp.js';
 import type { UdpEndpoint } from './udp_endpoint.js';
 
@@ -32,6 +35,8 @@ import type { UdpEndpoint } from './udp_endpoint.js';
 export const EPHEMERAL_FIRST = 32768;
 export const EPHEMERAL_LAST = 60999;
 export const LOOPBACK_MTU = 65536;
+/** The MSS the stack offers on loopback (the MTU less IPv4 and TCP headers and options). */
+const LOOPBACK_MSS = 65483;
 
 /** What the stack counts (drops with their reason, packets by protocol). */
 export interface StackStats {
@@ -40,12 +45,27 @@ export interface StackStats {
   udpIn: number;
   udpOut: number;
   udpNoPort: number;
+  tcpIn: number;
+  tcpOut: number;
+  tcpResets: number;
   icmpIn: number;
   icmpOut: number;
   dropped: Map<string, number>;
 }
 
 export class Stack {
+  readonly mss = LOOPBACK_MSS;
+  /** TCP sockets bound to each port (listeners, connections, TIME-WAIT). */
+  private readonly tcpPorts = new Map<number, TcpEndpoint[]>();
+  /** TCP connections by their four-tuple. */
+  private readonly tcpConns = new Map<string, TcpEndpoint>();
+  private nextTcpPort = EPHEMERAL_FIRST;
+
+  constructor(
+    /** Monotonic nanoseconds (TIME-WAIT). */
+    readonly now: () => bigint = () => process.hrtime.bigint(),
+  ) {}
+
   /** UDP sockets bound to each port. */
   private readonly udpPorts = new Map<number, UdpEndpoint[]>();
   private nextPort = EPHEMERAL_FIRST;
@@ -57,6 +77,9 @@ export class Stack {
     udpIn: 0,
     udpOut: 0,
     udpNoPort: 0,
+    tcpIn: 0,
+    tcpOut: 0,
+    tcpResets: 0,
     icmpIn: 0,
     icmpOut: 0,
     dropped: new Map(),
@@ -80,21 +103,36 @@ export class Stack {
     this.stats.dropped.set(why, (this.stats.dropped.get(why) ?? 0) + 1);
   }
 
-  /** Sends an IPv4 datagram: over loopback, it comes straight back in (after this call's own). */
-  private output(src: number, dst: number, proto: number, payload: Uint8Array): void {
-    this.stats.ipOut++;
-    this.inbound.push(buildIpv4(src, dst, proto, payload));
-    if (this.draining) return;
+  /**
+   * Runs `fn` with packet delivery held back: what it sends is processed after it returns (and
+   * what that processing sends, after it), so no endpoint is ever re-entered mid-operation.
+   */
+  batch<T>(fn: () => T): T {
+    if (this.draining) return fn();
     this.draining = true;
     try {
-      for (let p = this.inbound.shift(); p !== undefined; p = this.inbound.shift()) this.input(p);
+      const r = fn();
+      for (let p = this.inbound.shift(); p !== undefined; p = this.inbound.shift())
+        this.inputOne(p);
+      return r;
     } finally {
       this.draining = false;
     }
   }
 
+  /** Sends an IPv4 datagram: over loopback, it comes back in once the current batch is done. */
+  private output(src: number, dst: number, proto: number, payload: Uint8Array): void {
+    this.stats.ipOut++;
+    this.inbound.push(buildIpv4(src, dst, proto, payload));
+    if (!this.draining) this.batch(() => undefined);
+  }
+
   /** A datagram arriving from a link. */
   input(b: Uint8Array): void {
+    this.batch(() => this.inputOne(b));
+  }
+
+  private inputOne(b: Uint8Array): void {
     const p = parseIpv4(b);
     if (typeof p === 'string') {
       this.drop(`ipv4: ${p}`);
@@ -106,9 +144,158 @@ export class Stack {
       return;
     }
     if (p.proto === IPPROTO_UDP) this.udpInput(p.src, p.dst, p.header, p.payload);
+    else if (p.proto === IPPROTO_TCP) this.tcpInput(p.src, p.dst, p.payload);
     else if (p.proto === IPPROTO_ICMP) this.icmpInput(p.src, p.dst, p.payload);
     else this.drop(`ipv4: protocol ${p.proto}`);
   }
+
+  // ---- TCP ----
+
+  private static connKey(la: number, lp: number, ra: number, rp: number): string {
+    return `${la}:${lp}:${ra}:${rp}`;
+  }
+
+  private tcpInput(src: number, dst: number, payload: Uint8Array): void {
+    const seg = parseTcp(payload, src, dst);
+    if (typeof seg === 'string') {
+      this.drop(`tcp: ${seg}`);
+      return;
+    }
+    this.stats.tcpIn++;
+    const c = this.tcpConns.get(Stack.connKey(dst, seg.dstPort, src, seg.srcPort));
+    if (c !== undefined) {
+      c.input(seg);
+      return;
+    }
+    const l = (this.tcpPorts.get(seg.dstPort) ?? []).find(
+      (e) => e.state === 'LISTEN' && (e.localAddr === INADDR_ANY || e.localAddr === dst),
+    );
+    if (l !== undefined) l.listenInput(seg, src, dst);
+    else this.sendReset(dst, src, seg);
+  }
+
+  /** Answers a segment that has no connection with a RST (never a RST with a RST). */
+  sendReset(src: number, dst: number, seg: TcpSegment): void {
+    if ((seg.flags & RST) !== 0) return;
+    this.stats.tcpResets++;
+    const len = seg.payload.length + ((seg.flags & 0x03) !== 0 ? 1 : 0);
+    const ack = (seg.flags & ACK) !== 0;
+    this.sendTcp(
+      src,
+      dst,
+      {
+        srcPort: seg.dstPort,
+        dstPort: seg.srcPort,
+        seq: ack ? seg.ack : 0,
+        ack: ack ? 0 : seqAdd(seg.seq, len),
+        flags: ack ? RST : RST | ACK,
+        window: 0,
+      },
+      new Uint8Array(0),
+    );
+  }
+
+  sendTcp(
+    src: number,
+    dst: number,
+    s: Omit<TcpSegment, 'payload' | 'mss' | 'wscale'> & { mss?: number; wscale?: number },
+    payload: Uint8Array,
+  ): void {
+    this.stats.tcpOut++;
+    this.output(src, dst, IPPROTO_TCP, buildTcp(src, dst, s, payload));
+  }
+
+  /** A fresh initial sequence number. */
+  newIss(): number {
+    return crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;
+  }
+
+  /** Ends TIME-WAIT connections whose time is up (their ports come free). */
+  private expire(list: readonly TcpEndpoint[]): void {
+    const now = this.now();
+    for (const e of [...list]) if (e.state === 'TIME_WAIT' && now >= e.timeWaitUntil) e.finish();
+  }
+
+  /**
+   * Binds a TCP socket (inet_csk_get_port, simplified): a port is shared only when both
+   * sides set SO_REUSEADDR and the other is not listening; port 0 picks a free ephemeral one.
+   */
+  bindTcp(ep: TcpEndpoint, addr: number, port: number): number {
+    if (addr !== INADDR_ANY && !this.isLocal(addr)) return -Errno.EADDRNOTAVAIL;
+    const clash = (p: number): boolean => {
+      const list = this.tcpPorts.get(p) ?? [];
+      this.expire(list);
+      return (this.tcpPorts.get(p) ?? []).some(
+        (o) =>
+          o !== ep &&
+          (o.localAddr === INADDR_ANY || addr === INADDR_ANY || o.localAddr === addr) &&
+          !(ep.reuseAddr && o.reuseAddr && o.state !== 'LISTEN'),
+      );
+    };
+    if (port === 0) {
+      const span = EPHEMERAL_LAST - EPHEMERAL_FIRST + 1;
+      for (let i = 0; i < span; i++) {
+        const p = this.nextTcpPort;
+        this.nextTcpPort = p === EPHEMERAL_LAST ? EPHEMERAL_FIRST : p + 1;
+        if (!clash(p)) {
+          port = p;
+          break;
+        }
+      }
+      if (port === 0) return -Errno.EADDRINUSE;
+    } else if (clash(port)) return -Errno.EADDRINUSE;
+    const list = this.tcpPorts.get(port) ?? [];
+    list.push(ep);
+    this.tcpPorts.set(port, list);
+    ep.localAddr = addr === INADDR_ANY ? ep.localAddr : addr;
+    ep.localPort = port;
+    return 0;
+  }
+
+  /** The ephemeral port of a connecting socket (-EADDRNOTAVAIL when none is free). */
+  bindTcpConnect(ep: TcpEndpoint, _dst: number, _port: number): number {
+    const r = this.bindTcp(ep, INADDR_ANY, 0);
+    return r < 0 ? -Errno.EADDRNOTAVAIL : r;
+  }
+
+  unbindTcp(ep: TcpEndpoint): void {
+    const list = this.tcpPorts.get(ep.localPort);
+    if (list === undefined) return;
+    const i = list.indexOf(ep);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.tcpPorts.delete(ep.localPort);
+  }
+
+  /** Enters a connection in the table; false when its four-tuple is taken. */
+  addConnection(ep: TcpEndpoint): boolean {
+    const k = Stack.connKey(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
+    const old = this.tcpConns.get(k);
+    if (old !== undefined) {
+      this.expire([old]);
+      if (this.tcpConns.has(k)) return false;
+    }
+    this.tcpConns.set(k, ep);
+    if (ep.parent !== null) {
+      // A passive connection shares its listener's port.
+      const list = this.tcpPorts.get(ep.localPort) ?? [];
+      list.push(ep);
+      this.tcpPorts.set(ep.localPort, list);
+    }
+    return true;
+  }
+
+  removeConnection(ep: TcpEndpoint): void {
+    const k = Stack.connKey(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
+    if (this.tcpConns.get(k) === ep) this.tcpConns.delete(k);
+  }
+
+  /** The TCP sockets (for /proc/net/tcp). */
+  tcpSockets(): TcpEndpoint[] {
+    return [...this.tcpPorts.values()].flat();
+  }
+
+  /** TIME-WAIT's length, for callers that report it. */
+  static readonly timeWaitNs = TIME_WAIT_NS;
 
   private udpInput(src: number, dst: number, header: Uint8Array, payload: Uint8Array): void {
     const d = parseUdp(payload, src, dst);
