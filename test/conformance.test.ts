@@ -301,6 +301,31 @@ describe('moat only', () => {
     assert.equal(lines.get('glibc_getpid'), 'ret=1 errno=0', r.stdout);
   });
 
+  test('the sandbox has its own network stack: /proc/net shows its sockets only, no route out', (t) => {
+    if (gccMissing !== null) return t.skip(gccMissing);
+    const c = compileOne(readCaseSource(path.join(MOAT_ONLY_DIR, 'netstack.c')), 'static', binDir);
+    const why = moatUnavailable();
+    if (why !== null) return t.skip(`moat cannot run: ${why}`);
+    const r = runMoatDo([c.binary], { timeoutMs: RUN_TIMEOUT_MS });
+    assert.equal(r.status, 0, describeResult(r));
+    const lines = parseChecks(r.stdout);
+    const expect: Record<string, string> = {
+      bind_4242: 'ret=0 errno=0',
+      connect: 'ret=0 errno=0',
+      tcp_lines: '4',
+      tcp_listen: '1',
+      tcp_established: '2',
+      udp_5353: '1',
+      udp_lines: '2',
+      unix_abstract: '1',
+      dev_lo: '1',
+      dev_lines: '3',
+      connect_beyond_loopback: 'ret=-1 errno=ENETUNREACH',
+      socket_inet6: 'ret=-1 errno=EAFNOSUPPORT',
+    };
+    for (const [k, v] of Object.entries(expect)) assert.equal(lines.get(k), v, `${k}\n${r.stdout}`);
+  });
+
   test('unimplemented and host-changing system calls do not reach the host; ENOSYS is logged once', (t) => {
     if (gccMissing !== null) return t.skip(gccMissing);
     const src = readCaseSource(path.join(MOAT_ONLY_DIR, 'host_isolation.c'));

@@ -6,6 +6,7 @@
 import { seccompFilterCount } from './task_seccomp.js';
 import { childrenTimes, processTimes, ticks } from './cputime.js';
 import type { ProcSource, ProcTask } from '../fsimpl/proc/proc.js';
+import { renderNet } from '../net/proc_net.js';
 import { MOAT_RELEASE, MOAT_VERSION, type Kernel } from './kernel.js';
 import type { Task } from './task.js';
 
@@ -215,6 +216,10 @@ export class KernelProcSource implements ProcSource {
 
   render(name: string): Uint8Array | null {
     const k = this.kernel;
+    if (name.startsWith('net/')) {
+      const text = renderNet(k, name.slice(4));
+      return text === null ? null : enc.encode(text);
+    }
     const up = Number(k.monotonicNs()) / 1e9;
     switch (name) {
       case 'version':

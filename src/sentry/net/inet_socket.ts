@@ -7,6 +7,7 @@ import { Errno } from '../../abi/linux/errno.js';
 import { S_IFSOCK, type Stat } from '../../abi/linux/file.js';
 import type { FileDescription } from '../vfs/file_description.js';
 import { type FileImpl, type Inode, emptyInodeStat } from '../vfs/inode.js';
+import { socketOwners } from './sandbox_net.js';
 import type { Stack } from './stack/stack.js';
 import { TcpEndpoint } from './stack/tcp_endpoint.js';
 import { UdpEndpoint } from './stack/udp_endpoint.js';
@@ -74,6 +75,7 @@ export class InetSocketInode implements Inode {
   ) {
     this.fs = theSockFs();
     this.ino = this.fs.nextIno++;
+    socketOwners.set(socket.tcp ?? socket.udp, { uid: owner.uid, ino: this.ino });
   }
 
   stat(): Stat {

@@ -116,4 +116,9 @@ export class UnixNames {
   findNode(key: string): UnixEndpoint | undefined {
     return this.nodes.get(key);
   }
+
+  /** Every bound socket (for /proc/net/unix). */
+  bound(): UnixEndpoint[] {
+    return [...this.abstract.values(), ...this.nodes.values()];
+  }
 }

@@ -29,6 +29,7 @@ import { allocAnonDev } from '../vfs/dev_numbers.js';
 import type { FileDescription } from '../vfs/file_description.js';
 import { type FileImpl, type Filesystem, type Inode, emptyInodeStat } from '../vfs/inode.js';
 import { emptyStatfs } from '../vfs/statfs.js';
+import { socketOwners } from './sandbox_net.js';
 
 export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
@@ -468,6 +469,7 @@ export class SocketInode implements Inode {
     private readonly owner: PeerCred,
   ) {
     this.ino = fs.nextIno++;
+    if (endpoint !== null) socketOwners.set(endpoint, { uid: owner.uid, ino: this.ino });
   }
 
   stat(): Stat {

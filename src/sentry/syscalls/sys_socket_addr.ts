@@ -5,9 +5,9 @@
 
 import { Errno } from '../../abi/linux/errno.js';
 import { AT_FDCWD, S_IFMT, S_IFSOCK } from '../../abi/linux/file.js';
-import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import { UnixNames, nodeKey, parseUnixAddr, type UnixAddr } from '../net/unix_names.js';
+import { unixNamesFor } from '../net/sandbox_net.js';
+import { type UnixNames, nodeKey, parseUnixAddr, type UnixAddr } from '../net/unix_names.js';
 import { endpointOf, type UnixEndpoint } from '../net/unix_socket.js';
 import type { FileDescription } from '../vfs/file_description.js';
 import { MAY_WRITE, checkPermission } from '../vfs/permissions.js';
@@ -31,16 +31,9 @@ export function socketOf(t: Task, arg: bigint): Sock | number {
   return ep === undefined ? -Errno.ENOTSOCK : { f, ep };
 }
 
-const tables = new WeakMap<Kernel, UnixNames>();
-
 /** The bound Unix names of `t`'s sandbox. */
 export function namesOf(t: Task): UnixNames {
-  let n = tables.get(t.kernel);
-  if (n === undefined) {
-    n = new UnixNames();
-    tables.set(t.kernel, n);
-  }
-  return n;
+  return unixNamesFor(t.kernel);
 }
 
 export function intBytes(v: number): Uint8Array {

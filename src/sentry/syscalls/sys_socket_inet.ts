@@ -14,7 +14,6 @@ import { O_NONBLOCK, O_RDWR, POLLIN, POLLOUT } from '../../abi/linux/file.js';
 import { BLOCKED } from '../kernel/block.js';
 import { sendSignal } from '../kernel/signals.js';
 import { capable } from '../kernel/credentials.js';
-import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import {
   AF_INET,
@@ -25,7 +24,8 @@ import {
   inetSocketFile,
 } from '../net/inet_socket.js';
 import type { TcpEndpoint } from '../net/stack/tcp_endpoint.js';
-import { Stack } from '../net/stack/stack.js';
+import { stackFor } from '../net/sandbox_net.js';
+import type { Stack } from '../net/stack/stack.js';
 import { FileDescription } from '../vfs/file_description.js';
 import { int } from './args.js';
 import { gather, readMsghdr, scatter, type MsgHdr } from './sys_socket.js';
@@ -53,16 +53,9 @@ const MSG_TRUNC = 0x20;
 const MSG_DONTWAIT = 0x40;
 const MAX_MSG = 1 << 20;
 
-const stacks = new WeakMap<Kernel, Stack>();
-
 /** The netstack of `t`'s sandbox. */
 export function stackOf(t: Task): Stack {
-  let s = stacks.get(t.kernel);
-  if (s === undefined) {
-    s = new Stack();
-    stacks.set(t.kernel, s);
-  }
-  return s;
+  return stackFor(t.kernel);
 }
 
 interface InetSock {

@@ -1,6 +1,6 @@
 // procfs: /proc as the sandbox shows it — "self", one directory per task (exe, cwd, root,
 // fd/, cmdline, status, stat, maps, environ, mounts), and the system files (mounts, cpuinfo,
-// meminfo, uptime, version, filesystems, loadavg, stat). Everything is generated on demand:
+// meminfo, uptime, version, filesystems, loadavg, stat, and net/: tcp, udp, unix, dev, route). Everything is generated on demand:
 // the vfs-derived parts (fd links, cwd, mounts) here, the task- and system-specific text by
 // the kernel through the small `ProcSource` interface. A file's content is rendered once, when
 // it is opened, and read from that snapshot. Nothing touches the host's /proc. Never throws.
@@ -54,6 +54,8 @@ export interface ProcSource {
 
 const TASK_FILES = ['cmdline', 'environ', 'status', 'stat', 'maps', 'statm', 'smaps_rollup'];
 const SYSTEM_FILES = ['cpuinfo', 'meminfo', 'uptime', 'version', 'loadavg', 'stat'];
+/** /proc/net's files (rendered as "net/<name>" by the source). */
+const NET_FILES = ['tcp', 'udp', 'unix', 'dev', 'route'];
 const enc = new TextEncoder();
 
 export class ProcFilesystem implements Filesystem {
@@ -91,6 +93,7 @@ export class ProcFilesystem implements Filesystem {
       ['self', DT_LNK],
       ['mounts', DT_LNK],
       ['filesystems', DT_REG],
+      ['net', DT_DIR],
     ];
     for (const f of SYSTEM_FILES) if (this.source.render(f) !== null) out.push([f, DT_REG]);
     for (const pid of this.source.pids()) out.push([String(pid), DT_DIR]);
@@ -103,6 +106,20 @@ export class ProcFilesystem implements Filesystem {
       return cur === null ? -Errno.ENOENT : new ProcLink(this, '/self', () => String(cur.pid));
     }
     if (name === 'mounts') return new ProcLink(this, '/mounts', () => 'self/mounts');
+    if (name === 'net') {
+      const files = (): string[] =>
+        NET_FILES.filter((f) => this.source.render(`net/${f}`) !== null);
+      return new ProcDir(
+        this,
+        '/net',
+        0o555,
+        () => files().map((f): [string, number] => [f, DT_REG]),
+        (n) =>
+          files().includes(n)
+            ? new ProcFile(this, `/net/${n}`, () => this.source.render(`net/${n}`))
+            : -Errno.ENOENT,
+      );
+    }
     if (name === 'filesystems') {
       return new ProcFile(this, '/filesystems', () =>
         enc.encode('nodev\ttmpfs\nnodev\tproc\nnodev\t9p\nnodev\tpipefs\n'),

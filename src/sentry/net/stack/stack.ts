@@ -42,6 +42,8 @@ const LOOPBACK_MSS = 65483;
 export interface StackStats {
   ipIn: number;
   ipOut: number;
+  /** Bytes of the datagrams sent over loopback (each also received). */
+  ipOutBytes: number;
   udpIn: number;
   udpOut: number;
   udpNoPort: number;
@@ -74,6 +76,7 @@ export class Stack {
   readonly stats: StackStats = {
     ipIn: 0,
     ipOut: 0,
+    ipOutBytes: 0,
     udpIn: 0,
     udpOut: 0,
     udpNoPort: 0,
@@ -123,7 +126,9 @@ export class Stack {
   /** Sends an IPv4 datagram: over loopback, it comes back in once the current batch is done. */
   private output(src: number, dst: number, proto: number, payload: Uint8Array): void {
     this.stats.ipOut++;
-    this.inbound.push(buildIpv4(src, dst, proto, payload));
+    const pkt = buildIpv4(src, dst, proto, payload);
+    this.stats.ipOutBytes += pkt.length;
+    this.inbound.push(pkt);
     if (!this.draining) this.batch(() => undefined);
   }
 
