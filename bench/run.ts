@@ -66,6 +66,8 @@ const BENCHES: readonly Bench[] = [
       'getppid_parked1000',
       'clock_gettime',
       'pipe_pingpong',
+      'tcp_pingpong',
+      'tcp_stream64k',
       'compute_1thread',
       'compute_2threads',
     ],

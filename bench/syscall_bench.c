@@ -12,12 +12,18 @@
  *   getppid_parked1000  getppid again, with 1000 other threads parked in FUTEX_WAIT
  *   clock_gettime  CLOCK_MONOTONIC through libc (the vDSO where the runtime offers one)
  *   pipe_pingpong  one byte to a child process over a pipe and back over another
+ *   tcp_pingpong   one byte to a child process over a loopback TCP connection and back
+ *   tcp_stream64k  64 KiB written to a loopback TCP connection a child drains
  * It must never write to the file system (the root may be read-only) and prints nothing
  * but result lines on stdout; errors go to stderr with a non-zero exit.
  * Usage: syscall_bench <data file, 1 MiB> <small file> [min_ms]
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
@@ -161,6 +167,57 @@ static void stop_echo(void) {
   close(pong[0]);
 }
 
+/* A child connected over loopback TCP that echoes each byte, or drains what comes. */
+static int tcp_fd = -1;
+static pid_t tcp_pid;
+static char *stream_buf;
+static void start_tcp_peer(int drain) {
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t al = sizeof a;
+  if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 1) != 0 ||
+      getsockname(l, (struct sockaddr *)&a, &al) != 0)
+    die("tcp listen");
+  tcp_pid = fork();
+  if (tcp_pid < 0) die("fork");
+  if (tcp_pid == 0) {
+    close(l);
+    int c = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    if (connect(c, (struct sockaddr *)&a, sizeof a) != 0) _exit(1);
+    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    static char buf[65536];
+    for (;;) {
+      ssize_t n = read(c, buf, drain ? sizeof buf : 1);
+      if (n <= 0) _exit(0);
+      if (!drain && write(c, buf, 1) != 1) _exit(1);
+    }
+  }
+  tcp_fd = accept(l, NULL, NULL);
+  close(l);
+  int one = 1;
+  if (tcp_fd < 0) die("accept");
+  setsockopt(tcp_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static void stop_tcp_peer(void) {
+  close(tcp_fd);
+  waitpid(tcp_pid, NULL, 0);
+}
+
+static void op_tcp_pingpong(void) {
+  char c = 'x';
+  if (write(tcp_fd, &c, 1) != 1 || read(tcp_fd, &c, 1) != 1) die("tcp ping-pong");
+}
+
+static void op_tcp_stream64k(void) {
+  for (long done = 0; done < CHUNK;) {
+    ssize_t n = write(tcp_fd, stream_buf + done, CHUNK - done);
+    if (n <= 0) die("tcp stream");
+    done += n;
+  }
+}
+
 /* A fixed piece of computation without system calls (~5 ms natively here). */
 static volatile unsigned long compute_sink;
 static void *compute(void *arg) {
@@ -231,6 +288,13 @@ int main(int argc, char **argv) {
   start_echo();
   measure("pipe_pingpong", op_pipe_pingpong);
   stop_echo();
+  start_tcp_peer(0);
+  measure("tcp_pingpong", op_tcp_pingpong);
+  stop_tcp_peer();
+  stream_buf = calloc(1, CHUNK);
+  start_tcp_peer(1);
+  measure("tcp_stream64k", op_tcp_stream64k);
+  stop_tcp_peer();
   measure("compute_1thread", op_compute_1thread);
   measure("compute_2threads", op_compute_2threads);
   return 0;

@@ -49,12 +49,14 @@ export class InetSocket {
   }
   set sndbuf(v: number) {
     (this.tcp ?? this.udp).sndbuf = v;
+    if (this.tcp !== null) this.tcp.sndbufLocked = true;
   }
   get rcvbuf(): number {
     return (this.tcp ?? this.udp).rcvbuf;
   }
   set rcvbuf(v: number) {
     (this.tcp ?? this.udp).rcvbuf = v;
+    if (this.tcp !== null) this.tcp.rcvbufLocked = true;
   }
   set reuseAddr(on: boolean) {
     (this.tcp ?? this.udp).reuseAddr = on;

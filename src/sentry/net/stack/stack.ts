@@ -57,6 +57,11 @@ export interface StackStats {
 
 export class Stack {
   readonly mss = LOOPBACK_MSS;
+  /**
+   * The only link is loopback, whose packets never leave the stack: TCP checksums are neither
+   * computed nor verified (checksum offload, as Linux's lo). IPv4 header checksums still are.
+   */
+  readonly checksumOffload = true;
   /** TCP sockets bound to each port (listeners, connections, TIME-WAIT). */
   private readonly tcpPorts = new Map<number, TcpEndpoint[]>();
   /** TCP connections by their four-tuple. */
@@ -161,7 +166,7 @@ export class Stack {
   }
 
   private tcpInput(src: number, dst: number, payload: Uint8Array): void {
-    const seg = parseTcp(payload, src, dst);
+    const seg = parseTcp(payload, src, dst, !this.checksumOffload);
     if (typeof seg === 'string') {
       this.drop(`tcp: ${seg}`);
       return;
@@ -207,7 +212,7 @@ export class Stack {
     payload: Uint8Array,
   ): void {
     this.stats.tcpOut++;
-    this.output(src, dst, IPPROTO_TCP, buildTcp(src, dst, s, payload));
+    this.output(src, dst, IPPROTO_TCP, buildTcp(src, dst, s, payload, !this.checksumOffload));
   }
 
   /** A fresh initial sequence number. */

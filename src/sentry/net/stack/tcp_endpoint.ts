@@ -24,6 +24,12 @@ const POLLRDHUP = 0x2000;
 /** net.ipv4.tcp_wmem[1] and tcp_rmem[1]: what SO_SNDBUF and SO_RCVBUF start at. */
 export const TCP_SNDBUF_DEFAULT = 16384;
 export const TCP_RCVBUF_DEFAULT = 131072;
+/**
+ * How far the buffers grow when the application never set SO_SNDBUF/SO_RCVBUF (Linux
+ * autotunes them up to tcp_wmem[2]/tcp_rmem[2]; a smaller bound here keeps the Sentry's
+ * memory per connection modest).
+ */
+const AUTOTUNED_MAX = 1 << 20;
 /** Our window scale (as Linux advertises on a default receive buffer). */
 const RCV_WSCALE = 7;
 /** How long a connection stays in TIME-WAIT (TCP_TIMEWAIT_LEN). */
@@ -62,6 +68,9 @@ export class TcpEndpoint {
   noDelay = false;
   sndbuf = TCP_SNDBUF_DEFAULT;
   rcvbuf = TCP_RCVBUF_DEFAULT;
+  /** The application set SO_SNDBUF / SO_RCVBUF (SOCK_SNDBUF_LOCK): no autotuning. */
+  sndbufLocked = false;
+  rcvbufLocked = false;
   /** A pending error (sk_err, positive), reported once. */
   error = 0;
   /** The application closed its last descriptor (the connection may live on, orphaned). */
@@ -183,7 +192,7 @@ export class TcpEndpoint {
 
   /** The window to advertise (scaled on everything but a SYN). */
   private window(syn: boolean): number {
-    const free = Math.max(0, this.rcvbuf - this.recvBytes);
+    const free = Math.max(0, this.rcvLimit - this.recvBytes);
     this.lastWindow = free;
     return syn ? Math.min(free, 0xffff) : free >> RCV_WSCALE;
   }
@@ -207,6 +216,14 @@ export class TcpEndpoint {
       },
       payload,
     );
+  }
+
+  /** What the send queue and the receive queue may hold. */
+  get sndLimit(): number {
+    return this.sndbufLocked ? this.sndbuf : Math.max(this.sndbuf, AUTOTUNED_MAX);
+  }
+  get rcvLimit(): number {
+    return this.rcvbufLocked ? this.rcvbuf : Math.max(this.rcvbuf, AUTOTUNED_MAX);
   }
 
   private sendAck(): void {
@@ -293,7 +310,7 @@ export class TcpEndpoint {
     if (this.error !== 0) return this.takeError();
     if (this.shutWrite) return -Errno.EPIPE;
     if (data.length === 0) return 0;
-    const room = this.sndbuf - this.sendBytes;
+    const room = this.sndLimit - this.sendBytes;
     if (room <= 0) return -Errno.EAGAIN;
     const n = Math.min(room, data.length);
     this.sendQ.push(data.slice(0, n));
@@ -343,11 +360,12 @@ export class TcpEndpoint {
       }
     }
     // A window that was small has opened: tell the sender (a window update).
-    const free = this.rcvbuf - this.recvBytes;
+    const limit = this.rcvLimit;
+    const free = limit - this.recvBytes;
     const st = this.state;
     if (
-      this.lastWindow < this.rcvbuf / 2 &&
-      free >= this.rcvbuf / 2 &&
+      this.lastWindow < limit / 2 &&
+      free >= limit / 2 &&
       (st === 'ESTABLISHED' || st === 'FIN_WAIT1' || st === 'FIN_WAIT2')
     )
       this.stack.batch(() => this.sendAck());
@@ -389,7 +407,7 @@ export class TcpEndpoint {
     if (st === 'SYN_SENT' || st === 'SYN_RECV') return m;
     if (this.recvBytes > 0) m |= POLLIN | POLLRDNORM;
     if (st === 'ESTABLISHED' || st === 'CLOSE_WAIT') {
-      if (!this.shutWrite && this.sendBytes < this.sndbuf) m |= POLLOUT | POLLWRNORM | POLLWRBAND;
+      if (!this.shutWrite && this.sendBytes < this.sndLimit) m |= POLLOUT | POLLWRNORM | POLLWRBAND;
       else if (this.shutWrite) m |= POLLOUT | POLLWRNORM;
     } else if (st !== 'CLOSED' || this.sockState !== 'unconnected') {
       m |= POLLOUT | POLLWRNORM;
@@ -442,6 +460,8 @@ export class TcpEndpoint {
     c.remotePort = seg.srcPort;
     c.sndbuf = this.sndbuf;
     c.rcvbuf = this.rcvbuf;
+    c.sndbufLocked = this.sndbufLocked;
+    c.rcvbufLocked = this.rcvbufLocked;
     c.noDelay = this.noDelay;
     c.reuseAddr = this.reuseAddr;
     c.parent = this;
@@ -538,7 +558,7 @@ export class TcpEndpoint {
         }
         const take = Math.min(
           seg.payload.length,
-          Math.max(0, this.rcvbuf - this.recvBytes) + 65536,
+          Math.max(0, this.rcvLimit - this.recvBytes) + 65536,
         );
         this.recvQ.push(seg.payload.slice(0, take));
         this.recvBytes += take;
