@@ -30,6 +30,10 @@ export class InetSocket {
   sndTimeoNs = 0n;
   /** TCP-level options kept (TCP_KEEPIDLE…), by option number. */
   readonly tcpOptions = new Map<number, number>();
+  readonly domain = AF_INET;
+  /** SO_PASSCRED: kept, as Linux does on any socket (no credentials travel over IP). */
+  passcred = false;
+  readonly peerCred = null;
 
   constructor(
     stack: Stack,
@@ -58,8 +62,11 @@ export class InetSocket {
     (this.tcp ?? this.udp).rcvbuf = v;
     if (this.tcp !== null) this.tcp.rcvbufLocked = true;
   }
-  set reuseAddr(on: boolean) {
+  reuse(on: boolean): void {
     (this.tcp ?? this.udp).reuseAddr = on;
+  }
+  notify(): void {
+    (this.tcp ?? this.udp).notify();
   }
   takeError(): number {
     return (this.tcp ?? this.udp).takeError();

@@ -29,6 +29,7 @@ import { allocAnonDev } from '../vfs/dev_numbers.js';
 import type { FileDescription } from '../vfs/file_description.js';
 import { type FileImpl, type Filesystem, type Inode, emptyInodeStat } from '../vfs/inode.js';
 import { emptyStatfs } from '../vfs/statfs.js';
+import { Notifier } from './notifier.js';
 import { socketOwners } from './sandbox_net.js';
 
 export const SOCK_STREAM = 1;
@@ -77,7 +78,7 @@ export interface PeerCred {
 /** The credentials of no sender (an empty receive): Linux's overflow ids. */
 const NOBODY: PeerCred = { pid: 0, uid: 65534, gid: 65534 };
 
-export class UnixEndpoint {
+export class UnixEndpoint extends Notifier {
   /**
    * The connected peer: for stream and seqpacket the other end of the connection (kept, with
    * peerGone, after it closes); for a datagram socket the default destination.
@@ -105,8 +106,6 @@ export class UnixEndpoint {
   /** Connections made to this listening socket and not accepted yet: their server ends. */
   readonly backlog: UnixEndpoint[] = [];
   maxBacklog = 0;
-  /** A pending error (sk_err, positive): reported once by a receive or SO_ERROR. */
-  error = 0;
   /** The last reference went (SOCK_DEAD). */
   dead = false;
   /**
@@ -123,32 +122,19 @@ export class UnixEndpoint {
   /** SO_RCVTIMEO and SO_SNDTIMEO in nanoseconds (0n: wait for ever). */
   rcvTimeoNs = 0n;
   sndTimeoNs = 0n;
-  private readonly waiters = new Set<() => void>();
+  readonly domain = 1;
+  readonly protocol = 0;
 
   constructor(
     readonly type: number,
     /** Who made it (socketpair's SO_PEERCRED for its peer). */
     readonly cred: PeerCred,
-  ) {}
+  ) {
+    super();
+  }
 
   get connectionOriented(): boolean {
     return this.type !== SOCK_DGRAM;
-  }
-
-  subscribe(cb: () => void): () => void {
-    this.waiters.add(cb);
-    return () => this.waiters.delete(cb);
-  }
-
-  notify(): void {
-    for (const w of [...this.waiters]) w();
-  }
-
-  /** Takes the pending error (sock_error): its negative errno, or 0. */
-  takeError(): number {
-    const e = this.error;
-    this.error = 0;
-    return e === 0 ? 0 : -e;
   }
 
   /** Room in `to`'s queue for `len` more bytes (a record must fit whole). */

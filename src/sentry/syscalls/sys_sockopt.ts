@@ -11,7 +11,7 @@ import { Errno } from '../../abi/linux/errno.js';
 import { capable } from '../kernel/credentials.js';
 import type { Task } from '../kernel/task.js';
 import { endpointOf } from '../net/unix_socket.js';
-import { AF_INET, type InetSocket, inetOf } from '../net/inet_socket.js';
+import { InetSocket, inetOf } from '../net/inet_socket.js';
 import { AF_UNIX } from '../net/unix_names.js';
 import { SOCKBUF_MAX, type PeerCred } from '../net/unix_socket.js';
 import { int, uint } from './args.js';
@@ -55,7 +55,7 @@ const BOOLEAN_OPTS = new Set([
 const NS_PER_US = 1000n;
 const US_PER_S = 1_000_000n;
 
-/** What the options act on: a Unix endpoint, or an AF_INET socket seen the same way. */
+/** What the options act on: a Unix endpoint or an AF_INET socket (both have these). */
 interface Target {
   readonly type: number;
   readonly domain: number;
@@ -72,8 +72,18 @@ interface Target {
   notify(): void;
   /** SO_REUSEADDR changed (the stack's port table uses it). */
   reuse?(on: boolean): void;
-  /** A TCP socket: its IPPROTO_TCP options. */
-  tcp?: InetSocket | undefined;
+}
+
+/** The socket behind fd `arg`, or -EBADF / -ENOTSOCK. */
+function targetOf(t: Task, arg: bigint): Target | number {
+  const f = t.files.getFile(int(arg));
+  if (typeof f === 'number') return f;
+  return endpointOf(f) ?? inetOf(f) ?? -Errno.ENOTSOCK;
+}
+
+/** The TCP socket behind a target, for IPPROTO_TCP options. */
+function tcpOf(ep: Target): InetSocket | undefined {
+  return ep instanceof InetSocket && ep.tcp !== null ? ep : undefined;
 }
 
 const IPPROTO_TCP = 6;
@@ -131,108 +141,6 @@ function tcpOption(
   return 0;
 }
 
-/** The socket behind fd `arg` as a Target, or -EBADF / -ENOTSOCK. */
-function targetOf(t: Task, arg: bigint): Target | number {
-  const f = t.files.getFile(int(arg));
-  if (typeof f === 'number') return f;
-  const ep = endpointOf(f);
-  if (ep !== undefined) {
-    return {
-      type: ep.type,
-      domain: AF_UNIX,
-      protocol: 0,
-      get listening() {
-        return ep.listening;
-      },
-      get sndbuf() {
-        return ep.sndbuf;
-      },
-      set sndbuf(v: number) {
-        ep.sndbuf = v;
-      },
-      get rcvbuf() {
-        return ep.rcvbuf;
-      },
-      set rcvbuf(v: number) {
-        ep.rcvbuf = v;
-      },
-      get passcred() {
-        return ep.passcred;
-      },
-      set passcred(v: boolean) {
-        ep.passcred = v;
-      },
-      options: ep.options,
-      get rcvTimeoNs() {
-        return ep.rcvTimeoNs;
-      },
-      set rcvTimeoNs(v: bigint) {
-        ep.rcvTimeoNs = v;
-      },
-      get sndTimeoNs() {
-        return ep.sndTimeoNs;
-      },
-      set sndTimeoNs(v: bigint) {
-        ep.sndTimeoNs = v;
-      },
-      get peerCred() {
-        return ep.peerCred;
-      },
-      takeError: () => ep.takeError(),
-      notify: () => ep.notify(),
-    };
-  }
-  const s = inetOf(f);
-  if (s === undefined) return -Errno.ENOTSOCK;
-  let passcred = false;
-  return {
-    type: s.type,
-    domain: AF_INET,
-    protocol: s.protocol,
-    get listening() {
-      return s.listening;
-    },
-    get sndbuf() {
-      return s.sndbuf;
-    },
-    set sndbuf(v: number) {
-      s.sndbuf = v;
-    },
-    get rcvbuf() {
-      return s.rcvbuf;
-    },
-    set rcvbuf(v: number) {
-      s.rcvbuf = v;
-    },
-    get passcred() {
-      return passcred;
-    },
-    set passcred(v: boolean) {
-      passcred = v;
-    },
-    options: s.options,
-    get rcvTimeoNs() {
-      return s.rcvTimeoNs;
-    },
-    set rcvTimeoNs(v: bigint) {
-      s.rcvTimeoNs = v;
-    },
-    get sndTimeoNs() {
-      return s.sndTimeoNs;
-    },
-    set sndTimeoNs(v: bigint) {
-      s.sndTimeoNs = v;
-    },
-    peerCred: null,
-    takeError: () => s.takeError(),
-    notify: () => undefined,
-    reuse: (on) => {
-      s.reuseAddr = on;
-    },
-    tcp: s.tcp !== null ? s : undefined,
-  };
-}
-
 /** Copies out an option of `value` bytes through (optval, optlen), as sock_getsockopt. */
 function putOption(t: Task, optval: bigint, optlenAddr: bigint, value: Uint8Array): number {
   const lb = t.mem.copyIn(optlenAddr, 4);
@@ -271,8 +179,9 @@ function getsockopt(t: Task, a: readonly bigint[]): number {
   const ep = targetOf(t, a[0] ?? 0n);
   if (typeof ep === 'number') return ep;
   const level = int(a[1] ?? 0n);
-  if (level === IPPROTO_TCP && ep.tcp !== undefined)
-    return tcpOption(t, ep.tcp, int(a[2] ?? 0n), null, { optval: a[3] ?? 0n, optlen: a[4] ?? 0n });
+  const tcp = tcpOf(ep);
+  if (level === IPPROTO_TCP && tcp !== undefined)
+    return tcpOption(t, tcp, int(a[2] ?? 0n), null, { optval: a[3] ?? 0n, optlen: a[4] ?? 0n });
   if (level !== SOL_SOCKET) return ep.domain === AF_UNIX ? -Errno.EOPNOTSUPP : -Errno.ENOPROTOOPT;
   const name = int(a[2] ?? 0n);
   let value: Uint8Array;
@@ -360,8 +269,9 @@ function setsockopt(t: Task, a: readonly bigint[]): number {
   const name = int(a[2] ?? 0n);
   const optval = a[3] ?? 0n;
   const optlen = uint(a[4] ?? 0n);
-  if (level === IPPROTO_TCP && ep.tcp !== undefined)
-    return tcpOption(t, ep.tcp, name, { optval, optlen }, { optval: 0n, optlen: 0n });
+  const tcp = tcpOf(ep);
+  if (level === IPPROTO_TCP && tcp !== undefined)
+    return tcpOption(t, tcp, name, { optval, optlen }, { optval: 0n, optlen: 0n });
   if (level !== SOL_SOCKET) return ep.domain === AF_UNIX ? -Errno.EOPNOTSUPP : -Errno.ENOPROTOOPT;
   if (name === SO_RCVTIMEO || name === SO_SNDTIMEO) {
     const ns = readTimeout(t, optval, optlen);

@@ -8,7 +8,7 @@
  * blocking accept woken by another process. Never prints a port number.
  * variants: static dynamic
  */
-#include "../include/check.h"
+#include "../include/sock.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -33,21 +33,6 @@ static struct sockaddr_in name_of(int fd) {
   return a;
 }
 
-static void print_poll(const char *name, int fd) {
-  struct pollfd p = {fd, POLLIN | POLLOUT | POLLRDHUP, 0};
-  int r = poll(&p, 1, 0);
-  printf("%s: ret=%d in=%d out=%d hup=%d rdhup=%d err=%d\n", name, r, !!(p.revents & POLLIN),
-         !!(p.revents & POLLOUT), !!(p.revents & POLLHUP), !!(p.revents & POLLRDHUP),
-         !!(p.revents & POLLERR));
-}
-
-static int opt(int fd, int level, int name) {
-  int v = -1;
-  socklen_t l = sizeof v;
-  if (getsockopt(fd, level, name, &v, &l) != 0) return -errno;
-  return v;
-}
-
 /* A listener on an ephemeral loopback port; its address in *a. */
 static int listener(struct sockaddr_in *a, int backlog) {
   int l = socket(AF_INET, SOCK_STREAM, 0);
@@ -62,8 +47,8 @@ int main(void) {
   check_begin();
   signal(SIGPIPE, SIG_IGN);
   int s = socket(AF_INET, SOCK_STREAM, 0);
-  printf("opt_type: %d protocol=%d acceptconn=%d\n", opt(s, SOL_SOCKET, SO_TYPE),
-         opt(s, SOL_SOCKET, SO_PROTOCOL), opt(s, SOL_SOCKET, SO_ACCEPTCONN));
+  printf("opt_type: %d protocol=%d acceptconn=%d\n", sock_opt(s, SOL_SOCKET, SO_TYPE),
+         sock_opt(s, SOL_SOCKET, SO_PROTOCOL), sock_opt(s, SOL_SOCKET, SO_ACCEPTCONN));
   CHECK_RET("socket_stream_udp_proto", socket(AF_INET, SOCK_STREAM, IPPROTO_UDP));
   char b[256];
   CHECK_RET("send_unconnected", send(s, "x", 1, 0));
@@ -76,7 +61,7 @@ int main(void) {
   CHECK_RET("accept_not_listening", accept(s, NULL, NULL));
   CHECK_RET("listen_unbound", listen(s, 4));
   check_true("listen_bound_a_port", name_of(s).sin_port != 0, "an ephemeral port");
-  printf("listen_acceptconn: %d\n", opt(s, SOL_SOCKET, SO_ACCEPTCONN));
+  printf("listen_acceptconn: %d\n", sock_opt(s, SOL_SOCKET, SO_ACCEPTCONN));
   print_poll("poll_listening", s);
   CHECK_RET("send_listening", send(s, "x", 1, 0));
   close(s);
@@ -92,7 +77,7 @@ int main(void) {
   c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   CHECK_RET("connect_refused_nonblock", connect(c, (struct sockaddr *)&la, sizeof la));
   usleep(20000);
-  printf("refused_so_error: %d\n", opt(c, SOL_SOCKET, SO_ERROR));
+  printf("refused_so_error: %d\n", sock_opt(c, SOL_SOCKET, SO_ERROR));
   close(c);
 
   l = listener(&la, 8);
@@ -103,7 +88,7 @@ int main(void) {
   CHECK_RET("connect_nonblock", connect(c, (struct sockaddr *)&la, sizeof la));
   struct pollfd pf = {c, POLLOUT, 0};
   CHECK_RET("poll_connect_done", poll(&pf, 1, 5000));
-  printf("connect_so_error: %d\n", opt(c, SOL_SOCKET, SO_ERROR));
+  printf("connect_so_error: %d\n", sock_opt(c, SOL_SOCKET, SO_ERROR));
   CHECK_RET("connect_nonblock_again", connect(c, (struct sockaddr *)&la, sizeof la));
   CHECK_RET("connect_nonblock_third", connect(c, (struct sockaddr *)&la, sizeof la));
   struct sockaddr_in peer;
@@ -135,8 +120,8 @@ int main(void) {
   printf("recvfrom_addrlen: %d\n", (int)fl);
   int one = 1;
   CHECK_RET("nodelay_set", setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one));
-  printf("nodelay: %d\n", opt(c, IPPROTO_TCP, TCP_NODELAY));
-  printf("keepidle_default: %d\n", opt(c, IPPROTO_TCP, TCP_KEEPIDLE));
+  printf("nodelay: %d\n", sock_opt(c, IPPROTO_TCP, TCP_NODELAY));
+  printf("keepidle_default: %d\n", sock_opt(c, IPPROTO_TCP, TCP_KEEPIDLE));
   CHECK_RET("tcp_level_unknown", setsockopt(c, IPPROTO_TCP, 9999, &one, sizeof one));
 
   /* Half close: the reader sees the end, the other direction still works. */

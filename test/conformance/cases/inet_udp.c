@@ -7,7 +7,7 @@
  * SO_RCVTIMEO, and a blocking receive woken by another process. Never prints a port number.
  * variants: static dynamic
  */
-#include "../include/check.h"
+#include "../include/sock.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -29,29 +29,14 @@ static struct sockaddr_in name_of(int fd) {
   return a;
 }
 
-static void print_poll(const char *name, int fd) {
-  struct pollfd p = {fd, POLLIN | POLLOUT | POLLRDHUP, 0};
-  int r = poll(&p, 1, 0);
-  printf("%s: ret=%d in=%d out=%d hup=%d rdhup=%d err=%d\n", name, r, !!(p.revents & POLLIN),
-         !!(p.revents & POLLOUT), !!(p.revents & POLLHUP), !!(p.revents & POLLRDHUP),
-         !!(p.revents & POLLERR));
-}
-
-static int opt(int fd, int name) {
-  int v = -1;
-  socklen_t l = sizeof v;
-  if (getsockopt(fd, SOL_SOCKET, name, &v, &l) != 0) return -errno;
-  return v;
-}
-
 int main(void) {
   check_begin();
   int fd;
   CHECK_NONNEG("socket_udp", fd = socket(AF_INET, SOCK_DGRAM, 0));
   close(fd);
   CHECK_NONNEG("socket_udp_proto", fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP));
-  printf("opt_type: %d domain=%d protocol=%d\n", opt(fd, SO_TYPE), opt(fd, SO_DOMAIN),
-         opt(fd, SO_PROTOCOL));
+  printf("opt_type: %d domain=%d protocol=%d\n", sock_opt(fd, SOL_SOCKET, SO_TYPE), sock_opt(fd, SOL_SOCKET, SO_DOMAIN),
+         sock_opt(fd, SOL_SOCKET, SO_PROTOCOL));
   close(fd);
   CHECK_RET("socket_udp_tcp_proto", socket(AF_INET, SOCK_DGRAM, IPPROTO_TCP));
   CHECK_RET("socket_bad_flags", socket(AF_INET, SOCK_DGRAM | 0x100, 0));
@@ -161,7 +146,7 @@ int main(void) {
   CHECK_RET("connect_closed_port", connect(c, (struct sockaddr *)&ga, sizeof ga));
   CHECK_RET("send_to_closed_port", send(c, "x", 1, 0));
   print_poll("poll_refused", c);
-  printf("so_error: %d\n", opt(c, SO_ERROR));
+  printf("so_error: %d\n", sock_opt(c, SOL_SOCKET, SO_ERROR));
   CHECK_RET("send_again", send(c, "x", 1, 0));
   CHECK_RET("recv_refused", recv(c, b, sizeof b, MSG_DONTWAIT));
   CHECK_RET("recv_after_refused", recv(c, b, sizeof b, MSG_DONTWAIT));

@@ -135,16 +135,16 @@ int main(int argc, char **argv, char **envp) {
   printf("pipe_transfer: total=%lu sum=%lu\n", total, sum);
   describe("pipe_writer_status", st);
 
-  /* SIGPIPE: the reader is gone. */
+  /* SIGPIPE: the reader is gone (closed before the fork, so no reader exists anywhere when
+     the child writes: the order of the two processes cannot change the outcome). */
   pipe(fds);
+  close(fds[0]);
   c = fork();
   if (c == 0) {
-    close(fds[0]);
     signal(SIGPIPE, SIG_DFL);
     write(fds[1], "x", 1);
     _exit(0);
   }
-  close(fds[0]);
   close(fds[1]);
   waitpid(c, &st, 0);
   describe("sigpipe_status", st);

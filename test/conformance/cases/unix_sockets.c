@@ -11,7 +11,7 @@
  * MSG_WAITALL, and sendmmsg/recvmmsg.
  * variants: static dynamic
  */
-#include "../include/check.h"
+#include "../include/sock.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -38,21 +38,6 @@ static socklen_t abstract_addr(struct sockaddr_un *a, const char *name) {
   return offsetof(struct sockaddr_un, sun_path) + 1 + n;
 }
 
-static void print_poll(const char *name, int fd) {
-  struct pollfd p = {fd, POLLIN | POLLOUT | POLLRDHUP, 0};
-  int r = poll(&p, 1, 0);
-  printf("%s: ret=%d in=%d out=%d hup=%d rdhup=%d err=%d\n", name, r, !!(p.revents & POLLIN),
-         !!(p.revents & POLLOUT), !!(p.revents & POLLHUP), !!(p.revents & POLLRDHUP),
-         !!(p.revents & POLLERR));
-}
-
-static int opt(int fd, int name) {
-  int v = -1;
-  socklen_t l = sizeof v;
-  if (getsockopt(fd, SOL_SOCKET, name, &v, &l) != 0) return -errno;
-  return v;
-}
-
 static void creation(void) {
   int fd;
   CHECK_NONNEG("socket_stream", fd = socket(AF_UNIX, SOCK_STREAM, 0));
@@ -63,7 +48,7 @@ static void creation(void) {
   printf("socket_nonblock_flag: %d\n", !!(fcntl(fd, F_GETFL) & O_NONBLOCK));
   close(fd);
   CHECK_NONNEG("socket_raw_is_dgram", fd = socket(AF_UNIX, SOCK_RAW, 0));
-  printf("socket_raw_type: %d\n", opt(fd, SO_TYPE));
+  printf("socket_raw_type: %d\n", sock_opt(fd, SOL_SOCKET, SO_TYPE));
   close(fd);
   CHECK_RET("socket_type_zero", socket(AF_UNIX, 0, 0));
   CHECK_RET("socket_type_too_big", socket(AF_UNIX, 12, 0));
@@ -179,7 +164,7 @@ static void stream_connections(int type, const char *tag) {
   C("recv_unconnected", recv(srv, n, 1, MSG_DONTWAIT));
   C("bind", bind(srv, (struct sockaddr *)&a, al));
   C("listen", listen(srv, 1));
-  printf("%s_acceptconn: %d\n", tag, opt(srv, SO_ACCEPTCONN));
+  printf("%s_acceptconn: %d\n", tag, sock_opt(srv, SOL_SOCKET, SO_ACCEPTCONN));
   P("poll_listening", srv);
   int nb = fcntl(srv, F_GETFL);
   fcntl(srv, F_SETFL, nb | O_NONBLOCK);
@@ -251,8 +236,8 @@ static void stream_connections(int type, const char *tag) {
   /* Closing the listener resets connections never accepted. */
   close(srv);
   P("poll_reset_client", c2);
-  printf("%s_so_error_reset: %d\n", tag, opt(c2, SO_ERROR));
-  printf("%s_so_error_again: %d\n", tag, opt(c2, SO_ERROR));
+  printf("%s_so_error_reset: %d\n", tag, sock_opt(c2, SOL_SOCKET, SO_ERROR));
+  printf("%s_so_error_again: %d\n", tag, sock_opt(c2, SOL_SOCKET, SO_ERROR));
   C("recv_after_reset", recv(c2, b, sizeof b, 0));
   C("send_after_reset", send(c2, "x", 1, MSG_NOSIGNAL));
   int c4 = socket(AF_UNIX, type, 0);
@@ -265,7 +250,7 @@ static void stream_connections(int type, const char *tag) {
   C("send_unread", send(c1, "unread", 6, 0));
   close(a1);
   C("recv_c1_after_close", recv(c1, b, sizeof b, MSG_DONTWAIT));
-  printf("%s_c1_so_error: %d\n", tag, opt(c1, SO_ERROR));
+  printf("%s_c1_so_error: %d\n", tag, sock_opt(c1, SOL_SOCKET, SO_ERROR));
   close(c1);
   close(c2);
   close(c3);
@@ -486,16 +471,16 @@ static void options(void) {
   int s = socket(AF_UNIX, SOCK_STREAM, 0);
   int one = 1, seven = 7;
   CHECK_RET("opt_reuseaddr_set", setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &seven, sizeof seven));
-  printf("opt_reuseaddr: %d\n", opt(s, SO_REUSEADDR));
+  printf("opt_reuseaddr: %d\n", sock_opt(s, SOL_SOCKET, SO_REUSEADDR));
   CHECK_RET("opt_keepalive_set", setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one));
-  printf("opt_keepalive: %d\n", opt(s, SO_KEEPALIVE));
-  printf("opt_broadcast_default: %d\n", opt(s, SO_BROADCAST));
+  printf("opt_keepalive: %d\n", sock_opt(s, SOL_SOCKET, SO_KEEPALIVE));
+  printf("opt_broadcast_default: %d\n", sock_opt(s, SOL_SOCKET, SO_BROADCAST));
   CHECK_RET("opt_reuseport_set", setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one));
   CHECK_RET("opt_short_len", setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &one, 2));
   int six = 6;
   CHECK_RET("opt_priority_set", setsockopt(s, SOL_SOCKET, SO_PRIORITY, &six, sizeof six));
-  printf("opt_priority: %d\n", opt(s, SO_PRIORITY));
-  printf("opt_rcvlowat: %d sndlowat=%d\n", opt(s, SO_RCVLOWAT), opt(s, SO_SNDLOWAT));
+  printf("opt_priority: %d\n", sock_opt(s, SOL_SOCKET, SO_PRIORITY));
+  printf("opt_rcvlowat: %d sndlowat=%d\n", sock_opt(s, SOL_SOCKET, SO_RCVLOWAT), sock_opt(s, SOL_SOCKET, SO_SNDLOWAT));
   struct linger lg = {1, 5};
   CHECK_RET("opt_linger_set", setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg));
   memset(&lg, 0, sizeof lg);

@@ -9,18 +9,21 @@
 // never throws on a hostile segment.
 
 import { Errno } from '../../../abi/linux/errno.js';
+import {
+  Notifier,
+  POLLERR,
+  POLLHUP,
+  POLLIN,
+  POLLOUT,
+  POLLRDHUP,
+  POLLRDNORM,
+  POLLWRBAND,
+  POLLWRNORM,
+} from '../notifier.js';
 import { INADDR_ANY } from './ipv4.js';
 import type { Stack } from './stack.js';
 import { ACK, FIN, PSH, RST, SYN, type TcpSegment, seqAdd, seqLe, seqLt } from './tcp.js';
 
-const POLLIN = 0x1;
-const POLLOUT = 0x4;
-const POLLERR = 0x8;
-const POLLHUP = 0x10;
-const POLLRDNORM = 0x40;
-const POLLWRNORM = 0x100;
-const POLLWRBAND = 0x200;
-const POLLRDHUP = 0x2000;
 /** net.ipv4.tcp_wmem[1] and tcp_rmem[1]: what SO_SNDBUF and SO_RCVBUF start at. */
 export const TCP_SNDBUF_DEFAULT = 16384;
 export const TCP_RCVBUF_DEFAULT = 131072;
@@ -55,7 +58,7 @@ export interface TcpReceived {
   n: number;
 }
 
-export class TcpEndpoint {
+export class TcpEndpoint extends Notifier {
   state: TcpState = 'CLOSED';
   sockState: SockState = 'unconnected';
   localAddr = INADDR_ANY;
@@ -71,8 +74,6 @@ export class TcpEndpoint {
   /** The application set SO_SNDBUF / SO_RCVBUF (SOCK_SNDBUF_LOCK): no autotuning. */
   sndbufLocked = false;
   rcvbufLocked = false;
-  /** A pending error (sk_err, positive), reported once. */
-  error = 0;
   /** The application closed its last descriptor (the connection may live on, orphaned). */
   released = false;
   /** SHUT_RD by the application, or the connection is over (sk_shutdown). */
@@ -111,27 +112,12 @@ export class TcpEndpoint {
   /** The listener of a connection not yet accepted. */
   parent: TcpEndpoint | null = null;
 
-  private readonly waiters = new Set<() => void>();
-
-  constructor(private readonly stack: Stack) {}
+  constructor(private readonly stack: Stack) {
+    super();
+  }
 
   get bound(): boolean {
     return this.localPort !== 0;
-  }
-
-  subscribe(cb: () => void): () => void {
-    this.waiters.add(cb);
-    return () => this.waiters.delete(cb);
-  }
-
-  notify(): void {
-    for (const w of [...this.waiters]) w();
-  }
-
-  takeError(): number {
-    const e = this.error;
-    this.error = 0;
-    return e === 0 ? 0 : -e;
   }
 
   /** bind(2). */

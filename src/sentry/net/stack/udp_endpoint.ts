@@ -5,18 +5,21 @@
 // buffer. No dependency on the rest of the Sentry; errors are negative errnos; never throws.
 
 import { Errno } from '../../../abi/linux/errno.js';
+import {
+  Notifier,
+  POLLERR,
+  POLLHUP,
+  POLLIN,
+  POLLOUT,
+  POLLRDHUP,
+  POLLRDNORM,
+  POLLWRBAND,
+  POLLWRNORM,
+} from '../notifier.js';
 import { INADDR_ANY, IPV4_HEADER, IPV4_MAX } from './ipv4.js';
 import type { Stack } from './stack.js';
 import { UDP_HEADER } from './udp.js';
 
-const POLLIN = 0x1;
-const POLLOUT = 0x4;
-const POLLERR = 0x8;
-const POLLHUP = 0x10;
-const POLLRDNORM = 0x40;
-const POLLWRNORM = 0x100;
-const POLLWRBAND = 0x200;
-const POLLRDHUP = 0x2000;
 /** The largest payload of one datagram. */
 export const UDP_MAX_PAYLOAD = IPV4_MAX - IPV4_HEADER - UDP_HEADER;
 /** What a queued datagram costs the receive buffer beyond its bytes (an skb's overhead). */
@@ -37,7 +40,7 @@ interface Datagram {
   port: number;
 }
 
-export class UdpEndpoint {
+export class UdpEndpoint extends Notifier {
   localAddr = INADDR_ANY;
   localPort = 0;
   remoteAddr = INADDR_ANY;
@@ -51,34 +54,18 @@ export class UdpEndpoint {
   rcvbuf = UDP_BUF_DEFAULT;
   shutRead = false;
   shutWrite = false;
-  /** A pending error (sk_err, positive), reported once. */
-  error = 0;
   /** Datagrams dropped for want of receive buffer. */
   drops = 0;
   private readonly queue: Datagram[] = [];
   private queuedCost = 0;
-  private readonly waiters = new Set<() => void>();
   private released = false;
 
-  constructor(private readonly stack: Stack) {}
+  constructor(private readonly stack: Stack) {
+    super();
+  }
 
   get bound(): boolean {
     return this.localPort !== 0;
-  }
-
-  subscribe(cb: () => void): () => void {
-    this.waiters.add(cb);
-    return () => this.waiters.delete(cb);
-  }
-
-  private notify(): void {
-    for (const w of [...this.waiters]) w();
-  }
-
-  takeError(): number {
-    const e = this.error;
-    this.error = 0;
-    return e === 0 ? 0 : -e;
   }
 
   /** bind(2): -EINVAL when already bound; the stack's errors otherwise. */
