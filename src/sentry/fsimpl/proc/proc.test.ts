@@ -97,7 +97,16 @@ describe('procfs', () => {
       }
       return out;
     };
-    assert.deepEqual(names('/proc'), ['.', '..', 'self', 'mounts', 'filesystems', 'cpuinfo', '1']);
+    assert.deepEqual(names('/proc'), [
+      '.',
+      '..',
+      'self',
+      'mounts',
+      'filesystems',
+      'net',
+      'cpuinfo',
+      '1',
+    ]);
     assert.deepEqual(names('/proc/self/fd'), ['.', '..']);
     assert.ok(names('/proc/1').includes('exe'));
   });
