@@ -37,6 +37,8 @@ export const EPHEMERAL_LAST = 60999;
 export const LOOPBACK_MTU = 65536;
 /** The MSS the stack offers on loopback (the MTU less IPv4 and TCP headers and options). */
 const LOOPBACK_MSS = 65483;
+/** What all TCP queues may hold before buffers stop autotuning (cf. net.ipv4.tcp_mem). */
+const TCP_GROWTH_LIMIT = 64 << 20;
 
 /** What the stack counts (drops with their reason, packets by protocol). */
 export interface StackStats {
@@ -67,6 +69,8 @@ export class Stack {
   /** TCP connections by their four-tuple. */
   private readonly tcpConns = new Map<string, TcpEndpoint>();
   private nextTcpPort = EPHEMERAL_FIRST;
+  /** Bytes held in all TCP send and receive queues. */
+  tcpBytes = 0;
 
   constructor(
     /** Monotonic nanoseconds (TIME-WAIT). */
@@ -213,6 +217,11 @@ export class Stack {
   ): void {
     this.stats.tcpOut++;
     this.output(src, dst, IPPROTO_TCP, buildTcp(src, dst, s, payload, !this.checksumOffload));
+  }
+
+  /** Whether TCP buffers may grow past their defaults (the stack holds under 64 MiB). */
+  roomToGrow(): boolean {
+    return this.tcpBytes < TCP_GROWTH_LIMIT;
   }
 
   /** A fresh initial sequence number. */

@@ -30,7 +30,8 @@ export const TCP_RCVBUF_DEFAULT = 131072;
 /**
  * How far the buffers grow when the application never set SO_SNDBUF/SO_RCVBUF (Linux
  * autotunes them up to tcp_wmem[2]/tcp_rmem[2]; a smaller bound here keeps the Sentry's
- * memory per connection modest).
+ * memory per connection modest), and only while the stack holds little (Stack.roomToGrow,
+ * as tcp_mem's pressure stops Linux's growth).
  */
 const AUTOTUNED_MAX = 1 << 20;
 /** Our window scale (as Linux advertises on a default receive buffer). */
@@ -206,10 +207,14 @@ export class TcpEndpoint extends Notifier {
 
   /** What the send queue and the receive queue may hold. */
   get sndLimit(): number {
-    return this.sndbufLocked ? this.sndbuf : Math.max(this.sndbuf, AUTOTUNED_MAX);
+    return this.sndbufLocked || !this.stack.roomToGrow()
+      ? this.sndbuf
+      : Math.max(this.sndbuf, AUTOTUNED_MAX);
   }
   get rcvLimit(): number {
-    return this.rcvbufLocked ? this.rcvbuf : Math.max(this.rcvbuf, AUTOTUNED_MAX);
+    return this.rcvbufLocked || !this.stack.roomToGrow()
+      ? this.rcvbuf
+      : Math.max(this.rcvbuf, AUTOTUNED_MAX);
   }
 
   private sendAck(): void {
@@ -268,6 +273,7 @@ export class TcpEndpoint extends Notifier {
   /** Drops `n` acknowledged bytes from the front of the send queue. */
   private dropSent(n: number): void {
     this.sendBytes -= n;
+    this.stack.tcpBytes -= n;
     while (n > 0) {
       const c = this.sendQ[0];
       if (c === undefined) break;
@@ -301,6 +307,7 @@ export class TcpEndpoint extends Notifier {
     const n = Math.min(room, data.length);
     this.sendQ.push(data.slice(0, n));
     this.sendBytes += n;
+    this.stack.tcpBytes += n;
     this.stack.batch(() => this.pump());
     return n;
   }
@@ -332,6 +339,7 @@ export class TcpEndpoint extends Notifier {
 
   private consume(n: number): void {
     this.recvBytes -= n;
+    this.stack.tcpBytes -= n;
     while (n > 0) {
       const c = this.recvQ[0];
       if (c === undefined) break;
@@ -548,6 +556,7 @@ export class TcpEndpoint extends Notifier {
         );
         this.recvQ.push(seg.payload.slice(0, take));
         this.recvBytes += take;
+        this.stack.tcpBytes += take;
         this.rcvNxt = seqAdd(this.rcvNxt, take);
         ack = true;
         this.notify();
@@ -611,6 +620,7 @@ export class TcpEndpoint extends Notifier {
   finish(): void {
     this.state = 'CLOSED';
     this.recvQ.length = 0;
+    this.stack.tcpBytes -= this.recvBytes + this.sendBytes;
     this.recvBytes = 0;
     this.sendQ = [];
     this.sendBytes = 0;
