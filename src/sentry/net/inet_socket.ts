@@ -7,6 +7,7 @@ import { Errno } from '../../abi/linux/errno.js';
 import { S_IFSOCK, type Stat } from '../../abi/linux/file.js';
 import type { FileDescription } from '../vfs/file_description.js';
 import { type FileImpl, type Inode, emptyInodeStat } from '../vfs/inode.js';
+import type { SocketMemory } from './notifier.js';
 import { socketOwners } from './sandbox_net.js';
 import type { Stack } from './stack/stack.js';
 import { TcpEndpoint } from './stack/tcp_endpoint.js';
@@ -35,12 +36,16 @@ export class InetSocket {
   passcred = false;
   readonly peerCred = null;
 
+  /** The sandbox's socket memory budget. */
+  readonly memory: SocketMemory;
+
   constructor(
     stack: Stack,
     readonly type: number,
     readonly protocol: number,
     tcp?: TcpEndpoint,
   ) {
+    this.memory = stack.memory;
     this.udp = new UdpEndpoint(stack);
     this.tcp = type === SOCK_STREAM ? (tcp ?? new TcpEndpoint(stack)) : null;
   }
@@ -118,7 +123,14 @@ export function inetSocketFile(
         write: (src) => t.send(src),
         readable: () => t.readable(),
         readiness: () => t.readiness(),
-        subscribe: (cb) => t.subscribe(cb),
+        subscribe: (cb) => {
+          const off = t.subscribe(cb);
+          const offMem = s.memory.subscribe(cb);
+          return () => {
+            off();
+            offMem();
+          };
+        },
         waitLimitNs: (events) => ((events & POLLIN) !== 0 ? s.rcvTimeoNs : s.sndTimeoNs),
         release: () => t.release(),
       },

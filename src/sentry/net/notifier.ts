@@ -32,3 +32,46 @@ export class Notifier {
     return e === 0 ? 0 : -e;
   }
 }
+
+/** What all socket queues of one sandbox may hold (Linux bounds them with tcp_mem/wmem). */
+export const SOCKET_MEMORY_LIMIT = 256 << 20;
+
+/**
+ * The bytes held in one sandbox's socket queues, against a budget: a send that would pass it
+ * is refused (the caller waits, or answers EAGAIN), so no program can grow the Sentry's
+ * memory without bound through sockets. Waiters hear when room comes back.
+ */
+export class SocketMemory extends Notifier {
+  used = 0;
+  constructor(readonly limit = SOCKET_MEMORY_LIMIT) {
+    super();
+  }
+
+  /** Takes `n` bytes of the budget; false (nothing taken) when they do not fit. */
+  charge(n: number): boolean {
+    if (n > 0 && this.used + n > this.limit) return false;
+    this.used += n;
+    return true;
+  }
+
+  /** Takes `n` bytes whatever the budget (data already admitted, moving between queues). */
+  force(n: number): void {
+    this.used += n;
+  }
+
+  release(n: number): void {
+    const was = this.used > this.limit - (1 << 20);
+    this.used = Math.max(0, this.used - n);
+    if (was) this.notify();
+  }
+
+  /** Bytes still free in the budget. */
+  room(): number {
+    return Math.max(0, this.limit - this.used);
+  }
+
+  /** Whether a send of `n` more bytes would fit. */
+  fits(n: number): boolean {
+    return this.used + n <= this.limit;
+  }
+}

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { Errno } from '../../abi/linux/errno.js';
 import { POLLHUP, POLLIN, POLLOUT, POLLRDHUP } from '../../abi/linux/file.js';
 import { newPipe } from '../fsimpl/pipe/pipe.js';
+import { SocketMemory } from './notifier.js';
 import { encodeUnixName, parseUnixAddr } from './unix_names.js';
 import {
   MAX_DGRAM_QLEN,
@@ -160,5 +161,29 @@ describe('unix addresses', () => {
     assert.equal(encodeUnixName(text('/a')).length, 2 + 2 + 1, 'path with its NUL');
     assert.equal(encodeUnixName(text('\0a')).length, 2 + 2, 'abstract, exact');
     assert.equal(encodeUnixName(null).length, 2);
+  });
+});
+
+describe('the sandbox socket memory budget', () => {
+  it('refuses a send past the budget and gives the room back as the reader takes bytes', () => {
+    const mem = new SocketMemory(10);
+    const a = new UnixEndpoint(SOCK_STREAM, cred);
+    const b = new UnixEndpoint(SOCK_STREAM, cred);
+    a.peer = b;
+    b.peer = a;
+    a.mem = mem;
+    b.mem = mem;
+    assert.equal(a.send(text('12345678'), []), 8);
+    assert.equal(a.send(text('abcdef'), []), 2, 'a stream takes what the budget allows');
+    assert.equal(a.send(text('cdef'), []), -Errno.EAGAIN, 'then waits');
+    let woke = 0;
+    mem.subscribe(() => woke++);
+    const got = b.recv(new Uint8Array(4), false);
+    assert.ok(typeof got !== 'number' && got.n === 4);
+    assert.equal(mem.used, 6);
+    assert.ok(woke > 0, 'waiters hear of the room');
+    assert.equal(a.send(text('cdef'), []), 4);
+    b.release();
+    assert.equal(mem.used, 0, 'a dropped queue gives its bytes back');
   });
 });

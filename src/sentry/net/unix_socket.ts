@@ -29,7 +29,7 @@ import { allocAnonDev } from '../vfs/dev_numbers.js';
 import type { FileDescription } from '../vfs/file_description.js';
 import { type FileImpl, type Filesystem, type Inode, emptyInodeStat } from '../vfs/inode.js';
 import { emptyStatfs } from '../vfs/statfs.js';
-import { Notifier } from './notifier.js';
+import { Notifier, type SocketMemory } from './notifier.js';
 import { socketOwners } from './sandbox_net.js';
 
 export const SOCK_STREAM = 1;
@@ -66,6 +66,8 @@ interface Packet {
   rights: FileDescription[];
   cred: PeerCred;
   from: Uint8Array | null;
+  /** The sandbox's socket memory its bytes are charged to. */
+  mem: SocketMemory | null;
 }
 
 /** The peer's identity at creation (SO_PEERCRED). */
@@ -124,6 +126,8 @@ export class UnixEndpoint extends Notifier {
   sndTimeoNs = 0n;
   readonly domain = 1;
   readonly protocol = 0;
+  /** The sandbox's socket memory budget (what this endpoint sends is charged to it). */
+  mem: SocketMemory | null = null;
 
   constructor(
     readonly type: number,
@@ -161,8 +165,14 @@ export class UnixEndpoint extends Notifier {
     if (src.length === 0 && rights.length === 0 && this.type === SOCK_STREAM) return 0;
     if (!this.roomFor(peer, src.length)) return -Errno.EAGAIN;
     let n = src.length;
-    if (this.type === SOCK_STREAM) n = Math.min(n, Math.max(1, this.sndbuf - peer.queued));
-    peer.enqueue({ data: src.slice(0, n), off: 0, rights, cred, from: this.name });
+    if (this.type === SOCK_STREAM) {
+      n = Math.min(n, Math.max(1, this.sndbuf - peer.queued));
+      // A stream takes what the sandbox's budget still allows; a record fits whole or waits.
+      if (this.mem !== null) n = Math.min(n, this.mem.room());
+      if (n <= 0 && src.length > 0) return -Errno.EAGAIN;
+    }
+    if (this.mem !== null && !this.mem.charge(n)) return -Errno.EAGAIN;
+    peer.enqueue({ data: src.slice(0, n), off: 0, rights, cred, from: this.name, mem: this.mem });
     return n;
   }
 
@@ -183,7 +193,8 @@ export class UnixEndpoint extends Notifier {
     if (to.shutRead) return -Errno.EPIPE;
     if (to.peer !== this && to.queue.length > MAX_DGRAM_QLEN) return -Errno.EAGAIN;
     if (!this.roomFor(to, src.length)) return -Errno.EAGAIN;
-    to.enqueue({ data: src.slice(), off: 0, rights, cred, from: this.name });
+    if (this.mem !== null && !this.mem.charge(src.length)) return -Errno.EAGAIN;
+    to.enqueue({ data: src.slice(), off: 0, rights, cred, from: this.name, mem: this.mem });
     return src.length;
   }
 
@@ -217,6 +228,7 @@ export class UnixEndpoint extends Notifier {
       if (!peek) {
         this.queue.shift();
         this.queued -= p.data.length;
+        p.mem?.release(p.data.length);
         this.freed();
       }
       const rights = peek ? [] : p.rights;
@@ -249,6 +261,7 @@ export class UnixEndpoint extends Notifier {
       rights.push(...p.rights);
       p.rights = [];
       p.off += take;
+      p.mem?.release(take);
       if (p.off === p.data.length) this.queue.shift();
       else break;
     }
@@ -296,6 +309,7 @@ export class UnixEndpoint extends Notifier {
       peer.queue.length > MAX_DGRAM_QLEN
     )
       writable = false;
+    if (writable && this.mem !== null && !this.mem.fits(1)) writable = false;
     if (writable) m |= POLLOUT | POLLWRNORM | POLLWRBAND;
     return m;
   }
@@ -341,6 +355,7 @@ export class UnixEndpoint extends Notifier {
     if (this.peer !== null) return -Errno.EISCONN;
     const server = new UnixEndpoint(this.type, target.cred);
     server.name = target.name;
+    server.mem = target.mem;
     server.peerCred = cred;
     this.peerCred = target.peerCred;
     this.peer = server;
@@ -381,7 +396,10 @@ export class UnixEndpoint extends Notifier {
   }
 
   private dropQueue(): void {
-    for (const p of this.queue) for (const f of p.rights) f.decRef();
+    for (const p of this.queue) {
+      for (const f of p.rights) f.decRef();
+      p.mem?.release(p.data.length - p.off);
+    }
     this.queue.length = 0;
     this.queued = 0;
   }
@@ -487,7 +505,15 @@ function endpointFile(e: UnixEndpoint): FileImpl {
     write: (src) => e.send(src, []),
     readable: () => e.readable(),
     readiness: () => e.readiness(),
-    subscribe: (cb) => e.subscribe(cb),
+    // The budget's room coming back also wakes a writer it held up.
+    subscribe: (cb) => {
+      const off = e.subscribe(cb);
+      const offMem = e.mem?.subscribe(cb);
+      return () => {
+        off();
+        offMem?.();
+      };
+    },
     waitLimitNs: (events) => ((events & POLLIN) !== 0 ? e.rcvTimeoNs : e.sndTimeoNs),
     release: () => e.release(),
   };
@@ -497,6 +523,7 @@ function endpointFile(e: UnixEndpoint): FileImpl {
 export function newUnixPair(
   type: number,
   cred: PeerCred,
+  mem: SocketMemory | null = null,
 ): [{ inode: SocketInode; impl: FileImpl }, { inode: SocketInode; impl: FileImpl }] {
   const a = new UnixEndpoint(type, cred);
   const b = new UnixEndpoint(type, cred);
@@ -504,6 +531,8 @@ export function newUnixPair(
   b.peer = a;
   a.peerCred = cred;
   b.peerCred = cred;
+  a.mem = mem;
+  b.mem = mem;
   const fs = theSockFs();
   return [
     { inode: new SocketInode(fs, a, cred), impl: endpointFile(a) },

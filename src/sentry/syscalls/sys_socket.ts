@@ -18,6 +18,7 @@ import { O_NONBLOCK, O_RDWR, POLLIN, POLLOUT, UIO_MAXIOV } from '../../abi/linux
 import { BLOCKED, waitOnFiles } from '../kernel/block.js';
 import { sendSignal } from '../kernel/signals.js';
 import type { Task } from '../kernel/task.js';
+import { socketMemoryFor } from '../net/sandbox_net.js';
 import { encodeUnixName } from '../net/unix_names.js';
 import {
   SOCK_DGRAM,
@@ -82,7 +83,7 @@ function socketpair(t: Task, a: readonly bigint[]): number {
   if (type < 0) return type;
   const cred = peerCredOf(t);
   const nb = (flags & SOCK_NONBLOCK) !== 0 ? O_NONBLOCK : 0;
-  const ends = newUnixPair(type, cred).map(
+  const ends = newUnixPair(type, cred, socketMemoryFor(t.kernel)).map(
     (e) => new FileDescription(e.inode, null, e.impl, O_RDWR | nb),
   );
   const [x, y] = ends;
@@ -193,6 +194,7 @@ function sendData(
       const target = to ?? (s.ep.type === SOCK_DGRAM ? s.ep.peer : null);
       if (target === null || s.f.impl === null) t.waitOn(s.f, POLLOUT);
       else waitOnFiles(t, [s.f.impl, target], [POLLOUT, POLLOUT]);
+      // (the description's subscription covers the sandbox's socket memory too)
       return BLOCKED;
     }
     if (done > 0) return done;

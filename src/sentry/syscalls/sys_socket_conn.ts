@@ -12,6 +12,7 @@ import { Errno } from '../../abi/linux/errno.js';
 import { AT_FDCWD, O_NONBLOCK, O_RDWR, POLLIN, POLLOUT } from '../../abi/linux/file.js';
 import { BLOCKED, waitOnFiles } from '../kernel/block.js';
 import type { Task } from '../kernel/task.js';
+import { socketMemoryFor } from '../net/sandbox_net.js';
 import { AF_UNIX, encodeUnixName, nodeKey } from '../net/unix_names.js';
 import {
   SOCK_DGRAM,
@@ -78,7 +79,9 @@ function socket(t: Task, a: readonly bigint[]): number {
   if (domain !== AF_UNIX) return -Errno.EAFNOSUPPORT;
   const ut = unixType(type, int(a[2] ?? 0n));
   if (ut < 0) return ut;
-  return installSocket(t, new UnixEndpoint(ut, peerCredOf(t)), flags);
+  const ep = new UnixEndpoint(ut, peerCredOf(t));
+  ep.mem = socketMemoryFor(t.kernel);
+  return installSocket(t, ep, flags);
 }
 
 /** Implements Linux syscall bind(2): a path name (a socket node), an abstract name, autobind. */

@@ -9,6 +9,7 @@ import { Errno } from '../../../abi/linux/errno.js';
 import { checksum } from './checksum.js';
 import { ICMP_ECHO, ICMP_ECHO_REPLY, buildIcmp, parseIcmp } from './icmp.js';
 import { INADDR_ANY, INADDR_LOOPBACK, IPPROTO_ICMP, buildIpv4, parseIpv4 } from './ipv4.js';
+import { SocketMemory } from '../notifier.js';
 import { EPHEMERAL_FIRST, EPHEMERAL_LAST, Stack } from './stack.js';
 import { buildUdp, parseUdp } from './udp.js';
 import { TcpEndpoint } from './tcp_endpoint.js';
@@ -159,6 +160,30 @@ describe('netstack TCP over loopback', () => {
     assert.equal(again.bind(INADDR_LOOPBACK, c.localPort), -Errno.EADDRINUSE, 'TIME-WAIT holds it');
     now += 61_000_000_000n;
     assert.equal(again.bind(INADDR_LOOPBACK, c.localPort), 0, 'free after TIME-WAIT');
+  });
+
+  it('holds a sender at the sandbox socket memory budget', () => {
+    const st = new Stack(undefined, new SocketMemory(100000));
+    const l = new TcpEndpoint(st);
+    l.bind(INADDR_LOOPBACK, 9000);
+    l.listen(1);
+    const c = new TcpEndpoint(st);
+    c.connect(INADDR_LOOPBACK, 9000);
+    const s = l.accept();
+    assert.ok(typeof s !== 'number');
+    const big = new Uint8Array(300000);
+    let sent = 0;
+    for (let i = 0; i < 10; i++) {
+      const n = c.send(big.subarray(sent));
+      if (n < 0) break;
+      sent += n;
+    }
+    assert.ok(sent <= 100000, `queued ${sent} bytes against a 100000-byte budget`);
+    assert.equal(c.send(big), -Errno.EAGAIN);
+    const buf = new Uint8Array(65536);
+    while (s.recv(buf, false) > 0);
+    assert.ok(c.send(big) > 0, 'room again once read');
+    assert.ok(st.memory.used <= 100000);
   });
 
   it('refuses a closed port; resets on unread data; queues SYNs past the backlog', () => {

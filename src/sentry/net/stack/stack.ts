@@ -6,6 +6,7 @@
 // never throws on a hostile packet (it is dropped and counted).
 
 import { Errno } from '../../../abi/linux/errno.js';
+import { SocketMemory } from '../notifier.js';
 import {
   ICMP_DEST_UNREACH,
   ICMP_ECHO,
@@ -75,6 +76,8 @@ export class Stack {
   constructor(
     /** Monotonic nanoseconds (TIME-WAIT). */
     readonly now: () => bigint = () => process.hrtime.bigint(),
+    /** The budget of bytes its queues may hold (shared with the sandbox's Unix sockets). */
+    readonly memory: SocketMemory = new SocketMemory(),
   ) {}
 
   /** UDP sockets bound to each port. */

@@ -274,6 +274,7 @@ export class TcpEndpoint extends Notifier {
   private dropSent(n: number): void {
     this.sendBytes -= n;
     this.stack.tcpBytes -= n;
+    this.stack.memory.release(n);
     while (n > 0) {
       const c = this.sendQ[0];
       if (c === undefined) break;
@@ -304,7 +305,8 @@ export class TcpEndpoint extends Notifier {
     if (data.length === 0) return 0;
     const room = this.sndLimit - this.sendBytes;
     if (room <= 0) return -Errno.EAGAIN;
-    const n = Math.min(room, data.length);
+    const n = Math.min(room, data.length, this.stack.memory.room());
+    if (n <= 0 || !this.stack.memory.charge(n)) return -Errno.EAGAIN;
     this.sendQ.push(data.slice(0, n));
     this.sendBytes += n;
     this.stack.tcpBytes += n;
@@ -340,6 +342,7 @@ export class TcpEndpoint extends Notifier {
   private consume(n: number): void {
     this.recvBytes -= n;
     this.stack.tcpBytes -= n;
+    this.stack.memory.release(n);
     while (n > 0) {
       const c = this.recvQ[0];
       if (c === undefined) break;
@@ -401,7 +404,8 @@ export class TcpEndpoint extends Notifier {
     if (st === 'SYN_SENT' || st === 'SYN_RECV') return m;
     if (this.recvBytes > 0) m |= POLLIN | POLLRDNORM;
     if (st === 'ESTABLISHED' || st === 'CLOSE_WAIT') {
-      if (!this.shutWrite && this.sendBytes < this.sndLimit) m |= POLLOUT | POLLWRNORM | POLLWRBAND;
+      if (!this.shutWrite && this.sendBytes < this.sndLimit && this.stack.memory.fits(1))
+        m |= POLLOUT | POLLWRNORM | POLLWRBAND;
       else if (this.shutWrite) m |= POLLOUT | POLLWRNORM;
     } else if (st !== 'CLOSED' || this.sockState !== 'unconnected') {
       m |= POLLOUT | POLLWRNORM;
@@ -557,6 +561,7 @@ export class TcpEndpoint extends Notifier {
         this.recvQ.push(seg.payload.slice(0, take));
         this.recvBytes += take;
         this.stack.tcpBytes += take;
+        this.stack.memory.force(take);
         this.rcvNxt = seqAdd(this.rcvNxt, take);
         ack = true;
         this.notify();
@@ -621,6 +626,7 @@ export class TcpEndpoint extends Notifier {
     this.state = 'CLOSED';
     this.recvQ.length = 0;
     this.stack.tcpBytes -= this.recvBytes + this.sendBytes;
+    this.stack.memory.release(this.recvBytes + this.sendBytes);
     this.recvBytes = 0;
     this.sendQ = [];
     this.sendBytes = 0;

@@ -155,6 +155,11 @@ export class UdpEndpoint extends Notifier {
       this.drops++;
       return;
     }
+    // Past the sandbox's socket memory, datagrams are dropped (as under memory pressure).
+    if (!this.stack.memory.charge(data.length)) {
+      this.drops++;
+      return;
+    }
     this.queue.push({ data: data.slice(), addr, port });
     this.queuedCost += cost;
     this.notify();
@@ -181,6 +186,7 @@ export class UdpEndpoint extends Notifier {
     if (!peek) {
       this.queue.shift();
       this.queuedCost -= d.data.length + DATAGRAM_OVERHEAD;
+      this.stack.memory.release(d.data.length);
     }
     return { n, full: d.data.length, addr: d.addr, port: d.port };
   }
@@ -212,6 +218,7 @@ export class UdpEndpoint extends Notifier {
     if (this.released) return;
     this.released = true;
     if (this.bound) this.stack.unbindUdp(this);
+    for (const d of this.queue) this.stack.memory.release(d.data.length);
     this.queue.length = 0;
     this.queuedCost = 0;
   }
