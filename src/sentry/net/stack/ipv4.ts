@@ -59,7 +59,17 @@ export function buildIpv4(
   payload: Uint8Array,
 ): Uint8Array {
   const b = new Uint8Array(IPV4_HEADER + payload.length);
-  const v = new DataView(b.buffer);
+  b.set(payload, IPV4_HEADER);
+  writeIpv4Header(b, src, dst, proto);
+  return b;
+}
+
+/**
+ * Fills the first IPV4_HEADER bytes of `b`, a whole datagram whose payload is already in
+ * place after them (a packet built in one buffer, without copying its payload again).
+ */
+export function writeIpv4Header(b: Uint8Array, src: number, dst: number, proto: number): void {
+  const v = new DataView(b.buffer, b.byteOffset, IPV4_HEADER);
   v.setUint8(0, 0x45);
   v.setUint16(2, b.length);
   v.setUint16(4, nextId);
@@ -69,9 +79,8 @@ export function buildIpv4(
   v.setUint8(9, proto);
   v.setUint32(12, src >>> 0);
   v.setUint32(16, dst >>> 0);
+  v.setUint16(10, 0);
   v.setUint16(10, checksum(b.subarray(0, IPV4_HEADER)));
-  b.set(payload, IPV4_HEADER);
-  return b;
 }
 
 /** 127.0.0.0/8. */

@@ -23,9 +23,11 @@ import {
   IPPROTO_ICMP,
   IPPROTO_TCP,
   IPPROTO_UDP,
+  IPV4_HEADER,
   buildIpv4,
   isLoopback,
   parseIpv4,
+  writeIpv4Header,
 } from './ipv4.js';
 import { ACK, RST, type TcpSegment, buildTcp, parseTcp, seqAdd } from './tcp.js';
 import { TIME_WAIT_NS, type TcpEndpoint } from './tcp_endpoint.js';
@@ -216,10 +218,16 @@ export class Stack {
     src: number,
     dst: number,
     s: Omit<TcpSegment, 'payload' | 'mss' | 'wscale'> & { mss?: number; wscale?: number },
-    payload: Uint8Array,
+    payload: Uint8Array | { length: number; fill: (dst: Uint8Array) => void },
   ): void {
     this.stats.tcpOut++;
-    this.output(src, dst, IPPROTO_TCP, buildTcp(src, dst, s, payload, !this.checksumOffload));
+    // Built in one buffer with room for the IPv4 header: the payload is copied once.
+    const pkt = buildTcp(src, dst, s, payload, !this.checksumOffload, IPV4_HEADER);
+    writeIpv4Header(pkt, src, dst, IPPROTO_TCP);
+    this.stats.ipOut++;
+    this.stats.ipOutBytes += pkt.length;
+    this.inbound.push(pkt);
+    if (!this.draining) this.batch(() => undefined);
   }
 
   /** Whether TCP buffers may grow past their defaults (the stack holds under 64 MiB). */

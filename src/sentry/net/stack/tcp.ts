@@ -92,13 +92,16 @@ export function buildTcp(
   src: number,
   dst: number,
   s: Omit<TcpSegment, 'payload' | 'mss' | 'wscale'> & { mss?: number; wscale?: number },
-  payload: Uint8Array,
+  payload: Uint8Array | { length: number; fill: (dst: Uint8Array) => void },
   checksum = true,
+  headroom = 0,
 ): Uint8Array {
   const opts = (s.mss !== undefined ? 4 : 0) + (s.wscale !== undefined ? 4 : 0);
   const off = TCP_HEADER + opts;
-  const b = new Uint8Array(off + payload.length);
-  const v = new DataView(b.buffer);
+  // `headroom` bytes before the segment are left for the IPv4 header (one buffer per packet).
+  const whole = new Uint8Array(headroom + off + payload.length);
+  const b = whole.subarray(headroom);
+  const v = new DataView(b.buffer, b.byteOffset, b.length);
   v.setUint16(0, s.srcPort);
   v.setUint16(2, s.dstPort);
   v.setUint32(4, s.seq >>> 0);
@@ -119,7 +122,8 @@ export function buildTcp(
     b[i + 2] = 3;
     b[i + 3] = s.wscale;
   }
-  b.set(payload, off);
+  if (payload instanceof Uint8Array) b.set(payload, off);
+  else payload.fill(b.subarray(off));
   if (checksum) v.setUint16(16, finish(sumBytes(b, pseudoSum(src, dst, IPPROTO_TCP, b.length))));
-  return b;
+  return whole;
 }

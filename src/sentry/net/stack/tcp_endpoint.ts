@@ -186,7 +186,7 @@ export class TcpEndpoint extends Notifier {
 
   private emit(
     s: { seq: number; ack: number; flags: number; mss?: number; wscale?: number },
-    payload: Uint8Array = new Uint8Array(0),
+    payload: Uint8Array | { length: number; fill: (dst: Uint8Array) => void } = new Uint8Array(0),
   ): void {
     this.stack.sendTcp(
       this.localAddr,
@@ -238,8 +238,12 @@ export class TcpEndpoint extends Notifier {
       const room = this.sndWnd - inFlight;
       const n = Math.min(unsent, room, this.peerMss);
       if (n <= 0) break;
-      const data = this.peek(inFlight, n);
-      this.emit({ seq: this.sndNxt, ack: this.rcvNxt, flags: ACK | PSH }, data);
+      // The segment's bytes go straight from the send queue into the packet.
+      const at = inFlight;
+      this.emit(
+        { seq: this.sndNxt, ack: this.rcvNxt, flags: ACK | PSH },
+        { length: n, fill: (dst: Uint8Array) => this.peekInto(at, dst) },
+      );
       this.sndNxt = seqAdd(this.sndNxt, n);
     }
     const inFlight = (this.sndNxt - this.sndUna) >>> 0;
@@ -252,9 +256,9 @@ export class TcpEndpoint extends Notifier {
     }
   }
 
-  /** `n` bytes of the send queue from offset `at`. */
-  private peek(at: number, n: number): Uint8Array {
-    const out = new Uint8Array(n);
+  /** Fills `out` with the send queue's bytes from offset `at`. */
+  private peekInto(at: number, out: Uint8Array): void {
+    const n = out.length;
     let got = 0;
     for (const c of this.sendQ) {
       if (got >= n) break;
@@ -267,7 +271,6 @@ export class TcpEndpoint extends Notifier {
       got += take;
       at = 0;
     }
-    return out;
   }
 
   /** Drops `n` acknowledged bytes from the front of the send queue. */
@@ -558,7 +561,8 @@ export class TcpEndpoint extends Notifier {
           seg.payload.length,
           Math.max(0, this.rcvLimit - this.recvBytes) + 65536,
         );
-        this.recvQ.push(seg.payload.slice(0, take));
+        // The packet is the stack's own and never reused: its payload is kept, not copied.
+        this.recvQ.push(seg.payload.subarray(0, take));
         this.recvBytes += take;
         this.stack.tcpBytes += take;
         this.stack.memory.force(take);
