@@ -7,7 +7,7 @@ import { Errno } from '../../abi/linux/errno.js';
 import { S_IFSOCK, type Stat } from '../../abi/linux/file.js';
 import type { FileDescription } from '../vfs/file_description.js';
 import { type FileImpl, type Inode, emptyInodeStat } from '../vfs/inode.js';
-import type { SocketMemory } from './notifier.js';
+import { type SocketMemory, subscribeWithMemory } from './notifier.js';
 import { socketOwners } from './sandbox_net.js';
 import type { Stack } from './stack/stack.js';
 import { TcpEndpoint } from './stack/tcp_endpoint.js';
@@ -123,14 +123,7 @@ export function inetSocketFile(
         write: (src) => t.send(src),
         readable: () => t.readable(),
         readiness: () => t.readiness(),
-        subscribe: (cb) => {
-          const off = t.subscribe(cb);
-          const offMem = s.memory.subscribe(cb);
-          return () => {
-            off();
-            offMem();
-          };
-        },
+        subscribe: (cb) => subscribeWithMemory(t, s.memory, cb),
         waitLimitNs: (events) => ((events & POLLIN) !== 0 ? s.rcvTimeoNs : s.sndTimeoNs),
         release: () => t.release(),
       },

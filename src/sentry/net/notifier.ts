@@ -33,6 +33,19 @@ export class Notifier {
   }
 }
 
+/**
+ * Subscribes `cb` to an endpoint and to its sandbox's socket memory (a writer the budget held
+ * up wakes when room returns); returns the unsubscriber of both.
+ */
+export function subscribeWithMemory(e: Notifier, mem: Notifier | null, cb: () => void): () => void {
+  const off = e.subscribe(cb);
+  const offMem = mem?.subscribe(cb);
+  return () => {
+    off();
+    offMem?.();
+  };
+}
+
 /** What all socket queues of one sandbox may hold (Linux bounds them with tcp_mem/wmem). */
 export const SOCKET_MEMORY_LIMIT = 256 << 20;
 

@@ -29,7 +29,7 @@ import { allocAnonDev } from '../vfs/dev_numbers.js';
 import type { FileDescription } from '../vfs/file_description.js';
 import { type FileImpl, type Filesystem, type Inode, emptyInodeStat } from '../vfs/inode.js';
 import { emptyStatfs } from '../vfs/statfs.js';
-import { Notifier, type SocketMemory } from './notifier.js';
+import { Notifier, type SocketMemory, subscribeWithMemory } from './notifier.js';
 import { socketOwners } from './sandbox_net.js';
 
 export const SOCK_STREAM = 1;
@@ -505,15 +505,7 @@ function endpointFile(e: UnixEndpoint): FileImpl {
     write: (src) => e.send(src, []),
     readable: () => e.readable(),
     readiness: () => e.readiness(),
-    // The budget's room coming back also wakes a writer it held up.
-    subscribe: (cb) => {
-      const off = e.subscribe(cb);
-      const offMem = e.mem?.subscribe(cb);
-      return () => {
-        off();
-        offMem?.();
-      };
-    },
+    subscribe: (cb) => subscribeWithMemory(e, e.mem, cb),
     waitLimitNs: (events) => ((events & POLLIN) !== 0 ? e.rcvTimeoNs : e.sndTimeoNs),
     release: () => e.release(),
   };

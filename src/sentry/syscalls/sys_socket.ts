@@ -516,11 +516,32 @@ function recvOne(t: Task, s: Sock, hdrAddr: bigint, flags: number): number {
   if (typeof r === 'number') return r;
   const ctl = deliverControl(t, h, r, s.ep.passcred, (flags & MSG_CMSG_CLOEXEC) !== 0);
   if (typeof ctl === 'number') return ctl;
-  // msg_name gets as much of the source as msg_namelen allows, msg_namelen its full length;
-  // then msg_controllen and msg_flags.
+  const c = finishMsghdr(
+    t,
+    hdrAddr,
+    h,
+    sourceOf(r.from),
+    ctl[0],
+    ctl[1] | (r.truncated ? MSG_TRUNC : 0),
+  );
+  return c < 0 ? c : answered(s.ep, r.n, r.full, flags);
+}
+
+/**
+ * Writes back what recvmsg reports in the msghdr at `hdrAddr`: as much of the source `src` as
+ * msg_namelen allows and its full length (when msg_name is given), then msg_controllen and
+ * msg_flags. 0 or -EFAULT.
+ */
+export function finishMsghdr(
+  t: Task,
+  hdrAddr: bigint,
+  h: MsgHdr,
+  src: Uint8Array,
+  controllen: number,
+  msgFlags: number,
+): number {
   let c: number;
   if (h.name !== 0n) {
-    const src = sourceOf(r.from);
     const n = Math.min(h.namelen, src.length);
     if (n > 0) {
       c = t.mem.copyOut(h.name, src.subarray(0, n));
@@ -530,12 +551,11 @@ function recvOne(t: Task, s: Sock, hdrAddr: bigint, flags: number): number {
     if (c < 0) return c;
   }
   const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, BigInt(ctl[0]), true);
+  new DataView(out.buffer).setBigUint64(0, BigInt(controllen), true);
   c = t.mem.copyOut(hdrAddr + 40n, out);
   if (c < 0) return c;
-  c = t.mem.copyOut(hdrAddr + 48n, intBytes(ctl[1] | (r.truncated ? MSG_TRUNC : 0)));
-  if (c < 0) return c;
-  return answered(s.ep, r.n, r.full, flags);
+  c = t.mem.copyOut(hdrAddr + 48n, intBytes(msgFlags));
+  return c < 0 ? c : 0;
 }
 
 /** Implements Linux syscall recvmsg(2). */

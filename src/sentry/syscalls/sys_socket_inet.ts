@@ -28,9 +28,9 @@ import { stackFor } from '../net/sandbox_net.js';
 import type { Stack } from '../net/stack/stack.js';
 import { FileDescription } from '../vfs/file_description.js';
 import { int } from './args.js';
-import { gather, readMsghdr, scatter, type MsgHdr } from './sys_socket.js';
+import { finishMsghdr, gather, readMsghdr, scatter, type MsgHdr } from './sys_socket.js';
 import type { Iovec } from './sys_file_common.js';
-import { intBytes, putAddr } from './sys_socket_addr.js';
+import { putAddr } from './sys_socket_addr.js';
 import { peerCredOf } from './sys_socket_conn.js';
 import type { SyscallEntry, SyscallHandler } from './types.js';
 
@@ -358,26 +358,20 @@ function sendmsg(t: Task, a: readonly bigint[], k: InetSock): number {
   return sendData(t, k, data, h.name, h.namelen, int(a[2] ?? 0n));
 }
 
+/** What a receive moved: its bytes (already copied out by the sink) and its source. */
 interface Got {
-  /** The bytes, unless a sink took them. */
-  data: Uint8Array;
+  n: number;
+  /** A datagram's full length (MSG_TRUNC). */
   full: number;
   addr: number;
   port: number;
-  /** A sink copied the bytes out already. */
-  sunk: boolean;
-  /** Bytes moved, when a sink took them. */
-  n?: number;
 }
 
+/** Copies a received part out to the caller at offset `at` of its buffer: 0 or -errno. */
+type Sink = (data: Uint8Array, at: number) => number;
+
 /** One datagram of up to `size` bytes (or stream bytes); parks a blocking caller meanwhile. */
-function recvData(
-  t: Task,
-  k: InetSock,
-  size: number,
-  flags: number,
-  sink?: (data: Uint8Array, at: number) => number,
-): Got | number {
+function recvData(t: Task, k: InetSock, size: number, flags: number, sink: Sink): Got | number {
   if ((flags & MSG_OOB) !== 0) return -Errno.EOPNOTSUPP;
   const tcp = k.s.tcp;
   if (tcp !== null) return tcpRecv(t, k, tcp, size, flags, sink);
@@ -390,12 +384,11 @@ function recvData(
     }
     return r;
   }
-  const data = buf.subarray(0, r.n);
-  if (sink !== undefined && data.length > 0) {
-    const c = sink(data, 0);
+  if (r.n > 0) {
+    const c = sink(buf.subarray(0, r.n), 0);
     if (c < 0) return c;
   }
-  return { data, full: r.full, addr: r.addr, port: r.port, sunk: sink !== undefined };
+  return { n: r.n, full: r.full, addr: r.addr, port: r.port };
 }
 
 /**
@@ -408,19 +401,15 @@ function tcpRecv(
   tcp: TcpEndpoint,
   size: number,
   flags: number,
-  sink?: (data: Uint8Array, at: number) => number,
+  sink: Sink,
 ): Got | number {
   const nonblock = nonblocking(k, flags);
   const peek = (flags & MSG_PEEK) !== 0;
-  const waitall = (flags & MSG_WAITALL) !== 0 && !peek && !nonblock && sink !== undefined;
+  const waitall = (flags & MSG_WAITALL) !== 0 && !peek && !nonblock;
   let done = waitall ? t.ioResume() : 0;
-  const parts: Uint8Array[] = [];
-  const result = (): Got => {
-    const data = sink !== undefined ? new Uint8Array(0) : Buffer.concat(parts);
-    return { data, full: done, addr: 0, port: 0, sunk: sink !== undefined, n: done };
-  };
+  const result = (): Got => ({ n: done, full: done, addr: 0, port: 0 });
   for (;;) {
-    const buf = new Uint8Array(Math.min(size - done, MAX_MSG, Math.max(tcp.readable(), 0)));
+    const buf = new Uint8Array(Math.min(size - done, MAX_MSG, tcp.readable()));
     const r = size - done === 0 ? 0 : tcp.recv(buf, peek);
     if (r < 0) {
       if (r === -Errno.EAGAIN && !nonblock && t.mayWait(k.s.rcvTimeoNs)) {
@@ -430,11 +419,10 @@ function tcpRecv(
       }
       return done > 0 ? result() : r;
     }
-    const chunk = buf.subarray(0, r);
-    if (sink !== undefined && r > 0) {
-      const c = sink(chunk, done);
+    if (r > 0) {
+      const c = sink(buf.subarray(0, r), done);
       if (c < 0) return done > 0 ? result() : c;
-    } else parts.push(chunk);
+    }
     done += r;
     if (!waitall || done >= size || r === 0) return result();
   }
@@ -461,8 +449,7 @@ function recvfrom(t: Task, a: readonly bigint[], k: InetSock): number {
 
 /** A receive's result: its length, the full datagram's under MSG_TRUNC (UDP). */
 function answered(k: InetSock, r: Got, flags: number): number {
-  const n = r.n ?? r.data.length;
-  return k.s.tcp === null && (flags & MSG_TRUNC) !== 0 ? r.full : n;
+  return k.s.tcp === null && (flags & MSG_TRUNC) !== 0 ? r.full : r.n;
 }
 
 function recvmsg(t: Task, a: readonly bigint[], k: InetSock): number {
@@ -474,21 +461,8 @@ function recvmsg(t: Task, a: readonly bigint[], k: InetSock): number {
   for (const v of h.iovs) size += v.len;
   const r = recvData(t, k, size, flags, (data, at) => scatter(t, h.iovs, data, at));
   if (typeof r === 'number') return r;
-  let c: number;
-  if (h.name !== 0n) {
-    const src = sourceOf(k, r);
-    const n = Math.min(h.namelen, src.length);
-    if (n > 0) {
-      c = t.mem.copyOut(h.name, src.subarray(0, n));
-      if (c < 0) return c;
-    }
-    c = t.mem.copyOut(hdr + 8n, intBytes(src.length));
-    if (c < 0) return c;
-  }
-  c = t.mem.copyOut(hdr + 40n, new Uint8Array(8));
-  if (c < 0) return c;
-  const trunc = k.s.tcp === null && r.full > r.data.length ? MSG_TRUNC : 0;
-  c = t.mem.copyOut(hdr + 48n, intBytes(trunc));
+  const trunc = k.s.tcp === null && r.full > r.n ? MSG_TRUNC : 0;
+  const c = finishMsghdr(t, hdr, h, sourceOf(k, r), 0, trunc);
   if (c < 0) return c;
   return answered(k, r, flags);
 }

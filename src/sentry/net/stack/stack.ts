@@ -30,7 +30,7 @@ import {
   writeIpv4Header,
 } from './ipv4.js';
 import { ACK, RST, type TcpSegment, buildTcp, parseTcp, seqAdd } from './tcp.js';
-import { TIME_WAIT_NS, type TcpEndpoint } from './tcp_endpoint.js';
+import type { TcpEndpoint } from './tcp_endpoint.js';
 import { buildUdp, parseUdp } from './udp.js';
 import type { UdpEndpoint } from './udp_endpoint.js';
 
@@ -282,12 +282,6 @@ export class Stack {
     return 0;
   }
 
-  /** The ephemeral port of a connecting socket (-EADDRNOTAVAIL when none is free). */
-  bindTcpConnect(ep: TcpEndpoint, _dst: number, _port: number): number {
-    const r = this.bindTcp(ep, INADDR_ANY, 0);
-    return r < 0 ? -Errno.EADDRNOTAVAIL : r;
-  }
-
   unbindTcp(ep: TcpEndpoint): void {
     const list = this.tcpPorts.get(ep.localPort);
     if (list === undefined) return;
@@ -323,9 +317,6 @@ export class Stack {
   tcpSockets(): TcpEndpoint[] {
     return [...this.tcpPorts.values()].flat();
   }
-
-  /** TIME-WAIT's length, for callers that report it. */
-  static readonly timeWaitNs = TIME_WAIT_NS;
 
   private udpInput(src: number, dst: number, header: Uint8Array, payload: Uint8Array): void {
     const d = parseUdp(payload, src, dst);

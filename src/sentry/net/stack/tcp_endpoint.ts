@@ -55,10 +55,6 @@ export type TcpState =
 /** The socket layer's view (struct socket's state): what connect(2) answers depends on it. */
 export type SockState = 'unconnected' | 'connecting' | 'connected';
 
-export interface TcpReceived {
-  n: number;
-}
-
 export class TcpEndpoint extends Notifier {
   state: TcpState = 'CLOSED';
   sockState: SockState = 'unconnected';
@@ -160,8 +156,9 @@ export class TcpEndpoint extends Notifier {
     const dst = addr === INADDR_ANY ? src : addr;
     if (this.localAddr === INADDR_ANY) this.localAddr = src;
     if (!this.bound) {
-      const r = this.stack.bindTcpConnect(this, dst, port);
-      if (r < 0) return r;
+      // An ephemeral port of its own (-EADDRNOTAVAIL when none is free, as Linux).
+      const r = this.stack.bindTcp(this, INADDR_ANY, 0);
+      if (r < 0) return -Errno.EADDRNOTAVAIL;
     }
     this.remoteAddr = dst;
     this.remotePort = port;
@@ -219,11 +216,6 @@ export class TcpEndpoint extends Notifier {
 
   private sendAck(): void {
     this.emit({ seq: this.sndNxt, ack: this.rcvNxt, flags: ACK });
-  }
-
-  /** Bytes queued to send and not yet acknowledged. */
-  get unsentOrUnacked(): number {
-    return this.sendBytes;
   }
 
   /** Sends what the peer's window allows, then the FIN once everything went out. */
