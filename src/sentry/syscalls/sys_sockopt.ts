@@ -334,7 +334,7 @@ function setsockopt(t: Task, a: readonly bigint[]): number {
 }
 
 const NOTE =
-  'SOL_SOCKET of Unix sockets: buffer sizes, SO_PASSCRED, timeouts; SO_REUSEADDR, SO_KEEPALIVE, SO_LINGER and the like kept without effect (as Linux for Unix sockets); others ENOPROTOOPT';
+  'SOL_SOCKET: buffer sizes, SO_PASSCRED, timeouts, SO_REUSEADDR; SO_KEEPALIVE, SO_LINGER and the like kept without effect (as Linux for Unix sockets; on TCP no keepalive probe is sent and a zero SO_LINGER does not reset); IPPROTO_TCP: TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE/INTVL/CNT (kept); others ENOPROTOOPT';
 
 export const sockoptSyscalls: ReadonlyMap<number, SyscallEntry<Task>> = new Map<
   number,
