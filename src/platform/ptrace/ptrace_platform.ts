@@ -13,7 +13,7 @@
 // machines), and which stub threads are running (started, not yet collected by waitAny).
 
 import type { HostFd } from '../../host/fd.js';
-import { mapCodeAt, nativeFunction, viewOf } from '../../host/memory.js';
+import { mapCodeAt, nativeFunction, unmap, viewOf } from '../../host/memory.js';
 import {
   PTRACE_CONT,
   PTRACE_GETEVENTMSG,
@@ -448,6 +448,9 @@ export class PtracePlatform implements Platform {
   /** Ends the stub master (and, through PTRACE_O_EXITKILL, nothing else: stubs have their own). */
   release(): void {
     this.master.kill();
+    // The stub page's address is one of a few fixed candidates: give it back, or a process
+    // that makes platforms one after another (the unit tests) runs out of them.
+    unmap(this.stubAddress, STUB_SIZE);
   }
 }
 
